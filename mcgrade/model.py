@@ -1,0 +1,235 @@
+"""Frozen value types that flow through the grader.
+
+YAML → ProblemSet → (submission → Answers) → checks → Verdict → GradeReport → reporters.
+Every hop hands on immutable values: tuples, not lists; scores are computed once, in
+``mcgrade.grading``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, Union
+
+Dim = Union[int, str]
+"""One side of a shape: a fixed size, or the name of a dimension symbol (``n``)."""
+
+Shape = tuple  # tuple[Dim, Dim]; a scalar has shape (1, 1)
+
+Layout = Literal["numerator", "denominator"]
+Orientation = Literal["strict", "lenient"]
+ProblemKind = Literal["derivative", "hessian", "answer", "shape"]
+Status = Literal["correct", "partial", "incorrect", "missing", "error", "timeout"]
+
+STATUSES: tuple[str, ...] = ("correct", "partial", "incorrect", "missing", "error", "timeout")
+
+DIAGNOSES: tuple[str, ...] = (
+    "transposed", "flat-array", "wrong-shape", "sign", "scale-factor",
+    "elementwise-vs-matrix", "piecewise-branch", "author-mistake", "not-equivalent",
+    "unparseable", "non-finite", "missing", "timeout", "error",
+)
+"""SPEC §4's fixed vocabulary. Codes may be added; these must not change."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was written: a file and a 1-based line."""
+
+    path: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where a scalar (or each entry of a matrix) is sampled, and what sympy may assume."""
+
+    kind: Literal["real", "positive", "nonnegative", "nonzero", "interval"] = "real"
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = 1e-6
+    atol: float = 1e-9
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A symbolic size such as ``n``, instantiated at each of ``sizes``."""
+
+    name: str
+    sizes: tuple[int, ...]
+    location: Location = Location()
+
+
+@dataclass(frozen=True)
+class SymbolDecl:
+    """A declared symbol. ``shape`` is None for a scalar; vectors are columns (n, 1)."""
+
+    name: str
+    shape: tuple[Dim, Dim] | None = None
+    domain: Domain = Domain()
+    symmetric: bool = False
+    diagonal: bool = False
+    invertible: bool = False
+    location: Location = Location()
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape is None
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """An author-written wrong answer, the feedback it earns and its credit (0..1)."""
+
+    answer: str
+    feedback: str
+    credit: float = 0.0
+    location: Location = Location()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a set.
+
+    ``kind`` says how the reference is made: the derivative or Hessian of ``of`` with
+    respect to ``wrt``; a given ``answer``; or the ``shape`` of a derivative. ``wrt`` is a
+    tuple of names; ``wrt_is_list`` records that the author wrote a list (the stack of
+    scalars as a column vector), which differs from a single name only in wording.
+    """
+
+    id: str
+    kind: ProblemKind
+    points: float = 1.0
+    name: str = ""                     # the submission's variable; defaults to ``id``
+    prompt: str = ""
+    of: str | None = None
+    wrt: tuple[str, ...] = ()
+    wrt_is_list: bool = False
+    answer: str | None = None
+    at: tuple[tuple[str, Any], ...] = ()   # (symbol, value) pairs: numbers or nested lists
+    form: Literal["expression", "function"] = "expression"
+    signature: tuple[str, ...] = ()
+    partial_credit: tuple[tuple[str, float], ...] = ()
+    mistakes: tuple[Mistake, ...] = ()
+    hints: tuple[str, ...] = ()
+    forbid: tuple[str, ...] = ()        # functions a string answer may not use
+    domains: tuple[tuple[str, Domain], ...] = ()   # per-problem sampling domains
+    tolerance: Tolerance | None = None  # overrides the set's
+    timeout: float | None = None        # overrides the set's
+    location: Location = Location()
+    key_lines: tuple[tuple[str, int], ...] = ()   # key ("of", "mistakes[0]") → YAML line
+
+    @property
+    def answer_name(self) -> str:
+        return self.name or self.id
+
+    def credit_for(self, diagnosis: str) -> float:
+        return dict(self.partial_credit).get(diagnosis, 0.0)
+
+    def line_of(self, key: str) -> int | None:
+        """The YAML line of one of this problem's keys, else the problem's own line."""
+        return dict(self.key_lines).get(key, self.location.line)
+
+
+@dataclass(frozen=True)
+class ProblemSet:
+    title: str
+    problems: tuple[Problem, ...]
+    layout: Layout = "numerator"
+    orientation: Orientation = "strict"
+    tolerance: Tolerance = Tolerance()
+    timeout: float = 10.0
+    dimensions: tuple[Dimension, ...] = ()
+    symbols: tuple[SymbolDecl, ...] = ()
+    path: str = ""
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.problems)
+
+    def symbol(self, name: str) -> SymbolDecl | None:
+        return next((s for s in self.symbols if s.name == name), None)
+
+    def problem(self, problem_id: str) -> Problem | None:
+        return next((p for p in self.problems if p.id == problem_id), None)
+
+
+# --- answers: plain data that came back from a submission ------------------------------
+
+@dataclass(frozen=True)
+class Answer:
+    """What a submission gave for one problem, as plain data.
+
+    ``kind`` is one of:
+      ``missing``   no such name;
+      ``string``    an expression string (``text``);
+      ``number``    a real number (``value``, a float; NaN and infinities allowed);
+      ``array``     numbers with a ``shape`` (1-D or 2-D; ``value`` is a flat tuple);
+      ``shape``     a shape tuple, entries ints or dimension names (``value``);
+      ``complex``   a complex value (kept only to be reported);
+      ``error``     reading the value raised inside the submission (``text`` says what);
+      ``unsupported`` a value of a type mcgrade can't grade (``text`` names the type).
+    """
+
+    kind: Literal["missing", "string", "number", "array", "shape", "complex", "error",
+                  "unsupported", "timeout"]
+    text: str = ""
+    value: Any = None
+    shape: tuple[int, ...] = ()
+
+
+MISSING = Answer("missing")
+
+
+# --- verdicts --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verdict:
+    """One problem's result: the record of SPEC §4 for that problem."""
+
+    id: str
+    status: Status
+    score: float
+    max_score: float
+    diagnoses: tuple[str, ...] = ()
+    feedback: str = ""
+    method: str = ""                     # "symbolic", "numeric", or "" when nothing ran
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "status": self.status, "score": self.score,
+            "max_score": self.max_score, "diagnoses": list(self.diagnoses),
+            "feedback": self.feedback, "method": self.method,
+            "evidence": dict(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    """A whole submission graded against a problem set."""
+
+    submission: str
+    problem_set: str
+    verdicts: tuple[Verdict, ...]
+    notes: tuple[str, ...] = ()          # submission-level messages (e.g. it crashed)
+
+    @property
+    def score(self) -> float:
+        return sum(v.score for v in self.verdicts)
+
+    @property
+    def max_score(self) -> float:
+        return sum(v.max_score for v in self.verdicts)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "submission": self.submission, "problem_set": self.problem_set,
+            "score": self.score, "max_score": self.max_score,
+            "problems": [v.to_record() for v in self.verdicts],
+        }
