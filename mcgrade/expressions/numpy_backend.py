@@ -1,0 +1,133 @@
+"""The fast backend: every value is a float64 array of shape (K, rows, cols).
+
+K is the number of sample points, so one walk of the tree evaluates an answer at all of
+them. Numbers are (1, 1, 1) arrays and broadcast. Invalid operations give NaN, never an
+exception: a NaN answer is a diagnosis (``non-finite``), not a crash.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Mapping
+
+import numpy as np
+
+_UNARY = {
+    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
+    "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh,
+    "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh,
+    "atanh": np.arctanh, "Abs": np.abs, "sign": np.sign,
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "relu": lambda z: np.maximum(z, 0.0),
+    "Heaviside": lambda z: np.heaviside(z, 0.5),
+}
+_CMP = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+
+
+def _sum(a: np.ndarray) -> np.ndarray:
+    return a.sum(axis=(-2, -1), keepdims=True)
+
+
+class NumpyBackend:
+    """Evaluates with ``env`` mapping symbol names to (K, rows, cols) arrays."""
+
+    def __init__(self, env: Mapping[str, np.ndarray], points: int) -> None:
+        self.env = env
+        self.points = points
+
+    def number(self, value: Fraction) -> np.ndarray:
+        return np.full((1, 1, 1), float(value))
+
+    def constant(self, name: str) -> np.ndarray:
+        return np.full((1, 1, 1), {"pi": np.pi, "E": np.e}[name])
+
+    def symbol(self, name: str) -> np.ndarray:
+        return self.env[name]
+
+    def dimension(self, size: int) -> np.ndarray:
+        return np.full((1, 1, 1), float(size))
+
+    def unary(self, op: str, a: np.ndarray) -> np.ndarray:
+        if op == "neg":
+            return -a
+        if op == "transpose":
+            return np.swapaxes(a, -1, -2)
+        if op == "diag-matrix":
+            flat = a.reshape(a.shape[0], -1)
+            return flat[:, :, None] * np.eye(flat.shape[1])[None]
+        return np.diagonal(a, axis1=-2, axis2=-1)[..., None]
+
+    def binary(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if op == "@":
+            return np.matmul(a, b)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            return a / b
+        return np.power(a, b)
+
+    def call(self, name: str, args: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+        a = args[0]
+        if name in _UNARY:
+            return _UNARY[name](a)
+        if name == "Max":
+            return np.maximum(a, args[1])
+        if name == "Min":
+            return np.minimum(a, args[1])
+        if name == "softmax":
+            shifted = np.exp(a - a.max(axis=(-2, -1), keepdims=True))
+            return shifted / _sum(shifted)
+        if name == "logsumexp":
+            top = a.max(axis=(-2, -1), keepdims=True)
+            return top + np.log(_sum(np.exp(a - top)))
+        if name == "norm":
+            return np.sqrt(_sum(a * a))
+        if name == "sum":
+            return _sum(a)
+        if name == "dot":
+            return _sum(a * args[1])
+        if name == "trace":
+            return np.trace(a, axis1=-2, axis2=-1)[..., None, None]
+        if name == "det":
+            return np.linalg.det(a)[..., None, None]
+        if name == "inv":
+            try:
+                return np.linalg.inv(a)
+            except np.linalg.LinAlgError:
+                return np.full(a.shape, np.nan)
+        raise AssertionError(f"no numpy implementation of {name}")
+
+    def index(self, a: np.ndarray, row: int, col: int, shape: tuple[int, int]) -> np.ndarray:
+        if a.shape[-2:] == (1, 1):
+            return a
+        row, col = row % shape[0], col % shape[1]
+        return a[..., row:row + 1, col:col + 1]
+
+    def sum_axis(self, a: np.ndarray, axis: int) -> np.ndarray:
+        return a.sum(axis=-2 if axis == 0 else -1, keepdims=True)
+
+    def fill(self, name: str, rows: int, cols: int) -> np.ndarray:
+        if name == "eye":
+            return np.eye(rows, cols)[None]
+        return (np.ones if name == "ones" else np.zeros)((1, rows, cols))
+
+    def matrix(self, values: list[np.ndarray], rows: int, cols: int) -> np.ndarray:
+        count = max(v.shape[0] for v in values)
+        flat = np.stack([np.broadcast_to(v, (count, 1, 1))[:, 0, 0] for v in values], axis=-1)
+        return flat.reshape(count, rows, cols)
+
+    def piecewise(self, pieces: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+        values, conditions = pieces[0::2], pieces[1::2]
+        full = np.broadcast_shapes(*(p.shape for p in pieces))
+        return np.select([np.broadcast_to(c, full) for c in conditions],
+                         [np.broadcast_to(v, full) for v in values], default=np.nan)
+
+    def compare(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return _CMP[op](a, b)
+
+    def true(self) -> np.ndarray:
+        return np.ones((1, 1, 1), dtype=bool)

@@ -1,0 +1,198 @@
+"""Text → a whitelisted Python ``ast`` tree, with messages that say what to write instead.
+
+This is the only place expression text is read, for YAML and student strings alike. It
+never evaluates anything: ``ast.parse`` builds a tree and every node is checked against a
+whitelist before any other module sees it (SPEC §5.3). Absurd input is refused before the
+parser runs or right after, so it costs microseconds.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from mcgrade.errors import ExpressionError
+
+MAX_LENGTH = 5_000
+MAX_DEPTH = 60
+MAX_NESTING = 40          # brackets open at once, checked before ast.parse sees the text
+MAX_LITERAL_DIGITS = 30
+
+_ALLOWED_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+                   ast.MatMult: "@"}
+_ALLOWED_CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+_IMPLICIT_MUL = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?)\s*([A-Za-z_(])")
+_PRIME_TRANSPOSE = re.compile(r"([\w)\]]+)'")
+
+
+def parse(text: str) -> ast.expr:
+    """Parse ``text`` into a whitelisted expression tree or raise ExpressionError."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"expected an expression string, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
+    stripped = text.strip()
+    if not stripped:
+        raise ExpressionError("the expression is empty", text, 0)
+    _check_bracket_nesting(text)
+    prime = _PRIME_TRANSPOSE.search(text)
+    if prime:
+        operand = prime.group(1)
+        raise ExpressionError(
+            f"{operand}' is not a transpose here; write {operand}.T", text, prime.end() - 1)
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        raise _explain_syntax_error(stripped, exc) from None
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise ExpressionError(f"expression is too complex to read ({exc.__class__.__name__})",
+                              text) from None
+    _check(tree.body, stripped)
+    return tree.body
+
+
+def _check_bracket_nesting(text: str) -> None:
+    depth = 0
+    for column, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ExpressionError(
+                    f"brackets are nested more than {MAX_NESTING} deep", text, column)
+        elif char in ")]}":
+            depth -= 1
+
+
+def _explain_syntax_error(text: str, exc: SyntaxError) -> ExpressionError:
+    column = (exc.offset or 1) - 1
+    implicit = _IMPLICIT_MUL.search(text)
+    if implicit:
+        number, follower = implicit.groups()
+        return ExpressionError(
+            f"multiplication must be written out: write {number}*{follower}… instead of "
+            f"{number}{follower}…", text, implicit.start())
+    if text.count("(") != text.count(")"):
+        return ExpressionError("unbalanced parentheses", text, column)
+    if text.count("[") != text.count("]"):
+        return ExpressionError("unbalanced square brackets", text, column)
+    reason = (exc.msg or "invalid syntax").replace("invalid syntax. Perhaps you forgot a comma?",
+                                                  "invalid syntax")
+    return ExpressionError(f"not a valid expression: {reason}", text, column)
+
+
+def _check(root: ast.expr, text: str) -> None:
+    """Walk the tree without recursion, refusing anything outside the language.
+
+    A comparison or ``True`` is allowed only as the condition of a ``Piecewise`` pair.
+    """
+    stack: list[tuple[ast.AST, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, is_condition = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression is nested more than {MAX_DEPTH} deep", text)
+        if is_condition and isinstance(node, ast.Constant) and node.value is True:
+            continue
+        if isinstance(node, ast.Compare) and not is_condition:
+            raise ExpressionError(f"{_segment(text, node)!r}: comparisons are allowed only as "
+                                  "Piecewise conditions", text, _col(node))
+        if _is_piecewise(node):
+            for pair in node.args:  # type: ignore[attr-defined]
+                if not (isinstance(pair, ast.Tuple) and len(pair.elts) == 2):
+                    raise ExpressionError("Piecewise takes pairs: Piecewise((expr, condition), "
+                                          "…, (expr, True))", text, _col(pair))
+                stack.append((pair.elts[0], depth + 2, False))
+                stack.append((pair.elts[1], depth + 2, True))
+            continue
+        for child in _allowed_children(node, text):
+            stack.append((child, depth + 1, False))
+
+
+def _is_piecewise(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "Piecewise" and not node.keywords)
+
+
+def _segment(text: str, node: ast.AST) -> str:
+    return ast.get_source_segment(text, node) or "…"
+
+
+def _col(node: ast.AST) -> int | None:
+    return getattr(node, "col_offset", None)
+
+
+def _allowed_children(node: ast.AST, text: str) -> list[ast.AST]:
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.BitXor):
+            left = _segment(text, node.left)
+            if isinstance(node.right, ast.Name) and node.right.id == "T":
+                raise ExpressionError(f"{left}^T is not a transpose here; write {left}.T",
+                                      text, _col(node))
+            right = _segment(text, node.right)
+            raise ExpressionError(f"^ is not a power; write {left}**{right}", text, _col(node))
+        if type(node.op) not in _ALLOWED_BINOPS:
+            raise ExpressionError(f"the operator in {_segment(text, node)!r} is not part of "
+                                  "the language (use + - * / ** @)", text, _col(node))
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise ExpressionError(f"{_segment(text, node)!r}: only unary + and - are allowed",
+                                  text, _col(node))
+        return [node.operand]
+    if isinstance(node, ast.Constant):
+        _check_constant(node, text)
+        return []
+    if isinstance(node, ast.Name):
+        return []
+    if isinstance(node, ast.Attribute):
+        if node.attr != "T":
+            base = _segment(text, node.value)
+            hint = f"; for a transpose write {base}.T" if node.attr.lower().startswith("t") else ""
+            raise ExpressionError(f"{base}.{node.attr}: the only attribute allowed is .T"
+                                  f"{hint}", text, _col(node))
+        return [node.value]
+    if isinstance(node, ast.Subscript):
+        index = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if any(isinstance(i, ast.Slice) for i in index):
+            raise ExpressionError(f"{_segment(text, node)!r}: slices are not supported; index "
+                                  "single entries as x[i, j] (0-based)", text, _col(node))
+        return [node.value, *index]
+    if isinstance(node, ast.Call):
+        return _call_children(node, text)
+    if isinstance(node, ast.Compare):
+        if len(node.ops) != 1 or type(node.ops[0]) not in _ALLOWED_CMPOPS:
+            raise ExpressionError(f"{_segment(text, node)!r}: use one of < <= > >= in a "
+                                  "condition", text, _col(node))
+        return [node.left, node.comparators[0]]
+    if isinstance(node, ast.List):
+        return list(node.elts)
+    raise ExpressionError(f"{_segment(text, node)!r} is not allowed in an expression",
+                          text, _col(node))
+
+
+def _call_children(node: ast.Call, text: str) -> list[ast.AST]:
+    if node.keywords:
+        raise ExpressionError(f"{_segment(text, node)!r}: keyword arguments are not "
+                              "supported; pass arguments by position", text, _col(node))
+    if not isinstance(node.func, ast.Name):
+        func = _segment(text, node.func)
+        if not isinstance(node.func, (ast.Attribute, ast.Subscript)):
+            func = f"({func})"
+        args = ", ".join(_segment(text, a) for a in node.args)
+        raise ExpressionError(f"{func}({args}) reads as calling {func}; multiplication must be "
+                              f"written out: {func}*({args})", text, _col(node))
+    if any(isinstance(a, ast.Starred) for a in node.args):
+        raise ExpressionError("* unpacking is not allowed in an expression", text, _col(node))
+    return list(node.args)
+
+
+def _check_constant(node: ast.Constant, text: str) -> None:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ExpressionError(f"{_segment(text, node)!r} is not a number or a name",
+                              text, _col(node))
+    digits = sum(ch.isdigit() for ch in _segment(text, node))
+    if digits > MAX_LITERAL_DIGITS:
+        raise ExpressionError(f"a number with {digits} digits is too long "
+                              f"(at most {MAX_LITERAL_DIGITS})", text, _col(node))
