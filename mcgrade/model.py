@@ -25,9 +25,10 @@ STATUSES: tuple[str, ...] = ("correct", "partial", "incorrect", "missing", "erro
 DIAGNOSES: tuple[str, ...] = (
     "transposed", "flat-array", "wrong-shape", "sign", "scale-factor",
     "elementwise-vs-matrix", "piecewise-branch", "author-mistake", "not-equivalent",
-    "unparseable", "non-finite", "missing", "timeout", "error",
+    "unparseable", "non-finite", "missing", "timeout", "error", "forbidden",
 )
-"""SPEC §4's fixed vocabulary. Codes may be added; these must not change."""
+"""SPEC §4's fixed vocabulary, plus ``forbidden`` (a string answer used a function the
+problem forbids). Codes may be added; these must not change."""
 
 
 @dataclass(frozen=True)

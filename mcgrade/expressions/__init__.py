@@ -43,6 +43,17 @@ class Expression:
     def functions(self) -> frozenset[str]:
         return functions_used(self.root)
 
+    @property
+    def symbols(self) -> frozenset[str]:
+        """The declared symbols the expression uses."""
+        found, stack = set(), [self.root]
+        while stack:
+            node = stack.pop()
+            if node.op == "symbol":
+                found.add(str(node.value))
+            stack.extend(node.args)
+        return frozenset(found)
+
     def check_sizes(self, sizes: Mapping[str, int]) -> None:
         """Raise ExpressionError if the expression is ill-shaped at these sizes."""
         for check in self.checks:

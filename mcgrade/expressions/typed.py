@@ -156,8 +156,11 @@ class _Builder:
         if symbol == "*" and sa == (sb[1], sb[0]) and 1 in sa:
             return message + f"; for the dot product write {_paren(a)}.T @ {b}"
         if symbol in "+-" and sa == (sb[1], sb[0]):
-            fixed = b[:-2] if b.endswith(".T") else f"{_paren(b)}.T"
-            return message + f"; did you mean {a} {symbol} {fixed}?"
+            return message + f"; did you mean {a} {symbol} {_transposed(b)}?"
+        if symbol == "*" and sa[1] == 1 and sa[0] == sb[0]:
+            return message + f"; to scale each row of {b} by {a} write diag({a}) @ {b}"
+        if symbol == "*" and sb[1] == 1 and sb[0] == sa[0]:
+            return message + f"; to scale each row of {a} by {b} write diag({b}) @ {a}"
         return message
 
     def matmul_shape(self, left: Node, right: Node, node: ast.BinOp) -> tuple[Dim, Dim]:
@@ -168,9 +171,9 @@ class _Builder:
         if self.same(c1, r2, message):
             return (r1, c2)
         if r1 == r2:
-            message += f"; did you mean {_paren(a)}.T @ {b}?"
+            message += f"; did you mean {_transposed(a)} @ {b}?"
         elif c1 == c2:
-            message += f"; did you mean {a} @ {_paren(b)}.T?"
+            message += f"; did you mean {a} @ {_transposed(b)}?"
         elif c2 == r1:
             message += f"; did you mean {b} @ {a}?"
         if left.shape == SCALAR or right.shape == SCALAR:
@@ -235,6 +238,11 @@ class _Builder:
         if not 1 <= size <= MAX_BUILDER_SIZE:
             raise self.fail(f"a size must be between 1 and {MAX_BUILDER_SIZE}, got {size}", node)
         return size
+
+
+def _transposed(text: str) -> str:
+    """How to write the transpose of an operand: drop a trailing .T, else add one."""
+    return text[:-2] if text.endswith(".T") else f"{_paren(text)}.T"
 
 
 def _paren(text: str) -> str:

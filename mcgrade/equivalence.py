@@ -1,0 +1,369 @@
+"""The checking pipeline: shape → numeric screening → diagnosis or symbolic confirmation.
+
+Each step looks at every instance (size assignment) of the problem. Numeric screening
+compares values at the sample points; a disagreement is re-checked in exact arithmetic at
+one point (floats can lose a correct expanded polynomial to cancellation) before it is
+believed. A match is then proved symbolically within the time budget, or reported as
+numeric with the number of points it rests on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from mcgrade.answers import Candidate, Outcome
+from mcgrade.budget import BudgetExceeded, TimeBudget
+from mcgrade.errors import ExpressionError
+from mcgrade.model import Orientation, Tolerance
+from mcgrade.reference import Instance, Reference
+from mcgrade.symbolic import prove_equal
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The candidate and the reference at one instance, aligned to the same shape."""
+
+    instance: Instance
+    given: np.ndarray          # (K, r, c)
+    expected: np.ndarray       # (K, r, c)
+
+
+def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
+          orientation: Orientation, budget_seconds: float) -> Outcome:
+    """Decide whether ``candidate`` is the reference, and if not, why."""
+    if candidate.shape is not None:
+        from mcgrade.shapes import check_shape
+        return check_shape(reference, candidate.shape)
+    try:
+        relation, raw = _relate(reference, candidate)
+    except ExpressionError as exc:
+        return Outcome(("unparseable",), detail=f"your answer does not work at every size: "
+                       f"{exc.message}")
+    involved = reference.symbols | (candidate.expression.symbols if candidate.expression
+                                    else frozenset())
+    if relation == "wrong":
+        return _mistake(reference, candidate, raw, tolerance) or _wrong_shape(raw, involved)
+    pairs = [_align(relation, instance, given) for instance, given in raw]
+    pairs = [_refine(candidate, pair, tolerance) for pair in pairs]
+    if _non_finite(pairs):
+        return Outcome(("non-finite",), method="numeric", evidence=_first_difference(
+            pairs, tolerance, involved))
+    value = _value_diagnosis(pairs, tolerance, square_transpose=relation == "same")
+    points = sum(p.given.shape[0] for p in pairs)
+    code = {"same": None, "transposed": "transposed", "flat": "flat-array",
+            "vector-for-matrix": "elementwise-vs-matrix",
+            "matrix-for-vector": "elementwise-vs-matrix"}[relation]
+    if value == "correct":
+        if code is None or (code == "flat-array" and orientation == "lenient"):
+            note = ("a 1-D array was accepted as the expected vector (orientation: lenient)"
+                    if code else "")
+            method = _confirm(reference, candidate, pairs, budget_seconds)
+            return Outcome((), method=method, evidence={"points": points}, note=note)
+        return Outcome((code,), method="numeric", evidence=_shapes(raw, involved))
+    found = _mistake(reference, candidate, raw, tolerance)
+    if found is not None:
+        return found
+    if value is not None and code not in ("elementwise-vs-matrix",):
+        evidence = {**_shapes(raw, involved), **value[1]}
+        return Outcome(tuple(c for c in (code, value[0]) if c), method="numeric",
+                       evidence=evidence)
+    if code == "elementwise-vs-matrix":
+        return _wrong_shape(raw, involved)
+    evidence = {**_shapes(raw, involved), **_first_difference(pairs, tolerance, involved)}
+    detail = "shape-transposed" if code == "transposed" else "shape-flat" if code else ""
+    if candidate.array is not None and _varies(pairs, tolerance):
+        detail = "fixed-numbers"
+    return Outcome(("not-equivalent",), method="numeric", evidence=evidence, detail=detail)
+
+
+# --- shapes ---------------------------------------------------------------------------
+
+def _given(candidate: Candidate, instance: Instance) -> np.ndarray:
+    count = instance.samples.count
+    if candidate.expression is not None:
+        candidate.expression.check_sizes(instance.sizes)
+        return candidate.expression.to_numpy(instance.samples.values, instance.sizes, count)
+    array = candidate.array
+    assert array is not None
+    return np.broadcast_to(array, (count, *array.shape))
+
+
+def _relation(given_shape: tuple[int, ...], expected: tuple[int, int]) -> str:
+    rows, cols = expected
+    if given_shape == expected:
+        return "same"
+    if len(given_shape) == 1:
+        length = given_shape[0]
+        if length == rows * cols and 1 in expected:
+            return "flat"
+        if rows == cols == length and length > 1:
+            return "vector-for-matrix"
+        return "wrong"
+    if given_shape == (cols, rows):
+        return "transposed"
+    if rows == cols and 1 in given_shape and max(given_shape) == rows and rows > 1:
+        return "vector-for-matrix"
+    if given_shape[0] == given_shape[1] and 1 in expected and max(expected) == given_shape[0]:
+        return "matrix-for-vector"
+    return "wrong"
+
+
+_PREFERENCE = ("same", "flat", "transposed", "vector-for-matrix", "matrix-for-vector")
+
+
+def _relate(reference: Reference, candidate: Candidate
+            ) -> tuple[str, list[tuple[Instance, np.ndarray]]]:
+    """The shape relation and the candidate's raw values at the instances it applies to.
+
+    An expression applies at every instance; fixed numbers only where their shape fits.
+    """
+    found: dict[str, list[tuple[Instance, np.ndarray]]] = {}
+    for instance in reference.instances:
+        if candidate.array is not None:
+            shape = candidate.array.shape
+        else:
+            from mcgrade.expressions import concrete
+            shape = concrete(candidate.expression.shape, instance.sizes)  # type: ignore[union-attr]
+        relation = _relation(tuple(shape), instance.shape)
+        found.setdefault(relation, []).append((instance, None))  # type: ignore[arg-type]
+    if candidate.expression is not None and len(found) > 1:
+        relation = next(r for r in ("wrong", *_PREFERENCE[::-1]) if r in found)
+    else:
+        relation = next((r for r in _PREFERENCE if r in found), "wrong")
+    chosen = [i for i, _ in found[relation]] if candidate.array is not None or len(found) == 1 \
+        else [i for i in reference.instances]
+    return relation, [(i, _given(candidate, i)) for i in chosen]
+
+
+def _align(relation: str, instance: Instance, given: np.ndarray) -> Pair:
+    expected = instance.expected
+    assert expected is not None
+    count = expected.shape[0]
+    if relation == "transposed":
+        given = np.swapaxes(given, -1, -2)
+    elif relation == "flat":
+        given = given.reshape(expected.shape)
+    elif relation == "vector-for-matrix":
+        flat = given.reshape(count, -1)
+        given = flat[:, :, None] * np.eye(flat.shape[1])[None]
+    elif relation == "matrix-for-vector":
+        flat = expected.reshape(count, -1)
+        expected = flat[:, :, None] * np.eye(flat.shape[1])[None]
+    return Pair(instance, np.asarray(given, dtype=float), expected)
+
+
+def _wrong_shape(raw: list[tuple[Instance, np.ndarray]], involved: frozenset[str]
+                 ) -> Outcome:
+    return Outcome(("wrong-shape",), evidence=_shapes(raw, involved))
+
+
+def _shapes(raw: list[tuple[Instance, np.ndarray]], involved: frozenset[str]
+            ) -> dict[str, Any]:
+    instance, given = raw[0]
+    return {"expected_shape": list(instance.shape), "given_shape": list(given.shape[1:]),
+            "sizes": _relevant_sizes(instance, involved)}
+
+
+# --- values ---------------------------------------------------------------------------
+
+def close(a: np.ndarray, b: np.ndarray, tolerance: Tolerance) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        scale = np.maximum(np.abs(a), np.abs(b))
+        return np.abs(a - b) <= tolerance.atol + tolerance.rtol * scale
+
+
+def _all_close(pairs: list[Pair], tolerance: Tolerance, transform: Any = None) -> bool:
+    return all(bool(np.all(close(p.given, transform(p.expected) if transform else p.expected,
+                                 tolerance))) for p in pairs)
+
+
+def _non_finite(pairs: list[Pair]) -> bool:
+    return any(bool(np.any(~np.isfinite(p.given) & np.isfinite(p.expected))) for p in pairs)
+
+
+def _value_diagnosis(pairs: list[Pair], tolerance: Tolerance, square_transpose: bool
+                     ) -> str | tuple[str, dict[str, Any]] | None:
+    """'correct', or (diagnosis, evidence) for sign/scale/transpose/branch, or None."""
+    if _all_close(pairs, tolerance):
+        return "correct"
+    nonzero = any(bool(np.any(np.abs(p.expected) > tolerance.atol)) for p in pairs)
+    if nonzero and _all_close(pairs, tolerance, lambda e: -e):
+        return "sign", {}
+    factor = _factor(pairs)
+    if (nonzero and factor is not None and abs(factor - 1) > 1e-9 and abs(factor + 1) > 1e-9
+            and abs(factor) > 1e-9 and _all_close(pairs, tolerance, lambda e: factor * e)):
+        return "scale-factor", {"factor": _nice(factor)}
+    square = all(p.instance.shape[0] == p.instance.shape[1] > 1 for p in pairs)
+    if (square_transpose and square
+            and _all_close(pairs, tolerance, lambda e: np.swapaxes(e, -1, -2))):
+        return "transposed", {}
+    branch = _branch(pairs, tolerance)
+    if branch is not None:
+        return "piecewise-branch", branch
+    return None
+
+
+def _varies(pairs: list[Pair], tolerance: Tolerance) -> bool:
+    """Whether the reference takes different values at different sample points."""
+    return any(not np.all(close(p.expected, p.expected[:1], tolerance)) for p in pairs)
+
+
+def _factor(pairs: list[Pair]) -> float | None:
+    given = np.concatenate([p.given.ravel() for p in pairs])
+    expected = np.concatenate([p.expected.ravel() for p in pairs])
+    norm = float(np.dot(expected, expected))
+    if not np.isfinite(norm) or norm == 0:
+        return None
+    return float(np.dot(given, expected) / norm)
+
+
+def _nice(factor: float) -> float | str:
+    fraction = Fraction(factor).limit_denominator(64)
+    if abs(float(fraction) - factor) <= 1e-9 * max(1.0, abs(factor)):
+        return str(fraction)
+    return factor
+
+
+def _branch(pairs: list[Pair], tolerance: Tolerance) -> dict[str, Any] | None:
+    """Right on some branches of a kinked reference and wrong on others."""
+    if not any(p.instance.kinks for p in pairs):
+        return None
+    agree, informative = [], []
+    for p in pairs:
+        ok = close(p.given, p.expected, tolerance)
+        meaningful = (np.abs(p.expected) > tolerance.atol) | (np.abs(p.given) > tolerance.atol)
+        agree.append(ok[meaningful])
+        informative.append(meaningful)
+    hits = np.concatenate(agree) if agree else np.array([])
+    if hits.size == 0 or hits.all() or not hits.any():
+        return None
+    side = None
+    for p in pairs:
+        row_ok = np.all(close(p.given, p.expected, tolerance), axis=(1, 2))
+        for column in range(p.instance.kink_values.shape[1]):
+            values = p.instance.kink_values[:, column]
+            if np.array_equal(row_ok, values > 0):
+                side = "positive"
+            elif np.array_equal(row_ok, values < 0):
+                side = "negative"
+    return {"right_where_kink_argument_is": side} if side else {}
+
+
+def _first_difference(pairs: list[Pair], tolerance: Tolerance,
+                      involved: frozenset[str]) -> dict[str, Any]:
+    for p in pairs:
+        bad = ~close(p.given, p.expected, tolerance)
+        if bad.any():
+            k, i, j = (int(v) for v in np.argwhere(bad)[0])
+            point = {name: _plain(values[k]) for name, values in p.instance.samples.values.items()
+                     if name in involved}
+            return {"sizes": _relevant_sizes(p.instance, involved), "point": point,
+                    "entry": [i, j],
+                    "expected": _number(p.expected[k, i, j]),
+                    "given": _number(p.given[k, i, j])}
+    return {}
+
+
+def _relevant_sizes(instance: Instance, involved: frozenset[str]) -> dict[str, int]:
+    """The sizes of the dimensions that the symbols involved are declared with."""
+    dims = {d for name in involved for d in instance.declared_shapes.get(name, ())
+            if isinstance(d, str)}
+    return {k: v for k, v in instance.sizes.items() if k in dims}
+
+
+def _plain(array: np.ndarray) -> Any:
+    return float(array[0, 0]) if array.shape == (1, 1) else array.tolist()
+
+
+def _number(value: float) -> float | str:
+    return float(value) if np.isfinite(value) else str(value)
+
+
+# --- exactness ------------------------------------------------------------------------
+
+def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance) -> Pair:
+    """Re-check a float disagreement of an expression in exact arithmetic at one point.
+
+    If exact arithmetic agrees where floats did not, the floats can't be trusted for this
+    answer: evaluate it exactly (or at 30 digits) at every point of the instance.
+    """
+    expression = candidate.expression
+    if expression is None:
+        return pair
+    bad = ~close(pair.given, pair.expected, tolerance)
+    if not bad.any():
+        return pair
+    instance = pair.instance
+    try:
+        symbolic = expression.to_sympy(instance.env, instance.sizes)
+        point = int(np.argwhere(bad)[0][0])
+        if _exact_values(instance.value, symbolic, instance, point) is None:
+            return pair
+        given = np.stack([_exact_values(instance.value, symbolic, instance, k)[1]
+                          for k in range(pair.given.shape[0])])
+    except (ZeroDivisionError, TypeError, ValueError, RecursionError, BudgetExceeded):
+        return pair
+    return Pair(instance, given.reshape(pair.given.shape), pair.expected)
+
+
+def _exact_values(reference: Any, answer: Any, instance: Instance, point: int
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(reference, answer) at one point in exact/high precision, or None if they differ."""
+    subs = instance.samples.exact(point, instance.env)
+    left = _flat(reference, subs)
+    right = _flat(answer, subs)
+    if len(left) != len(right):
+        return None
+    for a, b in zip(left, right):
+        difference = sp.N(a - b, 30)
+        if difference != 0 and abs(difference) > 1e-20 * (1 + abs(sp.N(a, 30))):
+            return None
+    return np.array([float(sp.N(v, 30)) for v in left]), np.array(
+        [float(sp.N(v, 30)) for v in right])
+
+
+def _flat(value: Any, subs: dict[Any, Any]) -> list[Any]:
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    return [sp.sympify(e).xreplace(subs) for e in entries]
+
+
+# --- symbolic confirmation ------------------------------------------------------------
+
+def _confirm(reference: Reference, candidate: Candidate, pairs: list[Pair],
+             budget_seconds: float) -> str:
+    """'symbolic' if proved equal at every instance within the budget, else 'numeric'."""
+    if candidate.expression is None:
+        return "numeric"
+    budget = TimeBudget(budget_seconds)
+    try:
+        for pair in pairs:
+            instance = pair.instance
+            with budget.guard():
+                answer = candidate.expression.to_sympy(instance.env, instance.sizes)
+            if not prove_equal(instance.value, answer, dict(instance.structure), budget):
+                return "numeric"
+    except BudgetExceeded:
+        return "numeric"
+    return "symbolic"
+
+
+def _mistake(reference: Reference, candidate: Candidate,
+             raw: list[tuple[Instance, np.ndarray]], tolerance: Tolerance) -> Outcome | None:
+    """The first author mistake the candidate matches at every instance it was given at."""
+    index = {id(instance): k for k, instance in enumerate(reference.instances)}
+    for (mistake, _), values in zip(reference.mistakes, reference.mistake_values):
+        matched = True
+        for instance, given in raw:
+            expected = values[index[id(instance)]]
+            if given.shape != expected.shape or not np.all(close(given, expected, tolerance)):
+                matched = False
+                break
+        if matched:
+            return Outcome(("author-mistake",), method="numeric", detail=mistake.feedback,
+                           mistake=mistake)
+    return None
