@@ -187,6 +187,12 @@ class Answer:
 MISSING = Answer("missing")
 
 
+def number(value: float) -> float | int:
+    """A score as JSON shows it: 2 rather than 2.0, 7.5 as it is."""
+    rounded = round(value, 6)
+    return int(rounded) if float(rounded).is_integer() else rounded
+
+
 # --- verdicts --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -204,8 +210,8 @@ class Verdict:
 
     def to_record(self) -> dict[str, Any]:
         return {
-            "id": self.id, "status": self.status, "score": self.score,
-            "max_score": self.max_score, "diagnoses": list(self.diagnoses),
+            "id": self.id, "status": self.status, "score": number(self.score),
+            "max_score": number(self.max_score), "diagnoses": list(self.diagnoses),
             "feedback": self.feedback, "method": self.method,
             "evidence": dict(self.evidence),
         }
@@ -222,7 +228,7 @@ class GradeReport:
 
     @property
     def score(self) -> float:
-        return sum(v.score for v in self.verdicts)
+        return round(sum(v.score for v in self.verdicts), 6)
 
     @property
     def max_score(self) -> float:
@@ -231,6 +237,6 @@ class GradeReport:
     def to_record(self) -> dict[str, Any]:
         return {
             "submission": self.submission, "problem_set": self.problem_set,
-            "score": self.score, "max_score": self.max_score,
+            "score": number(self.score), "max_score": number(self.max_score),
             "problems": [v.to_record() for v in self.verdicts],
         }

@@ -1,0 +1,5 @@
+import sys
+
+from mcgrade.cli import main
+
+sys.exit(main())

@@ -1,0 +1,36 @@
+"""The terminal report: one line per problem (status, points, feedback), then the total."""
+
+from __future__ import annotations
+
+from mcgrade.model import GradeReport, Verdict
+
+
+def points(value: float) -> str:
+    """7.5 → '7.5', 2.0 → '2'."""
+    return f"{value:g}"
+
+
+def _line(verdict: Verdict, width: int) -> str:
+    score = f"{points(verdict.score)}/{points(verdict.max_score)}"
+    method = ""
+    if verdict.status == "correct" and verdict.method == "symbolic":
+        method = " [proved symbolically]"
+    elif verdict.status == "correct" and verdict.method == "numeric":
+        count = verdict.evidence.get("points")
+        method = f" [checked numerically{f' at {count} points' if count else ''}]"
+    head = f"  {verdict.id:<{width}}  {verdict.status:<9}  {score:>7}  "
+    first, *rest = (verdict.feedback or "").split("\n")
+    lines = [head + first + method]
+    lines += [" " * len(head) + line for line in rest]
+    return "\n".join(lines)
+
+
+def render(report: GradeReport, title: str = "") -> str:
+    """The report as text for a terminal or a CI log."""
+    out = [f"mcgrade: {report.submission} against {report.problem_set}"
+           + (f" ({title})" if title else "")]
+    out += [f"  note: {note}" for note in report.notes]
+    width = max((len(v.id) for v in report.verdicts), default=0)
+    out += [_line(v, width) for v in report.verdicts]
+    out.append(f"mcgrade: {points(report.score)}/{points(report.max_score)} points")
+    return "\n".join(out) + "\n"
