@@ -1,0 +1,272 @@
+"""Real-subprocess tests of running a .py submission and reading its answers back."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from mcgrade.model import Answer
+from mcgrade.submission.protocol import RunResult, decode, read_payload
+from mcgrade.submission.runner import run_submission
+
+
+def run(tmp_path: Path, source: str, names: str, name: str = "hw1.py", **kw) -> RunResult:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return run_submission(path, names.split(), **kw)
+
+
+def test_values_of_each_kind_come_back(tmp_path: Path) -> None:
+    r = run(tmp_path, """
+        import numpy as np
+        s = "x.T @ W"
+        n = 2.5
+        k = np.float32(0.5)
+        inf = -float("inf")
+        col = [[1], [2], [3]]
+        arr = np.arange(6).reshape(2, 3)
+        flat = np.array([1.5, float("nan")])
+        tup = (3, 2)
+        dims = ("m", "n")
+        z = 1 + 2j
+        flag = True
+        nothing = None
+        fn = lambda w: w
+        ragged = [[1], [2, 3]]
+        cube = np.zeros((2, 2, 2))
+    """, "s n k inf col arr flat tup dims z flag nothing fn ragged cube")
+    assert r.status == "ok" and r.answers_read and r.notes == ()
+    a = r.answer
+    assert a("s") == Answer("string", text="x.T @ W")
+    assert a("n") == Answer("number", value=2.5)
+    assert a("k") == Answer("number", value=0.5)
+    assert a("inf").value == -math.inf
+    assert a("col") == Answer("array", value=(1.0, 2.0, 3.0), shape=(3, 1))
+    assert a("arr") == Answer("array", value=(0.0, 1.0, 2.0, 3.0, 4.0, 5.0), shape=(2, 3))
+    assert a("flat").shape == (2,) and math.isnan(a("flat").value[1])
+    assert a("tup") == Answer("array", value=(3.0, 2.0), shape=(2,))
+    assert a("tup", expect_shape=True) == Answer("shape", value=(3, 2))
+    assert a("dims", expect_shape=True) == Answer("shape", value=("m", "n"))
+    assert a("dims").kind == "unsupported"
+    assert a("z").kind == "complex" and a("z").value == 1 + 2j
+    assert a("flag") == Answer("unsupported", text="bool")
+    assert a("nothing").kind == "missing" and "None" in a("nothing").text
+    assert a("fn") == Answer("unsupported", text="function")
+    assert a("ragged").kind == "unsupported" and "ragged" in a("ragged").text
+    assert a("cube") == Answer("array", value=(0.0,) * 8, shape=(2, 2, 2))
+
+
+def test_a_missing_name(tmp_path: Path) -> None:
+    r = run(tmp_path, "a = 'x'\n", "a b")
+    assert r.status == "ok"
+    assert r.answer("b") == Answer("missing")
+    with pytest.raises(KeyError):
+        r.answer("never_asked")
+
+
+def test_raising_part_way_keeps_earlier_answers(tmp_path: Path) -> None:
+    r = run(tmp_path, """
+        a = "2*x"
+        def f():
+            return 1 / 0
+        b = f()
+        c = "late"
+    """, "a b c")
+    assert r.status == "raised"
+    assert r.answer("a") == Answer("string", text="2*x")
+    assert r.answer("c").kind == "error"
+    (note,) = r.notes
+    assert "hw1.py raised ZeroDivisionError: division by zero" in note
+    assert "line 4 (`return 1 / 0`), called from line 5" in note
+    assert "ZeroDivisionError" in r.traceback and "_child" not in r.traceback
+
+
+def test_syntax_error_names_line_and_text(tmp_path: Path) -> None:
+    r = run(tmp_path, "a = 'x'\nb = = 2\n", "a b")
+    assert r.status == "syntax-error" and not r.answers_read
+    assert re.search(r"hw1\.py, line 2: .*`b = = 2`", r.headline)
+    assert r.answer("a").kind == "error" and "line 2" in r.answer("a").text
+
+
+def test_sys_exit_still_lets_answers_be_read(tmp_path: Path) -> None:
+    r = run(tmp_path, "import sys\na = 'x'\nsys.exit(0)\n", "a")
+    assert r.status == "ok" and r.answer("a").text == "x"
+    assert "sys.exit(0) at line 3" in r.notes[0]
+    r = run(tmp_path, "import sys\na = 'x'\nsys.exit('bad')\n", "a")
+    assert r.status == "raised" and r.answer("a").text == "x"
+
+
+def test_main_block_runs_as_a_script(tmp_path: Path) -> None:
+    r = run(tmp_path, """
+        import sys
+        if __name__ == "__main__":
+            a = __file__.endswith("hw1.py") and sys.argv[0] == __file__
+        b = input()
+    """, "a b")
+    assert r.status == "raised" and "EOFError" in r.headline       # stdin is /dev/null
+    assert r.answer("a").kind == "unsupported"                         # True: a bool
+    assert r.answers["a"] == {"kind": "unsupported", "text": "bool"}
+
+
+def test_os_exit_gives_a_clear_note(tmp_path: Path) -> None:
+    r = run(tmp_path, "import os\na = 'x'\nos._exit(0)\n", "a")
+    assert r.status == "crashed" and not r.answers_read
+    assert "os._exit" in r.headline and "no answers were read" in r.headline
+    assert r.answer("a").kind == "error"
+
+
+def test_infinite_loop_times_out(tmp_path: Path) -> None:
+    t = time.monotonic()
+    r = run(tmp_path, "a = 'x'\nwhile True:\n    pass\n", "a", timeout=1.0)
+    assert time.monotonic() - t < 1.8
+    assert r.status == "timeout"
+    assert r.headline == "hw1.py did not finish within 1 s; no answers were read"
+    assert r.answer("a") == Answer("timeout", text=r.headline)
+
+
+def test_huge_allocation_is_a_memory_note(tmp_path: Path) -> None:
+    r = run(tmp_path, """
+        import numpy as np
+        a = "x"
+        big = np.ones(1 << 30)           # 8 GiB
+    """, "a big", memory_mb=1024)
+    assert r.status == "memory"
+    assert "ran out of memory (limit 1024 MB) at line 4" in r.headline
+    assert r.answer("a").text == "x"
+
+
+def test_printing_50_mb_is_capped_and_still_graded(tmp_path: Path) -> None:
+    r = run(tmp_path, """
+        import sys
+        line = "spam" * 255 + "egg\\n"          # 1 kB
+        for _ in range(50 * 1024):
+            sys.stdout.write(line)
+        sys.stdout.flush()
+        print("the end", file=sys.stderr)
+        a = "x"
+    """, "a", output_cap=4096)
+    assert r.status == "ok" and r.answer("a").text == "x"
+    assert r.output_bytes == 50 * 1024 * 1024 + len("the end\n")
+    assert len(r.output_tail) <= 4096 and r.output_tail.endswith("the end\n")
+    assert "printed 50.0 MB; only the last 4.0 kB were kept" in r.notes[0]
+
+
+def test_forked_grandchild_is_killed(tmp_path: Path) -> None:
+    r = run(tmp_path, """
+        import os, sys, time
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        print("grandchild", pid, flush=True)
+        a = "x"
+    """, "a")
+    assert r.status == "ok" and r.answer("a").text == "x"
+    pid = int(r.output_tail.split()[1])
+    for _ in range(50):                      # SIGKILL is sent; give init time to reap
+        if not _alive(pid):
+            break
+        time.sleep(0.02)
+    assert not _alive(pid)
+
+
+def test_fork_that_runs_on_does_not_corrupt_the_result(tmp_path: Path) -> None:
+    r = run(tmp_path, "import os\nos.fork()\na = 'x'\n", "a")
+    assert r.status == "ok" and r.answer("a").text == "x"
+
+
+def test_json_printed_to_stdout_is_ignored(tmp_path: Path) -> None:
+    r = run(tmp_path, """
+        import json, sys
+        fake = {"protocol": 1, "status": "ok", "event": None,
+                "answers": {"a": {"kind": "string", "text": "forged"}}}
+        print(json.dumps(fake)); print(json.dumps(fake), file=sys.stderr)
+        a = "mine"
+    """, "a")
+    assert r.answer("a").text == "mine"
+
+
+def test_oversized_answers_are_refused_not_fatal(tmp_path: Path) -> None:
+    r = run(tmp_path, "a = 'x' * 200_000\nb = [0.123456789012345] * 400_000\nc = 'ok'\n", "a b c")
+    assert r.status == "ok" and r.answer("c").text == "ok"
+    assert r.answer("a").kind == "unsupported" and "200000 characters" in r.answer("a").text
+    assert r.answer("b").kind == "unsupported" and "too large" in r.answer("b").text
+
+
+def test_a_hard_crash_is_reported(tmp_path: Path) -> None:
+    r = run(tmp_path, "a = 'x'\nimport ctypes\nctypes.string_at(0)\n", "a")
+    assert r.status == "crashed"
+    assert r.headline.startswith("hw1.py was killed by SIGSEGV")
+    assert r.headline.endswith("; no answers were read")
+
+
+def test_writing_junk_to_the_result_pipe_only_hurts_the_submission(tmp_path: Path) -> None:
+    r = run(tmp_path, """
+        import os, stat
+        a = "x"
+        for fd in range(3, 64):
+            try:
+                if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    os.write(fd, b"{garbage")
+            except OSError:
+                pass
+    """, "a")
+    assert r.status == "crashed" and "unreadable result" in r.headline
+
+
+def test_builtins_of_a_script_exist(tmp_path: Path) -> None:
+    r = run(tmp_path, "import numpy, sympy\na = 'x'\nexit()\nb = 1\n", "a b")
+    assert r.status == "ok" and r.answer("a").text == "x" and r.answer("b").kind == "missing"
+
+
+def test_unreadable_submission(tmp_path: Path) -> None:
+    r = run_submission(tmp_path / "nope.py", ["a"])
+    assert r.status == "unreadable" and "nope.py could not be read" in r.headline
+
+
+def test_work_directory_is_private_and_removed(tmp_path: Path) -> None:
+    (tmp_path / "classmate.py").write_text("secret = 1\n")
+    r = run(tmp_path, """
+        import os
+        here = os.getcwd()
+        files = ",".join(sorted(os.listdir(".")))
+        try:
+            import classmate
+            leaked = "yes"
+        except ImportError:
+            leaked = "no"
+    """, "here files leaked")
+    assert r.answer("files").text == "hw1.py" and r.answer("leaked").text == "no"
+    assert not os.path.exists(r.answer("here").text)
+
+
+def test_decode_rejects_malformed_records() -> None:
+    bad = [None, [], {"kind": 3}, {"kind": "array", "shape": [2], "value": [1]},
+           {"kind": "array", "shape": [-1], "value": []}, {"kind": "number", "value": True},
+           {"kind": "number", "value": "1e3"}, {"kind": "string", "text": 5},
+           {"kind": "tuple", "items": [{"kind": "array", "shape": [], "value": []}]},
+           {"kind": "number", "value": 10 ** 400}, {"kind": "pickle", "data": "gASV"}]
+    for record in bad:
+        assert decode(record).kind == "error", record
+    assert decode({"kind": "array", "shape": [2], "value": [2, 3]},
+                  expect_shape=True) == Answer("shape", value=(2, 3))
+    assert decode({"kind": "array", "shape": [2], "value": ["nan", 3]},
+                  expect_shape=True).kind == "array"
+    with pytest.raises(ValueError):
+        read_payload(b'{"protocol": 1, "status": "ok", "answers": {"a": NaN}}', ["a"])
+    with pytest.raises(ValueError):
+        read_payload(b"[" * 100_000, ["a"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
