@@ -37,11 +37,6 @@ def parse(text: str) -> ast.expr:
     if not stripped:
         raise ExpressionError("the expression is empty", text, 0)
     _check_bracket_nesting(text)
-    prime = _PRIME_TRANSPOSE.search(text)
-    if prime:
-        operand = prime.group(1)
-        raise ExpressionError(
-            f"{operand}' is not a transpose here; write {operand}.T", text, prime.end() - 1)
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
@@ -65,8 +60,33 @@ def _check_bracket_nesting(text: str) -> None:
             depth -= 1
 
 
+def _prime_operand(text: str, quote: int) -> str:
+    """The operand before a transposing quote: a name, or a bracketed group."""
+    end = quote
+    if end > 0 and text[end - 1] in ")]":
+        depth, start = 0, end - 1
+        while start >= 0:
+            depth += {")": 1, "]": 1, "(": -1, "[": -1}.get(text[start], 0)
+            if depth == 0:
+                break
+            start -= 1
+        start = max(start, 0)
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_."):
+            start -= 1
+        return text[start:end]
+    start = end
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_."):
+        start -= 1
+    return text[start:end]
+
+
 def _explain_syntax_error(text: str, exc: SyntaxError) -> ExpressionError:
-    column = (exc.offset or 1) - 1
+    column = (exc.offset - 1) if exc.offset else len(text)
+    prime = _PRIME_TRANSPOSE.search(text)
+    if prime:
+        operand = _prime_operand(text, prime.end() - 1)
+        return ExpressionError(f"{operand}' is not a transpose here; write {operand}.T", text,
+                               prime.end() - 1)
     implicit = _IMPLICIT_MUL.search(text)
     if implicit:
         number, follower = implicit.groups()

@@ -76,6 +76,12 @@ class _Builder:
             return Node("constant", value=name)
         if name in FUNCTIONS or name in ALIASES:
             raise self.fail(f"{name} is a function; call it, as in {name}(…)", node)
+        for cut in range(1, len(name)):
+            left, right = name[:cut], name[cut:]
+            if left in self.scope.symbols and right in self.scope.symbols:
+                raise self.fail(f"unknown name {name!r}; multiplication must be written out: "
+                                f"{left}*{right}, or {left} @ {right} for a matrix product",
+                                node)
         known = [*self.scope.symbols, *self.scope.dimensions, *CONSTANTS, *FUNCTIONS, *ALIASES]
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
