@@ -27,14 +27,18 @@ POINTS = 8                # sample points per size assignment
 KINK_MARGIN = 0.05        # |kink argument| below this is too close to a kink
 
 
-def size_assignments(problem_set: ProblemSet, pinned: Mapping[str, int] | None = None
-                     ) -> tuple[dict[str, int], ...]:
+def size_assignments(problem_set: ProblemSet, pinned: Mapping[str, int] | None = None,
+                     relevant: frozenset[str] | None = None) -> tuple[dict[str, int], ...]:
     """Each dimension walks through its sizes together with the others (``pinned`` fixes
-    some), so the count is the longest list of sizes, not their product."""
+    some), so the count is the longest list of sizes, not their product. Dimensions not
+    ``relevant`` to a problem stay at their first size."""
     pinned = dict(pinned or {})
     dims = problem_set.dimensions
     if not dims:
         return ({},)
+    for d in dims:
+        if relevant is not None and d.name not in relevant and d.name not in pinned:
+            pinned[d.name] = d.sizes[0]
     longest = max((1 if d.name in pinned else len(d.sizes)) for d in dims)
     out = []
     for step in range(longest):

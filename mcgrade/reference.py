@@ -104,7 +104,11 @@ class _Compiler:
         at = self.at_values()
         pinned = self.pinned_sizes(at)
         built = []
-        for sizes in instances.size_assignments(self.set, pinned):
+        involved = source.symbols | set(problem.wrt) | {
+            name for _, e in mistakes for name in e.symbols}
+        relevant = frozenset(d for name in involved for d in self.scope.symbols[name]
+                             if isinstance(d, str)) | _dimension_names(source, mistakes)
+        for sizes in instances.size_assignments(self.set, pinned, relevant):
             for key, expression in ((main_key, source), *((f"mistakes[{i}].answer", e)
                                                            for i, (_, e) in enumerate(mistakes))):
                 try:
@@ -115,7 +119,6 @@ class _Compiler:
         mistake_values = tuple(
             tuple(e.to_numpy(i.samples.values, i.sizes, i.samples.count) for i in built)
             for _, e in mistakes)
-        involved = source.symbols | set(problem.wrt)
         return Reference(problem, shape, arrangement, tuple(built), mistakes, mistake_values,
                          frozenset(involved))
 
@@ -247,6 +250,19 @@ class _Compiler:
 
     def _main_key(self) -> str:
         return "answer" if self.problem.kind == "answer" else "of"
+
+
+def _dimension_names(source: Expression, mistakes: tuple[tuple[Mistake, Expression], ...]
+                     ) -> frozenset[str]:
+    """Dimension names an expression uses directly (ones(n), n * x…)."""
+    names: set[str] = set()
+    for expression in (source, *(e for _, e in mistakes)):
+        stack = [expression.root]
+        while stack:
+            node = stack.pop()
+            names.update(d for d in node.shape if isinstance(d, str))
+            stack.extend(node.args)
+    return frozenset(names)
 
 
 def _shape_instance(shape: tuple[Dim, Dim], sizes: Mapping[str, int]) -> tuple[int, int]:

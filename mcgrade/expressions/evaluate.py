@@ -38,9 +38,14 @@ def concrete(shape: tuple[Dim, Dim], sizes: Mapping[str, int]) -> tuple[int, int
     return size_of(shape[0], sizes), size_of(shape[1], sizes)
 
 
+_CHAINS = {"+": "sum", "-": "sum", "*": "product", "@": "matmul"}
+
+
 def evaluate(node: Node, backend: Backend, sizes: Mapping[str, int]) -> Any:
     """The value of ``node`` in ``backend`` with dimension names set to ``sizes``."""
     op = node.op
+    if op in _CHAINS:
+        return _evaluate_chain(node, backend, sizes)
     args = [evaluate(a, backend, sizes) for a in node.args]
     if op == "num":
         return backend.number(node.value)
@@ -72,6 +77,20 @@ def evaluate(node: Node, backend: Backend, sizes: Mapping[str, int]) -> Any:
     if op == "true":
         return backend.true()
     raise AssertionError(f"unknown node {op!r}")   # the typed tree has no other ops
+
+
+def _evaluate_chain(node: Node, backend: Backend, sizes: Mapping[str, int]) -> Any:
+    """A left-deep chain of + - (or *, or @) folded without recursing down its spine."""
+    family = _CHAINS[node.op]
+    steps = []
+    current = node
+    while current.op in _CHAINS and _CHAINS[current.op] == family:
+        steps.append(current)
+        current = current.args[0]
+    value = evaluate(current, backend, sizes)
+    for step in reversed(steps):
+        value = backend.binary(step.op, value, evaluate(step.args[1], backend, sizes))
+    return value
 
 
 def functions_used(node: Node) -> frozenset[str]:

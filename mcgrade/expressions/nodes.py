@@ -10,7 +10,7 @@ from mcgrade.model import Dim
 SCALAR: tuple[Dim, Dim] = (1, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity: a long chain must not be compared deeply
 class Node:
     """A typed node: ``op`` names the operation, ``args`` its operands, ``shape`` its shape.
 

@@ -13,7 +13,7 @@ import re
 
 from mcgrade.errors import ExpressionError
 
-MAX_LENGTH = 5_000
+MAX_LENGTH = 20_000
 MAX_DEPTH = 60
 MAX_NESTING = 40          # brackets open at once, checked before ast.parse sees the text
 MAX_LITERAL_DIGITS = 30
@@ -42,7 +42,7 @@ def parse(text: str) -> ast.expr:
     except SyntaxError as exc:
         raise _explain_syntax_error(stripped, exc) from None
     except (RecursionError, MemoryError, ValueError) as exc:
-        raise ExpressionError(f"expression is too complex to read ({exc.__class__.__name__})",
+        raise ExpressionError("expression is too long or too deeply nested to read",
                               text) from None
     _check(tree.body, stripped)
     return tree.body
@@ -126,7 +126,16 @@ def _check(root: ast.expr, text: str) -> None:
                 stack.append((pair.elts[1], depth + 2, True))
             continue
         for child in _allowed_children(node, text):
-            stack.append((child, depth + 1, False))
+            # a + b + c … is a chain, not nesting: the left operand of the same family
+            # stays at this depth
+            chained = (isinstance(node, ast.BinOp) and child is node.left
+                       and isinstance(child, ast.BinOp) and _family(child) == _family(node))
+            stack.append((child, depth if chained else depth + 1, False))
+
+
+def _family(node: ast.BinOp) -> str:
+    return {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product",
+            ast.MatMult: "matmul"}.get(type(node.op), "other")
 
 
 def _is_piecewise(node: ast.AST) -> bool:

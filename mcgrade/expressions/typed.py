@@ -20,6 +20,7 @@ from mcgrade.expressions.nodes import SCALAR, IndexCheck, Node, Scope, SizeCheck
 from mcgrade.expressions.shape_rules import apply_rule
 from mcgrade.model import Dim
 
+CHAIN_FAMILY = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.MatMult: "matmul"}
 MAX_EXPONENT = 64
 MAX_BUILDER_SIZE = 50
 _MAX_MAGNITUDE = 10 ** 300
@@ -101,7 +102,21 @@ class _Builder:
         return Node("transpose", (operand,), (operand.shape[1], operand.shape[0]))
 
     def build_BinOp(self, node: ast.BinOp) -> Node:
-        left, right = self.build(node.left), self.build(node.right)
+        """Long chains (a + b - c + …, a * b * …, A @ B @ …) are walked without recursion,
+        so a student's fully expanded polynomial is not mistaken for deep nesting."""
+        family = CHAIN_FAMILY.get(type(node.op))
+        spine = [node]
+        current = node.left
+        while (family and isinstance(current, ast.BinOp)
+               and CHAIN_FAMILY.get(type(current.op)) == family):
+            spine.append(current)
+            current = current.left
+        result = self.build(current)
+        for step in reversed(spine):
+            result = self.combine(step, result, self.build(step.right))
+        return result
+
+    def combine(self, node: ast.BinOp, left: Node, right: Node) -> Node:
         symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
                   ast.MatMult: "@"}[type(node.op)]
         if symbol == "**":
