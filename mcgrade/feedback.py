@@ -65,7 +65,7 @@ def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name
         return f"Your code ran out of time: {outcome.detail}" if outcome.detail else \
             "Your code ran out of time."
     if first == "error":
-        return f"Your code raised an error: {outcome.detail}"
+        return outcome.detail or "Your code raised an error."
     if first in ("unparseable", "forbidden", "author-mistake"):
         return outcome.detail
     parts = [_lead(first, outcome, reference, layout)]

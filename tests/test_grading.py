@@ -201,9 +201,10 @@ def test_missing_error_and_timeout_statuses(grader: Grader) -> None:
     assert check(grader, "dz_dw", Answer("missing")).feedback == (
         "No answer: define a variable named `dz_dw` in your submission.")
     assert check(grader, "dz_dw", Answer("missing")).status == "missing"
-    error = check(grader, "dz_dw", Answer("error", text="ZeroDivisionError at line 3"))
+    error = check(grader, "dz_dw", Answer("error", text="alice.py raised ZeroDivisionError at "
+                                          "line 3"))
     assert (error.status, error.feedback) == (
-        "error", "Your code raised an error: ZeroDivisionError at line 3")
+        "error", "alice.py raised ZeroDivisionError at line 3")
     assert check(grader, "dz_dw", Answer("timeout")).status == "timeout"
 
 

@@ -41,7 +41,7 @@ def parse(text: str) -> ast.expr:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
         raise _explain_syntax_error(stripped, exc) from None
-    except (RecursionError, MemoryError, ValueError) as exc:
+    except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("expression is too long or too deeply nested to read",
                               text) from None
     _check(tree.body, stripped)

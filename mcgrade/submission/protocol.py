@@ -94,8 +94,9 @@ class RunResult:
             raise KeyError(f"{name!r} was not among the names asked of the submission")
         answer = decode(self.answers[name], expect_shape=expect_shape)
         if answer.kind == "missing" and self.status in ("raised", "memory") and not answer.text:
-            return Answer("error", text=f"{name} was not defined before the submission "
-                                        f"stopped: {self.headline}")
+            cause = self.headline.split("; ")[0]
+            return Answer("error", text=f"{name} was not defined before the script stopped: "
+                                        f"{cause}")
         return answer
 
 
