@@ -49,7 +49,8 @@ def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
     if relation == "wrong":
         return _mistake(reference, candidate, raw, tolerance) or _wrong_shape(raw, involved)
     pairs = [_align(relation, instance, given) for instance, given in raw]
-    pairs = [_refine(candidate, pair, tolerance) for pair in pairs]
+    if relation == "same":
+        pairs = [_refine(candidate, pair, tolerance) for pair in pairs]
     if _non_finite(pairs):
         return Outcome(("non-finite",), method="numeric", evidence=_first_difference(
             pairs, tolerance, involved))
@@ -230,28 +231,41 @@ def _nice(factor: float) -> float | str:
 
 
 def _branch(pairs: list[Pair], tolerance: Tolerance) -> dict[str, Any] | None:
-    """Right on some branches of a kinked reference and wrong on others."""
-    if not any(p.instance.kinks for p in pairs):
-        return None
-    agree, informative = [], []
+    """Right on one branch of a kinked reference only: either the candidate is the formula
+    of one side used everywhere (relu treated as the identity, or as 0), or every entry it
+    gets wrong somewhere is right exactly where one kink argument has one sign, and not
+    merely where both are zero."""
+    for side in ("positive", "negative"):
+        if all(side in p.instance.branches
+               and p.instance.branches[side].shape == p.given.shape for p in pairs) and all(
+                bool(np.all(close(p.given, p.instance.branches[side], tolerance)))
+                for p in pairs):
+            return {"right_where_kink_argument_is": side}
+    return _right_on_one_side(pairs, tolerance)
+
+
+def _right_on_one_side(pairs: list[Pair], tolerance: Tolerance) -> dict[str, Any] | None:
+    sides: set[str] = set()
+    informative = False
     for p in pairs:
         ok = close(p.given, p.expected, tolerance)
-        meaningful = (np.abs(p.expected) > tolerance.atol) | (np.abs(p.given) > tolerance.atol)
-        agree.append(ok[meaningful])
-        informative.append(meaningful)
-    hits = np.concatenate(agree) if agree else np.array([])
-    if hits.size == 0 or hits.all() or not hits.any():
+        kinks = p.instance.kink_values
+        for i in range(ok.shape[1]):
+            for j in range(ok.shape[2]):
+                pattern = ok[:, i, j]
+                if pattern.all():
+                    continue
+                side = next((name for k in range(kinks.shape[1])
+                             for name, on_side in (("positive", kinks[:, k] > 0),
+                                                   ("negative", kinks[:, k] < 0))
+                             if np.array_equal(pattern, on_side)), None)
+                if side is None:
+                    return None
+                sides.add(side)
+                informative |= bool(np.any(np.abs(p.expected[pattern, i, j]) > tolerance.atol))
+    if not sides or not informative:
         return None
-    side = None
-    for p in pairs:
-        row_ok = np.all(close(p.given, p.expected, tolerance), axis=(1, 2))
-        for column in range(p.instance.kink_values.shape[1]):
-            values = p.instance.kink_values[:, column]
-            if np.array_equal(row_ok, values > 0):
-                side = "positive"
-            elif np.array_equal(row_ok, values < 0):
-                side = "negative"
-    return {"right_where_kink_argument_is": side} if side else {}
+    return {"right_where_kink_argument_is": sides.pop()} if len(sides) == 1 else {}
 
 
 def _first_difference(pairs: list[Pair], tolerance: Tolerance,
@@ -299,6 +313,8 @@ def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance) -> Pair:
     if not bad.any():
         return pair
     instance = pair.instance
+    if _float_difference_is_real(expression, pair, bad, tolerance):
+        return pair
     try:
         symbolic = expression.to_sympy(instance.env, instance.sizes)
         point = int(np.argwhere(bad)[0][0])
@@ -309,6 +325,23 @@ def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance) -> Pair:
     except (ZeroDivisionError, TypeError, ValueError, RecursionError, BudgetExceeded):
         return pair
     return Pair(instance, given.reshape(pair.given.shape), pair.expected)
+
+
+_EPS_RATIO = float(np.finfo(np.float64).eps / np.finfo(np.float32).eps)
+
+
+def _float_difference_is_real(expression: Any, pair: Pair, bad: np.ndarray,
+                              tolerance: Tolerance) -> bool:
+    """Whether a float64 disagreement is far beyond float64's rounding error, estimated from
+    how far the same evaluation moves in float32 (rounding error scales with epsilon)."""
+    instance = pair.instance
+    low = expression.to_numpy(instance.samples.values, instance.sizes,
+                              instance.samples.count, np.float32).astype(np.float64)
+    with np.errstate(all="ignore"):
+        rounding = np.abs(low - pair.given) * _EPS_RATIO * 1e3
+        difference = np.abs(pair.given - pair.expected)
+        real = difference > tolerance.atol + rounding
+    return bool(np.all(np.isfinite(rounding[bad])) and np.any(real[bad]))
 
 
 def _exact_values(reference: Any, answer: Any, instance: Instance, point: int

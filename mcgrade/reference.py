@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 import sympy as sp
 
-from mcgrade import conventions, instances, numeric
+from mcgrade import conventions, instances, numeric, symbolic
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.expressions import Expression, Scope, compile_expression
 from mcgrade.model import Dim, Mistake, Problem, ProblemSet
@@ -37,6 +37,8 @@ class Instance:
     kink_values: np.ndarray           # (K, len(kinks))
     unreached_sides: int              # kink sides no sample point reached
     declared_shapes: Mapping[str, tuple[Dim, Dim]]   # symbol → declared shape
+    branches: Mapping[str, np.ndarray]   # "positive"/"negative": the reference with every
+                                          # kink on that side, at the samples
 
 
 @dataclass(frozen=True)
@@ -239,17 +241,36 @@ class _Compiler:
         shape = instances.resolve(value.shape if isinstance(value, sp.MatrixBase) else None,
                                   sizes) if value is not None else _shape_instance(
             self.shape, sizes)
+        samples = candidates.take(chosen)
         return Instance(
             sizes=sizes, env=bound, value=value, shape=shape,
-            samples=candidates.take(chosen),
+            samples=samples,
             expected=expected[chosen] if value is not None else None,
             structure=structure, kinks=kinks,
             kink_values=kink_values[chosen][:, :len(kinks)],
             unreached_sides=unreached if kinks else 0,
-            declared_shapes=self.scope.symbols)
+            declared_shapes=self.scope.symbols,
+            branches=_branches(value, samples.by_symbol(env), samples.count))
 
     def _main_key(self) -> str:
         return "answer" if self.problem.kind == "answer" else "of"
+
+
+def _branches(value: Any, table: Mapping[Any, np.ndarray], count: int
+              ) -> dict[str, np.ndarray]:
+    """A kinked reference's formula on each side of its kinks, evaluated everywhere: an
+    answer equal to one of these is 'right on one branch only'."""
+    if value is None:
+        return {}
+    kinks = symbolic.kinks(value)
+    if not kinks or len(kinks) > symbolic.MAX_KINKS:
+        return {}
+    found = {}
+    for side, sign in (("positive", 1), ("negative", -1)):
+        resolved = symbolic.resolve(value, {k: sign for k in kinks})
+        if resolved is not None:
+            found[side] = numeric.evaluate_value(resolved, table, count)
+    return found
 
 
 def _dimension_names(source: Expression, mistakes: tuple[tuple[Mistake, Expression], ...]

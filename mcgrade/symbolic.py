@@ -71,7 +71,7 @@ def _canonical(argument: Any) -> tuple[Any, int]:
     return expanded, 1
 
 
-def _kinks(expression: Any) -> list[Any]:
+def kinks(expression: Any) -> list[Any]:
     found: list[Any] = []
     for node in sp.preorder_traversal(expression):
         arguments: Iterable[Any] = ()
@@ -90,13 +90,13 @@ def _kinks(expression: Any) -> list[Any]:
 
 
 def _zero_in_every_region(difference: Any, budget: TimeBudget) -> bool:
-    kinks = _kinks(difference)
-    if len(kinks) > MAX_KINKS:
+    arguments = kinks(difference)
+    if len(arguments) > MAX_KINKS:
         return False
-    for signs in itertools.product((1, -1), repeat=len(kinks)):
-        sign_of = dict(zip(kinks, signs))
+    for signs in itertools.product((1, -1), repeat=len(arguments)):
+        sign_of = dict(zip(arguments, signs))
         with budget.guard():
-            smooth = _resolve(difference, sign_of)
+            smooth = resolve(difference, sign_of)
         if smooth is None or smooth.has(*_KINKED):
             return False
         if smooth != 0 and not _smooth_zero(smooth, budget):
@@ -104,7 +104,7 @@ def _zero_in_every_region(difference: Any, budget: TimeBudget) -> bool:
     return True
 
 
-def _resolve(expression: Any, sign_of: dict[Any, int]) -> Any:
+def resolve(expression: Any, sign_of: dict[Any, int]) -> Any:
     """Replace every kinked function by its branch where each kink has the given sign."""
     def sign(argument: Any) -> int | None:
         canonical, flip = _canonical(argument)

@@ -71,10 +71,10 @@ class Expression:
         return evaluate(self.root, SympyBackend(env), sizes)
 
     def to_numpy(self, env: Mapping[str, np.ndarray], sizes: Mapping[str, int],
-                 points: int) -> np.ndarray:
+                 points: int, dtype: type = np.float64) -> np.ndarray:
         """Float values at ``points`` sample points: an array (points, rows, cols)."""
         with np.errstate(all="ignore"):
-            value = evaluate(self.root, NumpyBackend(env, points), sizes)
+            value = evaluate(self.root, NumpyBackend(env, points, dtype), sizes)
         return np.broadcast_to(value, (points, *concrete(self.shape, sizes)))
 
 

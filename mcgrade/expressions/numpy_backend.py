@@ -29,23 +29,29 @@ def _sum(a: np.ndarray) -> np.ndarray:
 
 
 class NumpyBackend:
-    """Evaluates with ``env`` mapping symbol names to (K, rows, cols) arrays."""
+    """Evaluates with ``env`` mapping symbol names to (K, rows, cols) arrays.
 
-    def __init__(self, env: Mapping[str, np.ndarray], points: int) -> None:
+    ``dtype`` float32 is used to estimate rounding error: a value that moves a lot between
+    float32 and float64 was computed with cancellation, and float64 can't be trusted for it.
+    """
+
+    def __init__(self, env: Mapping[str, np.ndarray], points: int,
+                 dtype: type = np.float64) -> None:
         self.env = env
         self.points = points
+        self.dtype = dtype
 
     def number(self, value: Fraction) -> np.ndarray:
-        return np.full((1, 1, 1), float(value))
+        return np.full((1, 1, 1), float(value), dtype=self.dtype)
 
     def constant(self, name: str) -> np.ndarray:
-        return np.full((1, 1, 1), {"pi": np.pi, "E": np.e}[name])
+        return np.full((1, 1, 1), {"pi": np.pi, "E": np.e}[name], dtype=self.dtype)
 
     def symbol(self, name: str) -> np.ndarray:
-        return self.env[name]
+        return self.env[name].astype(self.dtype, copy=False)
 
     def dimension(self, size: int) -> np.ndarray:
-        return np.full((1, 1, 1), float(size))
+        return np.full((1, 1, 1), float(size), dtype=self.dtype)
 
     def unary(self, op: str, a: np.ndarray) -> np.ndarray:
         if op == "neg":

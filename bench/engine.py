@@ -1,0 +1,113 @@
+"""Benchmark of the checking engine: time per check over the bundled answer corpus.
+
+    python bench/engine.py [--repeat 3]
+
+Loads every bundled problem set once (timing the compile: references at every size,
+sample points), then checks every answer of ``tests/corpus/`` — right and wrong — and
+prints the median, p99 and maximum time per check, and the share of checks settled
+symbolically. It also times the refusal of absurd input. Checks run in this process, with
+no child process: this measures the engine, not the sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mcgrade.grading import Grader  # noqa: E402
+from mcgrade.model import Answer  # noqa: E402
+from mcgrade.problemset import load_problem_set  # noqa: E402
+
+
+def corpus_answer(case: dict) -> Answer:
+    """The Answer a corpus case describes (the same rules as tests/test_corpus.py)."""
+    kind = case.get("kind", "string")
+    value = case["answer"]
+    if kind == "string":
+        return Answer("string", text=str(value))
+    if kind == "number":
+        return Answer("number", value=float(value))
+    if kind == "shape":
+        return Answer("shape", value=tuple(value))
+    flat = []
+    stack = [value]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, list):
+            stack = list(item) + stack
+        else:
+            flat.append(float(item))
+    return Answer("array", value=tuple(flat), shape=tuple(case["shape"]))
+
+
+def load_corpus() -> list[tuple[str, dict]]:
+    cases = []
+    for path in sorted((ROOT / "tests" / "corpus").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        set_name = data.get("problem_set", f"{path.stem}.yaml")
+        cases += [(set_name, case) for case in data["cases"]]
+    return cases
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="times each answer is checked; its median time counts")
+    args = parser.parse_args()
+
+    cases = load_corpus()
+    graders: dict[str, Grader] = {}
+    for set_name in sorted({name for name, _ in cases}):
+        start = time.perf_counter()
+        graders[set_name] = Grader(load_problem_set(ROOT / "problem_sets" / set_name))
+        print(f"compile {set_name:<20} {time.perf_counter() - start:7.3f} s "
+              f"({len(graders[set_name].problem_set.problems)} problems)")
+
+    times, methods = [], []
+    for set_name, case in cases:
+        grader = graders[set_name]
+        problem = grader.problem_set.problem(case["problem"])
+        answer = corpus_answer(case)
+        runs = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            verdict = grader.check(problem, answer)
+            runs.append(time.perf_counter() - start)
+        times.append(statistics.median(runs))
+        methods.append(verdict.method)
+
+    milli = [t * 1000 for t in times]
+    symbolic = sum(m == "symbolic" for m in methods)
+    print(f"checks              {len(times)} answers, each checked {args.repeat} times")
+    print(f"median per check    {statistics.median(milli):7.2f} ms")
+    print(f"p99 per check       {percentile(milli, 0.99):7.2f} ms")
+    print(f"max per check       {max(milli):7.2f} ms")
+    print(f"settled symbolically {symbolic / len(methods):6.1%} "
+          f"({symbolic}/{len(methods)}; the rest numerically or before any comparison)")
+
+    grader = next(iter(graders.values()))
+    problem = grader.problem_set.problems[0]
+    for label, text in [("1 MB string", "x" * (1 << 20)), ("x**(10**10)", "x**(10**10)"),
+                        ("nesting 1,000 deep", "(" * 1000 + "x" + ")" * 1000)]:
+        start = time.perf_counter()
+        verdict = grader.check(problem, Answer("string", text=text))
+        elapsed = (time.perf_counter() - start) * 1000
+        print(f"refuse {label:<20} {elapsed:7.3f} ms ({verdict.diagnoses[0]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
