@@ -25,35 +25,16 @@ sys.path.insert(0, str(ROOT))
 from mcgrade.grading import Grader  # noqa: E402
 from mcgrade.model import Answer  # noqa: E402
 from mcgrade.problemset import load_problem_set  # noqa: E402
-
-
-def corpus_answer(case: dict) -> Answer:
-    """The Answer a corpus case describes (the same rules as tests/test_corpus.py)."""
-    kind = case.get("kind", "string")
-    value = case["answer"]
-    if kind == "string":
-        return Answer("string", text=str(value))
-    if kind == "number":
-        return Answer("number", value=float(value))
-    if kind == "shape":
-        return Answer("shape", value=tuple(value))
-    flat = []
-    stack = [value]
-    while stack:
-        item = stack.pop(0)
-        if isinstance(item, list):
-            stack = list(item) + stack
-        else:
-            flat.append(float(item))
-    return Answer("array", value=tuple(flat), shape=tuple(case["shape"]))
+from tests.test_corpus import answer_of  # noqa: E402
 
 
 def load_corpus() -> list[tuple[str, dict]]:
+    """(problem-set file name, case) for every case of tests/corpus/, read as the corpus
+    test reads it."""
     cases = []
     for path in sorted((ROOT / "tests" / "corpus").glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        set_name = data.get("problem_set", f"{path.stem}.yaml")
-        cases += [(set_name, case) for case in data["cases"]]
+        cases += [(path.name, case)
+                  for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
     return cases
 
 
@@ -80,7 +61,7 @@ def main() -> int:
     for set_name, case in cases:
         grader = graders[set_name]
         problem = grader.problem_set.problem(case["problem"])
-        answer = corpus_answer(case)
+        answer = answer_of(case)
         runs = []
         for _ in range(args.repeat):
             start = time.perf_counter()

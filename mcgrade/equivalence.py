@@ -49,21 +49,23 @@ def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
     if relation == "wrong":
         return _mistake(reference, candidate, raw, tolerance) or _wrong_shape(raw, involved)
     pairs = [_align(relation, instance, given) for instance, given in raw]
+    budget = TimeBudget(budget_seconds)
     if relation == "same":
-        pairs = [_refine(candidate, pair, tolerance) for pair in pairs]
+        pairs = [_refine(candidate, pair, tolerance, budget) for pair in pairs]
     if _non_finite(pairs):
         return Outcome(("non-finite",), method="numeric", evidence=_first_difference(
             pairs, tolerance, involved))
     value = _value_diagnosis(pairs, tolerance, square_transpose=relation == "same")
     points = sum(p.given.shape[0] for p in pairs)
-    code = {"same": None, "transposed": "transposed", "flat": "flat-array",
+    code = {"same": None, "transposed": "transposed",
+            "flat": None if orientation == "lenient" else "flat-array",
             "vector-for-matrix": "elementwise-vs-matrix",
             "matrix-for-vector": "elementwise-vs-matrix"}[relation]
     if value == "correct":
-        if code is None or (code == "flat-array" and orientation == "lenient"):
+        if code is None:
             note = ("a 1-D array was accepted as the expected vector (orientation: lenient)"
-                    if code else "")
-            method = _confirm(reference, candidate, pairs, budget_seconds)
+                    if relation == "flat" else "")
+            method = _confirm(candidate, pairs, budget)
             return Outcome((), method=method, evidence={"points": points}, note=note)
         return Outcome((code,), method="numeric", evidence=_shapes(raw, involved))
     found = _mistake(reference, candidate, raw, tolerance)
@@ -71,7 +73,7 @@ def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
         return found
     if value is not None and code not in ("elementwise-vs-matrix",):
         evidence = {**_shapes(raw, involved), **value[1]}
-        return Outcome(tuple(c for c in (code, value[0]) if c), method="numeric",
+        return Outcome(tuple(c for c in (code, *value[0]) if c), method="numeric",
                        evidence=evidence)
     if code == "elementwise-vs-matrix":
         return _wrong_shape(raw, involved)
@@ -188,24 +190,38 @@ def _non_finite(pairs: list[Pair]) -> bool:
 
 
 def _value_diagnosis(pairs: list[Pair], tolerance: Tolerance, square_transpose: bool
-                     ) -> str | tuple[str, dict[str, Any]] | None:
-    """'correct', or (diagnosis, evidence) for sign/scale/transpose/branch, or None."""
+                     ) -> str | tuple[tuple[str, ...], dict[str, Any]] | None:
+    """'correct'; or the diagnoses (and evidence) that explain the values: a sign, a
+    factor, a transpose of a square matrix (alone or with a sign or factor), one branch of
+    a kink; or None."""
     if _all_close(pairs, tolerance):
         return "correct"
-    nonzero = any(bool(np.any(np.abs(p.expected) > tolerance.atol)) for p in pairs)
-    if nonzero and _all_close(pairs, tolerance, lambda e: -e):
-        return "sign", {}
-    factor = _factor(pairs)
-    if (nonzero and factor is not None and abs(factor - 1) > 1e-9 and abs(factor + 1) > 1e-9
-            and abs(factor) > 1e-9 and _all_close(pairs, tolerance, lambda e: factor * e)):
-        return "scale-factor", {"factor": _nice(factor)}
-    square = all(p.instance.shape[0] == p.instance.shape[1] > 1 for p in pairs)
-    if (square_transpose and square
-            and _all_close(pairs, tolerance, lambda e: np.swapaxes(e, -1, -2))):
-        return "transposed", {}
+    found = _sign_or_scale(pairs, tolerance)
+    if found is not None:
+        return found
+    if square_transpose and all(p.instance.shape[0] == p.instance.shape[1] > 1 for p in pairs):
+        flipped = [Pair(p.instance, np.swapaxes(p.given, -1, -2), p.expected) for p in pairs]
+        if _all_close(flipped, tolerance):
+            return ("transposed",), {}
+        found = _sign_or_scale(flipped, tolerance)
+        if found is not None:
+            return ("transposed", *found[0]), found[1]
     branch = _branch(pairs, tolerance)
     if branch is not None:
-        return "piecewise-branch", branch
+        return ("piecewise-branch",), branch
+    return None
+
+
+def _sign_or_scale(pairs: list[Pair], tolerance: Tolerance
+                   ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    if not any(bool(np.any(np.abs(p.expected) > tolerance.atol)) for p in pairs):
+        return None
+    if _all_close(pairs, tolerance, lambda e: -e):
+        return ("sign",), {}
+    factor = _factor(pairs)
+    if (factor is not None and min(abs(factor - 1), abs(factor + 1), abs(factor)) > 1e-9
+            and _all_close(pairs, tolerance, lambda e: factor * e)):
+        return ("scale-factor",), {"factor": _nice(factor)}
     return None
 
 
@@ -300,31 +316,38 @@ def _number(value: float) -> float | str:
 
 # --- exactness ------------------------------------------------------------------------
 
-def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance) -> Pair:
-    """Re-check a float disagreement of an expression in exact arithmetic at one point.
+def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance,
+            budget: TimeBudget) -> Pair:
+    """Re-evaluate an expression exactly where floats may have failed it.
 
-    If exact arithmetic agrees where floats did not, the floats can't be trusted for this
-    answer: evaluate it exactly (or at 30 digits) at every point of the instance.
+    When float64 disagrees with the reference by no more than its own rounding error could
+    explain (cancellation in an expanded polynomial, say), the answer is evaluated in
+    exact arithmetic at every point of the instance, within the check's budget.
     """
     expression = candidate.expression
     if expression is None:
         return pair
     bad = ~close(pair.given, pair.expected, tolerance)
-    if not bad.any():
+    if not bad.any() or _float_difference_is_real(expression, pair, bad, tolerance):
         return pair
     instance = pair.instance
-    if _float_difference_is_real(expression, pair, bad, tolerance):
-        return pair
     try:
-        symbolic = expression.to_sympy(instance.env, instance.sizes)
-        point = int(np.argwhere(bad)[0][0])
-        if _exact_values(instance.value, symbolic, instance, point) is None:
-            return pair
-        given = np.stack([_exact_values(instance.value, symbolic, instance, k)[1]
-                          for k in range(pair.given.shape[0])])
+        with budget.guard():
+            given = np.stack([_exact(expression, instance, k)
+                              for k in range(pair.given.shape[0])])
     except (ZeroDivisionError, TypeError, ValueError, RecursionError, BudgetExceeded):
         return pair
     return Pair(instance, given.reshape(pair.given.shape), pair.expected)
+
+
+def _exact(expression: Any, instance: Instance, point: int) -> np.ndarray:
+    """The expression at one sample point, computed with exact rationals (transcendental
+    values to 30 digits), as floats."""
+    value = expression.to_sympy(instance.samples.exact_env(point, instance.env),
+                                instance.sizes)
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    return np.array([complex(sp.N(e, 30)).real if sp.N(e, 30).is_real else np.nan
+                     for e in entries], dtype=float)
 
 
 _EPS_RATIO = float(np.finfo(np.float64).eps / np.finfo(np.float32).eps)
@@ -332,8 +355,9 @@ _EPS_RATIO = float(np.finfo(np.float64).eps / np.finfo(np.float32).eps)
 
 def _float_difference_is_real(expression: Any, pair: Pair, bad: np.ndarray,
                               tolerance: Tolerance) -> bool:
-    """Whether a float64 disagreement is far beyond float64's rounding error, estimated from
-    how far the same evaluation moves in float32 (rounding error scales with epsilon)."""
+    """Whether every float64 disagreement is far beyond float64's rounding error, estimated
+    from how far the same evaluation moves in float32 (rounding error scales with epsilon).
+    If any is not, the diagnoses can't rest on floats either."""
     instance = pair.instance
     low = expression.to_numpy(instance.samples.values, instance.sizes,
                               instance.samples.count, np.float32).astype(np.float64)
@@ -341,38 +365,15 @@ def _float_difference_is_real(expression: Any, pair: Pair, bad: np.ndarray,
         rounding = np.abs(low - pair.given) * _EPS_RATIO * 1e3
         difference = np.abs(pair.given - pair.expected)
         real = difference > tolerance.atol + rounding
-    return bool(np.all(np.isfinite(rounding[bad])) and np.any(real[bad]))
-
-
-def _exact_values(reference: Any, answer: Any, instance: Instance, point: int
-                  ) -> tuple[np.ndarray, np.ndarray] | None:
-    """(reference, answer) at one point in exact/high precision, or None if they differ."""
-    subs = instance.samples.exact(point, instance.env)
-    left = _flat(reference, subs)
-    right = _flat(answer, subs)
-    if len(left) != len(right):
-        return None
-    for a, b in zip(left, right):
-        difference = sp.N(a - b, 30)
-        if difference != 0 and abs(difference) > 1e-20 * (1 + abs(sp.N(a, 30))):
-            return None
-    return np.array([float(sp.N(v, 30)) for v in left]), np.array(
-        [float(sp.N(v, 30)) for v in right])
-
-
-def _flat(value: Any, subs: dict[Any, Any]) -> list[Any]:
-    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
-    return [sp.sympify(e).xreplace(subs) for e in entries]
+    return bool(np.all(np.isfinite(rounding[bad])) and np.all(real[bad]))
 
 
 # --- symbolic confirmation ------------------------------------------------------------
 
-def _confirm(reference: Reference, candidate: Candidate, pairs: list[Pair],
-             budget_seconds: float) -> str:
+def _confirm(candidate: Candidate, pairs: list[Pair], budget: TimeBudget) -> str:
     """'symbolic' if proved equal at every instance within the budget, else 'numeric'."""
     if candidate.expression is None:
         return "numeric"
-    budget = TimeBudget(budget_seconds)
     try:
         for pair in pairs:
             instance = pair.instance

@@ -15,9 +15,10 @@ from mcgrade.model import Layout
 from mcgrade.reference import Reference
 
 
-def _sizes(evidence: dict[str, Any]) -> str:
+def _sizes(evidence: dict[str, Any], only: tuple | None = None) -> str:
+    """'n = 2, m = 3': the sizes of an instance, or of the dimensions in ``only``."""
     sizes = evidence.get("sizes") or {}
-    return ", ".join(f"{k} = {v}" for k, v in sizes.items())
+    return ", ".join(f"{k} = {v}" for k, v in sizes.items() if only is None or k in only)
 
 
 def _expected_kind(reference: Reference, layout: Layout) -> str:
@@ -32,13 +33,17 @@ def _given_shape(evidence: dict[str, Any]) -> str:
         return "something else"
     if len(given) == 1:
         return f"a 1-D array of length {given[0]}"
+    if len(given) > 2:
+        return f"a {len(given)}-D shape ({', '.join(map(str, given))})"
     return describe_shape(tuple(given))
 
 
-def _concrete_note(evidence: dict[str, Any]) -> str:
+def _concrete_note(evidence: dict[str, Any], reference: Reference) -> str:
+    """' (at n = 2 that is 1×2)' where the expected shape has dimension names."""
     expected = evidence.get("expected_shape")
-    sizes = _sizes(evidence)
-    if expected and sizes:
+    named = tuple(d for d in reference.shape if isinstance(d, str))
+    sizes = _sizes(evidence, named)
+    if expected and named and sizes:
         return f" (at {sizes} that is {show_shape(tuple(expected))})"
     return ""
 
@@ -89,28 +94,25 @@ def _lead(code: str, outcome: Outcome, reference: Reference, layout: Layout) -> 
     if code == "transposed":
         if reference.problem.kind == "shape":
             return (f"This is the transposed shape: {_expected_kind(reference, layout)}, "
-                    f"and you gave ({', '.join(evidence.get('given_shape', []))}).")
+                    f"and you gave ({', '.join(map(str, evidence.get('given_shape', [])))}).")
         if evidence.get("given_shape") and evidence.get("expected_shape") and \
                 evidence["given_shape"] != evidence["expected_shape"]:
             return (f"This is the transpose of the expected answer: "
-                    f"{_expected_kind(reference, layout)}{_concrete_note(evidence)}, and you "
+                    f"{_expected_kind(reference, layout)}{_concrete_note(evidence, reference)}, and you "
                     f"gave {given}.")
-        rows = (" (in numerator layout row i of a Jacobian is the gradient of output i)"
-                if layout == "numerator" else
-                " (in denominator layout column i of a Jacobian is the gradient of output i)")
-        return f"This is the transpose of the expected matrix{rows}."
+        return f"This is the transpose of the expected matrix{_square_rule(reference, layout)}."
     if code == "flat-array":
         if outcome.detail == "shape-of-1d":
             return ("That is the shape of a 1-D array; vectors here are columns (n, 1) or "
                     "rows (1, n): give both numbers.")
         return (f"Your answer is {given}, which has no orientation; this problem set uses "
                 f"strict orientation, so give {describe_shape(reference.shape)}"
-                f"{_concrete_note(evidence)}, e.g. with .reshape or a nested list. "
+                f"{_concrete_note(evidence, reference)}, e.g. with .reshape or a nested list. "
                 "Its values are right." if len(outcome.diagnoses) == 1 else
                 f"Your answer is {given}, which has no orientation; give "
-                f"{describe_shape(reference.shape)}{_concrete_note(evidence)}.")
+                f"{describe_shape(reference.shape)}{_concrete_note(evidence, reference)}.")
     if code == "wrong-shape":
-        return (f"Wrong shape: {_expected_kind(reference, layout)}{_concrete_note(evidence)}, "
+        return (f"Wrong shape: {_expected_kind(reference, layout)}{_concrete_note(evidence, reference)}, "
                 f"but your answer is {given}.")
     if code == "elementwise-vs-matrix":
         if reference.shape[0] == reference.shape[1]:
@@ -132,6 +134,19 @@ def _lead(code: str, outcome: Outcome, reference: Reference, layout: Layout) -> 
         return (f"Your answer is {evidence.get('factor')} times the expected one: check the "
                 "constant factor.")
     return _not_equivalent(evidence)
+
+
+def _square_rule(reference: Reference, layout: Layout) -> str:
+    """Why a square derivative is arranged as it is, in the set's layout."""
+    arrangement = reference.arrangement
+    if arrangement is None:
+        return ""
+    if arrangement.wrt_kind.endswith("matrix"):
+        where = "(j, i)" if layout == "numerator" else "(i, j)"
+        return (f" (in {layout} layout entry {where} of the derivative of a scalar by a "
+                f"matrix X is the partial derivative by X[i, j])")
+    which = "row" if layout == "numerator" else "column"
+    return (f" (in {layout} layout {which} i of a Jacobian is the gradient of output i)")
 
 
 def _branch_text(evidence: dict[str, Any]) -> str:
@@ -169,4 +184,6 @@ def _not_equivalent(evidence: dict[str, Any]) -> str:
 
 
 def _fmt(value: Any) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return f"{value + 0.0:.6g}"       # + 0.0: no "-0"
+    return str(value)

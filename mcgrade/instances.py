@@ -144,17 +144,20 @@ class Samples:
     values: Mapping[str, np.ndarray]
     count: int
 
-    def exact(self, index: int, env: Mapping[str, Any]) -> dict[Any, Any]:
-        """sympy substitution {entry symbol: Rational} for point ``index``."""
-        subs: dict[Any, Any] = {}
+    def exact_env(self, index: int, env: Mapping[str, Any]) -> dict[str, Any]:
+        """Each symbol's exact value at point ``index`` (sample values are dyadic, so the
+        float is exactly this rational); symbols already bound to numbers stay so."""
+        exact: dict[str, Any] = {}
         for name, symbolic in env.items():
+            if isinstance(symbolic, sp.MatrixBase) and not symbolic.free_symbols or (
+                    not isinstance(symbolic, sp.MatrixBase) and symbolic.is_number):
+                exact[name] = symbolic
+                continue
             array = self.values[name][index]
-            entries = list(symbolic) if isinstance(symbolic, sp.MatrixBase) else [symbolic]
-            for symbol, number in zip(entries, array.ravel()):
-                if isinstance(symbol, sp.Symbol):
-                    fraction = Fraction(float(number))
-                    subs[symbol] = sp.Rational(fraction.numerator, fraction.denominator)
-        return subs
+            numbers = [sp.Rational(*Fraction(float(v)).as_integer_ratio()) for v in array.ravel()]
+            exact[name] = (numbers[0] if not isinstance(symbolic, sp.MatrixBase)
+                           else sp.ImmutableMatrix(array.shape[0], array.shape[1], numbers))
+        return exact
 
     def by_symbol(self, env: Mapping[str, Any]) -> dict[sp.Symbol, np.ndarray]:
         """{entry symbol: (count,) array}, for evaluating sympy expressions."""

@@ -19,8 +19,7 @@ def _resolve(shape: tuple[Dim, ...], sizes: dict[str, int]) -> tuple[int, ...]:
 def check_shape(reference: Reference, given: tuple[Dim, ...]) -> Outcome:
     """Compare a given shape with the reference shape at every instance."""
     expected = [(i, i.shape) for i in reference.instances]
-    evidence = {"expected_shape": [str(d) for d in reference.shape],
-                "given_shape": [str(d) for d in given]}
+    evidence = {"expected_shape": list(reference.shape), "given_shape": list(given)}
     if len(given) == 1:
         return Outcome(("flat-array",), evidence=evidence, detail="shape-of-1d")
     if len(given) != 2:

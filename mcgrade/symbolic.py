@@ -53,7 +53,11 @@ def _is_zero(difference: Any, budget: TimeBudget) -> bool:
 
 def _smooth_zero(difference: Any, budget: TimeBudget) -> bool:
     with budget.guard():
-        if sp.expand(difference) == 0:
+        if difference.has(sp.exp):
+            # rational in exponentials: cheapest as a rational function of fresh symbols
+            if sp.cancel(sp.together(_exp_as_symbols(difference))) == 0:
+                return True
+        elif sp.expand(difference) == 0:
             return True
         if sp.cancel(sp.together(difference)) == 0:
             return True
@@ -61,6 +65,26 @@ def _smooth_zero(difference: Any, budget: TimeBudget) -> bool:
         return False
     with budget.guard():
         return sp.simplify(difference) == 0
+
+
+def _exp_as_symbols(expression: Any) -> Any:
+    """Each exp(±u) → t_u**±1 with a fresh symbol per argument u (up to sign).
+
+    A zero after this is a zero of the original (the symbols are only freer than the
+    exponentials), and rational simplification in plain symbols is far faster: it proves
+    sigmoid(z) * (1 - sigmoid(z)) = exp(-z) / (1 + exp(-z))**2 entry by entry.
+    """
+    generators: dict[Any, Any] = {}
+
+    def generator(e: Any) -> Any:
+        argument = sp.expand(e.args[0])
+        sign = -1 if argument.could_extract_minus_sign() else 1
+        key = -argument if sign < 0 else argument
+        if key not in generators:
+            generators[key] = sp.Dummy("t")
+        return generators[key] ** sign
+
+    return expression.replace(lambda e: isinstance(e, sp.exp), generator)
 
 
 def _canonical(argument: Any) -> tuple[Any, int]:

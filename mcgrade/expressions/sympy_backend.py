@@ -145,14 +145,23 @@ class SympyBackend:
 
     def piecewise(self, pieces: list[Any], shape: tuple[int, int]) -> Any:
         count = shape[0] * shape[1]
-        spread = [entries(p) * count if not isinstance(p, sp.MatrixBase) else entries(p)
+        spread = [list(p) if isinstance(p, list) else
+                  entries(p) if isinstance(p, sp.MatrixBase) else [p] * count
                   for p in pieces]
         cells = [sp.Piecewise(*[(spread[k][i], spread[k + 1][i])
                                 for k in range(0, len(pieces), 2)]) for i in range(count)]
         return normal(sp.ImmutableMatrix(shape[0], shape[1], cells))
 
     def compare(self, op: str, a: Any, b: Any) -> Any:
-        return _zip(_CMP[op], a, b)
+        """A relation, or a list of them for matrices (sympy matrices hold expressions,
+        not relations)."""
+        if not isinstance(a, sp.MatrixBase) and not isinstance(b, sp.MatrixBase):
+            return _CMP[op](a, b)
+        count = (a if isinstance(a, sp.MatrixBase) else b).rows * (
+            a if isinstance(a, sp.MatrixBase) else b).cols
+        left = entries(a) * (1 if isinstance(a, sp.MatrixBase) else count)
+        right = entries(b) * (1 if isinstance(b, sp.MatrixBase) else count)
+        return [_CMP[op](x, y) for x, y in zip(left, right)]
 
     def true(self) -> Any:
         return sp.true

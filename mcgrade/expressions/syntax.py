@@ -143,8 +143,21 @@ def _is_piecewise(node: ast.AST) -> bool:
             and node.func.id == "Piecewise" and not node.keywords)
 
 
-def _segment(text: str, node: ast.AST) -> str:
-    return ast.get_source_segment(text, node) or "…"
+def source_segment(text: str, node: ast.AST) -> str:
+    """The source text of ``node``: like ``ast.get_source_segment`` but without splitting
+    the whole text on every call (which made long answers quadratic)."""
+    start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+    if start is None or end is None:
+        return "…"
+    lines = text.encode("utf-8").split(b"\n")[start - 1:end]
+    if not lines:
+        return "…"
+    lines[-1] = lines[-1][:node.end_col_offset]   # type: ignore[attr-defined]
+    lines[0] = lines[0][node.col_offset:]          # type: ignore[attr-defined]
+    return b"\n".join(lines).decode("utf-8", errors="replace") or "…"
+
+
+_segment = source_segment
 
 
 def _col(node: ast.AST) -> int | None:
@@ -204,6 +217,12 @@ def _call_children(node: ast.Call, text: str) -> list[ast.AST]:
     if node.keywords:
         raise ExpressionError(f"{_segment(text, node)!r}: keyword arguments are not "
                               "supported; pass arguments by position", text, _col(node))
+    if isinstance(node.func, ast.Attribute):
+        method = _segment(text, node.func)
+        hint = (f"; for a transpose write {_segment(text, node.func.value)}.T"
+                if node.func.attr.lower().startswith("t") else "")
+        raise ExpressionError(f"{method}(…): methods can't be called in an expression; the "
+                              f"only attribute is .T{hint}", text, _col(node))
     if not isinstance(node.func, ast.Name):
         func = _segment(text, node.func)
         if not isinstance(node.func, (ast.Attribute, ast.Subscript)):
@@ -221,7 +240,7 @@ def _check_constant(node: ast.Constant, text: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ExpressionError(f"{_segment(text, node)!r} is not a number or a name",
                               text, _col(node))
-    digits = sum(ch.isdigit() for ch in _segment(text, node))
-    if digits > MAX_LITERAL_DIGITS:
+    if isinstance(value, int) and value.bit_length() > 3.33 * MAX_LITERAL_DIGITS:
+        digits = len(str(value))
         raise ExpressionError(f"a number with {digits} digits is too long "
                               f"(at most {MAX_LITERAL_DIGITS})", text, _col(node))

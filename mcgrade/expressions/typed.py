@@ -12,10 +12,11 @@ import ast
 import difflib
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Mapping
+from typing import Callable, Mapping
 
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions.functions import ALIASES, CONSTANTS, FUNCTIONS
+from mcgrade.expressions.syntax import source_segment
 from mcgrade.expressions.nodes import SCALAR, IndexCheck, Node, Scope, SizeCheck, show_shape
 from mcgrade.expressions.shape_rules import apply_rule
 from mcgrade.model import Dim
@@ -36,11 +37,15 @@ class _Builder:
         return ExpressionError(message, self.text, getattr(node, "col_offset", None))
 
     def src(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.text, node) or "…"
+        return source_segment(self.text, node)
 
     # --- dimension comparison -----------------------------------------------------------
-    def same(self, a: Dim, b: Dim, message: str) -> bool:
-        """True if a and b are equal or can only be told apart once sizes are chosen."""
+    def same(self, a: Dim, b: Dim, message: str | Callable[[], str]) -> bool:
+        """True if a and b are equal or can only be told apart once sizes are chosen.
+
+        ``message`` (text, or a function making it: most checks pass and need none) is
+        kept for a check deferred to instantiation.
+        """
         if a == b:
             return True
         if isinstance(a, int) and isinstance(b, int):
@@ -49,7 +54,7 @@ class _Builder:
             return False
         if 1 in (a, b):         # a dimension is a size > 1 in any sensible problem set
             return False
-        self.checks.append(SizeCheck(a, b, message))
+        self.checks.append(SizeCheck(a, b, message() if callable(message) else message))
         return True
 
     # --- nodes --------------------------------------------------------------------------
@@ -60,9 +65,10 @@ class _Builder:
         return method(node)
 
     def build_Constant(self, node: ast.Constant) -> Node:
-        source = self.src(node)
-        try:
-            value = Fraction(source) if isinstance(node.value, float) else Fraction(node.value)
+        if isinstance(node.value, int):
+            return Node("num", value=Fraction(node.value))
+        try:    # the decimal as written, so 0.1 is exactly one tenth
+            value = Fraction(self.src(node))
         except (ValueError, ZeroDivisionError):
             value = Fraction(node.value)
         return Node("num", value=value)
@@ -159,12 +165,13 @@ class _Builder:
             return right.shape
         if right.shape == SCALAR:
             return left.shape
-        a, b = self.src(node.left), self.src(node.right)
-        message = self.broadcast_message(symbol, a, left.shape, b, right.shape)
+        def message() -> str:
+            return self.broadcast_message(symbol, self.src(node.left), left.shape,
+                                          self.src(node.right), right.shape)
         rows = self.same(left.shape[0], right.shape[0], message)
         cols = self.same(left.shape[1], right.shape[1], message)
         if not (rows and cols):
-            raise self.fail(message, node)
+            raise self.fail(message(), node)
         return left.shape
 
     @staticmethod
@@ -186,20 +193,28 @@ class _Builder:
 
     def matmul_shape(self, left: Node, right: Node, node: ast.BinOp) -> tuple[Dim, Dim]:
         (r1, c1), (r2, c2) = left.shape, right.shape
-        a, b = self.src(node.left), self.src(node.right)
-        message = (f"@ needs the columns of the left operand to match the rows of the right: "
-                   f"{a} is {show_shape(left.shape)}, {b} is {show_shape(right.shape)}")
-        if self.same(c1, r2, message):
+
+        def clash() -> str:
+            return (f"@ needs the columns of the left operand to match the rows of the right: "
+                    f"{self.src(node.left)} is {show_shape(left.shape)}, "
+                    f"{self.src(node.right)} is {show_shape(right.shape)}")
+        if self.same(c1, r2, clash):
             return (r1, c2)
+        a, b, message = self.src(node.left), self.src(node.right), clash()
         if r1 == r2:
-            message += f"; did you mean {_transposed(a)} @ {b}?"
+            message += f"; did you mean {_transposed(a)} @ {_paren(b)}?"
         elif c1 == c2:
-            message += f"; did you mean {a} @ {_transposed(b)}?"
+            message += f"; did you mean {_paren(a)} @ {_transposed(b)}?"
         elif c2 == r1:
-            message += f"; did you mean {b} @ {a}?"
+            message += f"; did you mean {_paren(b)} @ {_paren(a)}?"
         if left.shape == SCALAR or right.shape == SCALAR:
             message += "; to scale by a scalar use *"
         raise self.fail(message, node)
+
+    def build_List(self, node: ast.List) -> Node:
+        items = ", ".join(self.src(e) for e in node.elts)
+        raise self.fail(f"a bare list is not an expression: write Matrix([[{items}]]) for a "
+                        f"row or Matrix([{items}]) for a column", node)
 
     def build_Subscript(self, node: ast.Subscript) -> Node:
         target = self.build(node.value)
@@ -267,7 +282,11 @@ def _transposed(text: str) -> str:
 
 
 def _paren(text: str) -> str:
-    return text if text.replace("_", "").replace(".", "").isalnum() else f"({text})"
+    """Bracket an operand for a suggestion unless it is a name, a number or already whole."""
+    plain = text.replace("_", "").replace(".", "").isalnum()
+    if plain or (text.startswith("(") and text.endswith(")")):
+        return text
+    return f"({text})"
 
 
 def build_typed(tree: ast.expr, text: str, scope: Scope
