@@ -57,7 +57,7 @@ def main() -> int:
         print(f"compile {set_name:<20} {time.perf_counter() - start:7.3f} s "
               f"({len(graders[set_name].problem_set.problems)} problems)")
 
-    times, methods = [], []
+    times, methods, statuses = [], [], []
     for set_name, case in cases:
         grader = graders[set_name]
         problem = grader.problem_set.problem(case["problem"])
@@ -69,6 +69,7 @@ def main() -> int:
             runs.append(time.perf_counter() - start)
         times.append(statistics.median(runs))
         methods.append(verdict.method)
+        statuses.append(verdict.status)
 
     milli = [t * 1000 for t in times]
     symbolic = sum(m == "symbolic" for m in methods)
@@ -76,8 +77,12 @@ def main() -> int:
     print(f"median per check    {statistics.median(milli):7.2f} ms")
     print(f"p99 per check       {percentile(milli, 0.99):7.2f} ms")
     print(f"max per check       {max(milli):7.2f} ms")
-    print(f"settled symbolically {symbolic / len(methods):6.1%} "
-          f"({symbolic}/{len(methods)}; the rest numerically or before any comparison)")
+    correct = [m for m, s in zip(methods, statuses) if s == "correct"]
+    proved = sum(m == "symbolic" for m in correct)
+    print(f"settled symbolically {symbolic / len(methods):6.1%} of all checks "
+          f"({symbolic}/{len(methods)}; wrong answers are settled numerically)")
+    print(f"correct and proved   {proved / len(correct):6.1%} of correct verdicts "
+          f"({proved}/{len(correct)}; the rest numerically, past the symbolic budget)")
 
     grader = next(iter(graders.values()))
     problem = grader.problem_set.problems[0]

@@ -68,13 +68,18 @@ def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
             method = _confirm(candidate, pairs, budget)
             return Outcome((), method=method, evidence={"points": points}, note=note)
         return Outcome((code,), method="numeric", evidence=_shapes(raw, involved))
+    codes = tuple(c for c in (code, *(value[0] if value else ())) if c)
+    evidence = {**_shapes(raw, involved), **(value[1] if value else {})}
+    # An exact built-in diagnosis (the reference transposed, negated or scaled) comes
+    # first: an author's mistake it catches is shadowed, and `validate` says so. The
+    # author's mistakes come before looser ones (one branch of a kink, combinations).
+    if value is not None and len(codes) == 1 and codes[0] in _EXACT:
+        return Outcome(codes, method="numeric", evidence=evidence)
     found = _mistake(reference, candidate, raw, tolerance)
     if found is not None:
         return found
-    if value is not None and code not in ("elementwise-vs-matrix",):
-        evidence = {**_shapes(raw, involved), **value[1]}
-        return Outcome(tuple(c for c in (code, *value[0]) if c), method="numeric",
-                       evidence=evidence)
+    if value is not None and code != "elementwise-vs-matrix":
+        return Outcome(codes, method="numeric", evidence=evidence)
     if code == "elementwise-vs-matrix":
         return _wrong_shape(raw, involved)
     evidence = {**_shapes(raw, involved), **_first_difference(pairs, tolerance, involved)}
@@ -85,6 +90,9 @@ def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
 
 
 # --- shapes ---------------------------------------------------------------------------
+
+_EXACT = ("transposed", "sign", "scale-factor")
+
 
 def _given(candidate: Candidate, instance: Instance) -> np.ndarray:
     count = instance.samples.count

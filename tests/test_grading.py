@@ -57,6 +57,11 @@ problems:
     forbid: [log]
   - id: given
     answer: "2 * x.T"
+  - id: shadowed
+    derivative: {of: "b * s", wrt: b}
+    mistakes:
+      - {answer: "-s", feedback: "An exact built-in diagnosis comes first."}
+      - {answer: "s**2", feedback: "Squared by mistake."}
 """
 
 
@@ -285,3 +290,10 @@ def test_symbolic_confirmation_respects_its_budget() -> None:
 def test_absurd_answers_are_refused_quickly(grader: Grader) -> None:
     for text in ["x" * (1 << 20), "x**(10**10)", "(" * 1000 + "x" + ")" * 1000]:
         assert check(grader, "dz_dw", text).diagnoses == ("unparseable",)
+
+
+def test_exact_built_in_diagnoses_come_before_author_mistakes(grader: Grader) -> None:
+    assert check(grader, "shadowed", "-s").diagnoses == ("sign",)
+    assert check(grader, "shadowed", "s**2").feedback == "Squared by mistake."
+    # looser diagnoses (a transpose on one branch of a kink) come after the author's
+    assert check(grader, "relu_grad", "x").diagnoses == ("author-mistake",)
