@@ -3,7 +3,6 @@ points and partial credit, and the feedback a student reads, word for word."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 

@@ -15,7 +15,7 @@ LAYERS = [
     {"mcgrade.problemset"},
     {"mcgrade.conventions", "mcgrade.instances", "mcgrade.numeric", "mcgrade.symbolic"},
     {"mcgrade.reference", "mcgrade.submission"},
-    {"mcgrade.answers", "mcgrade.shapes", "mcgrade.equivalence"},
+    {"mcgrade.answers", "mcgrade.diagnosis", "mcgrade.shapes", "mcgrade.equivalence"},
     {"mcgrade.feedback", "mcgrade.grading"},
     {"mcgrade.reporters"},
     {"mcgrade.cli", "mcgrade.__main__", "mcgrade"},

@@ -17,7 +17,14 @@ import numpy as np
 
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions.evaluate import concrete, evaluate, functions_used, size_of
-from mcgrade.expressions.nodes import SCALAR, IndexCheck, Node, Scope, SizeCheck, show_shape
+from mcgrade.expressions.nodes import (
+    SCALAR,
+    IndexCheck,
+    Node,
+    Scope,
+    SizeCheck,
+    show_shape,
+)
 from mcgrade.expressions.numpy_backend import NumpyBackend
 from mcgrade.expressions.syntax import parse
 from mcgrade.expressions.typed import build_typed

@@ -8,7 +8,7 @@ exception: a NaN answer is a diagnosis (``non-finite``), not a crash.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 

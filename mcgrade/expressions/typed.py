@@ -12,13 +12,20 @@ import ast
 import difflib
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Mapping
+from typing import Callable
 
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions.functions import ALIASES, CONSTANTS, FUNCTIONS
-from mcgrade.expressions.syntax import source_segment
-from mcgrade.expressions.nodes import SCALAR, IndexCheck, Node, Scope, SizeCheck, show_shape
+from mcgrade.expressions.nodes import (
+    SCALAR,
+    IndexCheck,
+    Node,
+    Scope,
+    SizeCheck,
+    show_shape,
+)
 from mcgrade.expressions.shape_rules import apply_rule
+from mcgrade.expressions.syntax import source_segment
 from mcgrade.model import Dim
 
 CHAIN_FAMILY = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.MatMult: "matmul"}

@@ -15,10 +15,25 @@ from pathlib import Path as FilePath
 from typing import Any
 
 from mcgrade.errors import ProblemSetError
-from mcgrade.model import (DIAGNOSES, Dimension, Location, Mistake, Problem, ProblemSet,
-                           SymbolDecl, Tolerance)
-from mcgrade.problemset.schema import (DERIVATIVE, MAX_SIZE, MISTAKE, PROBLEM, SET, SYMBOL,
-                                       TOLERANCE)
+from mcgrade.model import (
+    DIAGNOSES,
+    Dimension,
+    Location,
+    Mistake,
+    Problem,
+    ProblemSet,
+    SymbolDecl,
+    Tolerance,
+)
+from mcgrade.problemset.schema import (
+    DERIVATIVE,
+    MAX_SIZE,
+    MISTAKE,
+    PROBLEM,
+    SET,
+    SYMBOL,
+    TOLERANCE,
+)
 from mcgrade.problemset.values import ValueReader, is_name, is_number, shape_text
 from mcgrade.problemset.yamlsource import Path, load_yaml
 

@@ -265,7 +265,7 @@ def main() -> None:
     result_fd, path, names = config["result_fd"], config["submission"], config["names"]
     pid = os.getpid()
     _apply_limits(config.get("limits", {}))
-    import site                      # under -S this only defines helpers: no path changes
+    import site  # under -S this only defines helpers: no path changes
     getattr(site, "setquit", lambda: None)()    # exit() and quit(), as a script has them
     sys.path.extend(config.get("site_path", []))
     status, event = "ok", None
