@@ -170,15 +170,21 @@ class Answer:
       ``missing``   no such name;
       ``string``    an expression string (``text``);
       ``number``    a real number (``value``, a float; NaN and infinities allowed);
-      ``array``     numbers with a ``shape`` (1-D or 2-D; ``value`` is a flat tuple);
+      ``array``     numbers with a ``shape`` (``value`` is a flat tuple, row-major);
       ``shape``     a shape tuple, entries ints or dimension names (``value``);
+      ``sympy``     a sympy expression or matrix, as ``srepr`` text (``text``) — read back
+                    by mcgrade's own whitelisting reader, never by ``eval``;
+      ``function``  a function's values at the sample points the grader chose: ``value``
+                    is a tuple with one Answer (``number``/``array``/``error``/``timeout``)
+                    per call, in the order the calls were asked for;
       ``complex``   a complex value (kept only to be reported);
       ``error``     reading the value raised inside the submission (``text`` says what);
+      ``timeout``   the submission, or this answer's function, ran out of time;
       ``unsupported`` a value of a type mcgrade can't grade (``text`` names the type).
     """
 
-    kind: Literal["missing", "string", "number", "array", "shape", "complex", "error",
-                  "unsupported", "timeout"]
+    kind: Literal["missing", "string", "number", "array", "shape", "sympy", "function",
+                  "complex", "error", "unsupported", "timeout"]
     text: str = ""
     value: Any = None
     shape: tuple[int, ...] = ()
