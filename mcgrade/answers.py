@@ -12,10 +12,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import sympy as sp
 
+from mcgrade.candidates import (
+    Candidate,
+    ExpressionCandidate,
+    FunctionCandidate,
+    NumbersCandidate,
+    SympyCandidate,
+)
 from mcgrade.errors import ExpressionError
-from mcgrade.expressions import Expression, Scope, compile_expression
+from mcgrade.expressions import Scope, compile_expression
 from mcgrade.model import Answer, Dim, Mistake
+from mcgrade.reference import Reference
+from mcgrade.srepr import read_srepr
 
 
 @dataclass(frozen=True)
@@ -39,14 +49,10 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    expression: Expression | None = None
-    array: np.ndarray | None = None          # fixed numbers, 1-D or 2-D
-    shape: tuple[Dim, ...] | None = None     # for shape problems
+class ShapeCandidate:
+    """A shape given for a ``shape`` problem: ints and dimension names."""
 
-    @property
-    def is_flat(self) -> bool:
-        return self.array is not None and self.array.ndim == 1
+    shape: tuple[Dim, ...]
 
 
 def caret(text: str, column: int | None) -> str:
@@ -56,9 +62,10 @@ def caret(text: str, column: int | None) -> str:
     return f"\n    {text}\n    {' ' * column}^"
 
 
-def from_answer(answer: Answer, scope: Scope, *, wants_shape: bool,
-                forbid: tuple[str, ...] = ()) -> Candidate | Outcome:
+def from_answer(answer: Answer, scope: Scope, reference: Reference,
+                forbid: tuple[str, ...] = ()) -> Candidate | ShapeCandidate | Outcome:
     """Make a candidate of ``answer``, or the outcome that ends the check now."""
+    wants_shape = reference.problem.kind == "shape"
     kind = answer.kind
     if kind == "missing":
         return Outcome(("missing",))
@@ -66,9 +73,6 @@ def from_answer(answer: Answer, scope: Scope, *, wants_shape: bool,
         return Outcome(("timeout",), detail=answer.text)
     if kind == "error":
         return Outcome(("error",), detail=answer.text)
-    if kind == "complex":
-        return Outcome(("non-finite",), detail="your answer has complex values; the expected "
-                       "answer is real")
     if kind == "unsupported":
         return Outcome(("unparseable",), detail=f"a value of type {answer.text} is not an "
                        "answer mcgrade can read; give a string, a number, a list or a numpy "
@@ -77,19 +81,64 @@ def from_answer(answer: Answer, scope: Scope, *, wants_shape: bool,
         return _shape_candidate(answer, scope)
     if kind == "string":
         return _expression_candidate(answer.text, scope, forbid)
+    if kind == "sympy":
+        return _sympy_candidate(answer.text)
+    if kind == "function":
+        return _function_candidate(answer.value, reference)
+    return _numbers(answer)
+
+
+def _numbers(answer: Answer) -> Candidate | Outcome:
+    kind = answer.kind
     if kind == "number":
-        return Candidate(array=np.array([[float(answer.value)]]))
+        return NumbersCandidate(np.array([[float(answer.value)]]))
     if kind in ("array", "shape"):
         values = np.asarray(answer.value, dtype=float)
         shape = tuple(answer.shape) if kind == "array" else (len(values),)
         if len(shape) == 0:
-            return Candidate(array=values.reshape(1, 1))
+            return NumbersCandidate(values.reshape(1, 1))
         if len(shape) > 2:
             return Outcome(("wrong-shape",), detail=f"your answer is a {len(shape)}-D array "
                            f"of shape {shape}; give a vector or a matrix",
                            evidence={"given_shape": list(shape)})
-        return Candidate(array=values.reshape(shape))
+        return NumbersCandidate(values.reshape(shape))
+    if kind == "complex":
+        return Outcome(("non-finite",), detail="your answer has complex values; the expected "
+                       "answer is real")
     return Outcome(("unparseable",), detail=f"unrecognised answer kind {kind!r}")
+
+
+def _sympy_candidate(text: str) -> Candidate | Outcome:
+    try:
+        value = read_srepr(text)
+    except ExpressionError as exc:
+        return Outcome(("unparseable",), detail=f"could not read your sympy answer: "
+                       f"{exc.message}")
+    if not isinstance(value, sp.Basic) or isinstance(value, sp.logic.boolalg.Boolean):
+        return Outcome(("unparseable",), detail="your sympy answer is not an expression or "
+                       "a matrix")
+    return SympyCandidate(value)
+
+
+def _function_candidate(calls: tuple[Answer, ...], reference: Reference
+                        ) -> Candidate | Outcome:
+    """The function's results at the sample points, or the first call that went wrong."""
+    results = []
+    for index, result in enumerate(calls):
+        if result.kind in ("error", "timeout"):
+            return Outcome((result.kind,), detail=f"your function, called at sample point "
+                           f"{index + 1}: {result.text}")
+        converted = _numbers(result)
+        if isinstance(converted, Outcome):
+            return converted
+        array = converted.array  # type: ignore[attr-defined]
+        results.append(array)
+    count = reference.instances[0].samples.count if reference.instances else 0
+    if len(results) != count * len(reference.instances):
+        return Outcome(("error",), detail="your function was not called at every sample "
+                       "point")
+    return FunctionCandidate(tuple(results), count,
+                             tuple(id(i) for i in reference.instances))
 
 
 def _expression_candidate(text: str, scope: Scope, forbid: tuple[str, ...]
@@ -104,7 +153,7 @@ def _expression_candidate(text: str, scope: Scope, forbid: tuple[str, ...]
         return Outcome(("forbidden",), detail=f"this problem does not allow "
                        f"{', '.join(used)} in the answer: work the derivative out yourself",
                        evidence={"forbidden": used})
-    return Candidate(expression=expression)
+    return ExpressionCandidate(expression)
 
 
 _SHAPE_TEXT = re.compile(r"^\(?\s*(\w+)\s*(?:,|x|×|\*)\s*(\w+)\s*,?\s*\)?$")
@@ -112,20 +161,20 @@ _SHAPE_TEXT = re.compile(r"^\(?\s*(\w+)\s*(?:,|x|×|\*)\s*(\w+)\s*,?\s*\)?$")
 
 def _shape_candidate(answer: Answer, scope: Scope) -> Candidate | Outcome:
     if answer.kind == "shape":
-        return Candidate(shape=tuple(answer.value))
+        return ShapeCandidate(tuple(answer.value))
     if answer.kind == "array" and len(answer.shape) == 1:
         values = [float(v) for v in answer.value]
         if all(v.is_integer() for v in values):
-            return Candidate(shape=tuple(int(v) for v in values))
+            return ShapeCandidate(tuple(int(v) for v in values))
     if answer.kind == "number" and float(answer.value).is_integer():
-        return Candidate(shape=(int(answer.value),))
+        return ShapeCandidate((int(answer.value),))
     if answer.kind == "string":
         match = _SHAPE_TEXT.match(answer.text.strip())
         if match:
             dims = tuple(int(d) if d.isdigit() else d for d in match.groups())
             unknown = [d for d in dims if isinstance(d, str) and d not in scope.dimensions]
             if not unknown:
-                return Candidate(shape=dims)
+                return ShapeCandidate(dims)
             return Outcome(("unparseable",), detail=f"{', '.join(unknown)} is not a dimension "
                            f"of this problem set (dimensions: "
                            f"{', '.join(sorted(scope.dimensions)) or 'none'})")

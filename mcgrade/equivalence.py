@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from mcgrade.answers import Candidate, Outcome
+from mcgrade.answers import Outcome, ShapeCandidate
 from mcgrade.budget import BudgetExceeded, TimeBudget
+from mcgrade.candidates import Candidate, FunctionCandidate
 from mcgrade.diagnosis import (
     Pair,
     close,
@@ -28,22 +29,24 @@ from mcgrade.diagnosis import (
 from mcgrade.errors import ExpressionError
 from mcgrade.model import Orientation, Tolerance
 from mcgrade.reference import Instance, Reference
+from mcgrade.shapes import check_shape
 from mcgrade.symbolic import prove_equal
 
 
 def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
           orientation: Orientation, budget_seconds: float) -> Outcome:
     """Decide whether ``candidate`` is the reference, and if not, why."""
-    if candidate.shape is not None:
-        from mcgrade.shapes import check_shape
+    if isinstance(candidate, ShapeCandidate):
         return check_shape(reference, candidate.shape)
     try:
         relation, raw = _relate(reference, candidate)
     except ExpressionError as exc:
         return Outcome(("unparseable",), detail=f"your answer does not work at every size: "
                        f"{exc.message}")
-    involved = reference.symbols | (candidate.expression.symbols if candidate.expression
-                                    else frozenset())
+    if not raw:
+        return Outcome(("wrong-shape",), detail="fixed-size", evidence={
+            "sizes_checked": [dict(i.sizes) for i in reference.instances]})
+    involved = reference.symbols | candidate.symbols
     if relation == "wrong":
         return _mistake(reference, candidate, raw, tolerance) or _wrong_shape(raw, involved)
     pairs = [_align(relation, instance, given) for instance, given in raw]
@@ -82,7 +85,7 @@ def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
         return _wrong_shape(raw, involved)
     evidence = {**_shapes(raw, involved), **first_difference(pairs, tolerance, involved)}
     detail = "shape-transposed" if code == "transposed" else "shape-flat" if code else ""
-    if candidate.array is not None and varies(pairs, tolerance):
+    if candidate.fixed_numbers and varies(pairs, tolerance):
         detail = "fixed-numbers"
     return Outcome(("not-equivalent",), method="numeric", evidence=evidence, detail=detail)
 
@@ -90,16 +93,6 @@ def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
 # --- shapes ---------------------------------------------------------------------------
 
 _EXACT = ("transposed", "sign", "scale-factor")
-
-
-def _given(candidate: Candidate, instance: Instance) -> np.ndarray:
-    count = instance.samples.count
-    if candidate.expression is not None:
-        candidate.expression.check_sizes(instance.sizes)
-        return candidate.expression.to_numpy(instance.samples.values, instance.sizes, count)
-    array = candidate.array
-    assert array is not None
-    return np.broadcast_to(array, (count, *array.shape))
 
 
 def _relation(given_shape: tuple[int, ...], expected: tuple[int, int]) -> str:
@@ -129,24 +122,24 @@ def _relate(reference: Reference, candidate: Candidate
             ) -> tuple[str, list[tuple[Instance, np.ndarray]]]:
     """The shape relation and the candidate's raw values at the instances it applies to.
 
-    An expression applies at every instance; fixed numbers only where their shape fits.
+    A candidate that applies at every size is compared at every instance (its worst
+    relation counts); fixed numbers or explicit entries only where their shape fits best.
     """
-    found: dict[str, list[tuple[Instance, np.ndarray]]] = {}
+    found: dict[str, list[Instance]] = {}
     for instance in reference.instances:
-        if candidate.array is not None:
-            shape = candidate.array.shape
-        else:
-            from mcgrade.expressions import concrete
-            shape = concrete(candidate.expression.shape, instance.sizes)  # type: ignore[union-attr]
-        relation = _relation(tuple(shape), instance.shape)
-        found.setdefault(relation, []).append((instance, None))  # type: ignore[arg-type]
-    if candidate.expression is not None and len(found) > 1:
+        shape = candidate.shape_at(instance)
+        if shape is not None:
+            found.setdefault(_relation(tuple(shape), instance.shape), []).append(instance)
+    if not found:
+        return "wrong", []
+    if candidate.applies_everywhere:
         relation = next(r for r in ("wrong", *_PREFERENCE[::-1]) if r in found)
+        chosen = [i for group in found.values() for i in group]
+        chosen.sort(key=reference.instances.index)
     else:
         relation = next((r for r in _PREFERENCE if r in found), "wrong")
-    chosen = [i for i, _ in found[relation]] if candidate.array is not None or len(found) == 1 \
-        else [i for i in reference.instances]
-    return relation, [(i, _given(candidate, i)) for i in chosen]
+        chosen = found[relation]
+    return relation, [(i, candidate.values_at(i)) for i in chosen]
 
 
 def _align(relation: str, instance: Instance, given: np.ndarray) -> Pair:
@@ -184,49 +177,44 @@ def _shapes(raw: list[tuple[Instance, np.ndarray]], involved: frozenset[str]
 
 def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance,
             budget: TimeBudget) -> Pair:
-    """Re-evaluate an expression exactly where floats may have failed it.
+    """Re-evaluate an answer exactly where floats may have failed it.
 
     When float64 disagrees with the reference by no more than its own rounding error could
     explain (cancellation in an expanded polynomial, say), the answer is evaluated in
     exact arithmetic at every point of the instance, within the check's budget.
     """
-    expression = candidate.expression
-    if expression is None:
-        return pair
     bad = ~close(pair.given, pair.expected, tolerance)
-    if not bad.any() or _float_difference_is_real(expression, pair, bad, tolerance):
+    if not bad.any() or candidate.fixed_numbers or isinstance(candidate, FunctionCandidate):
+        return pair
+    if _float_difference_is_real(candidate, pair, bad, tolerance):
         return pair
     instance = pair.instance
     try:
         with budget.guard():
-            given = np.stack([_exact(expression, instance, k)
+            given = np.stack([_floats(candidate.exact_value(instance, k))
                               for k in range(pair.given.shape[0])])
     except (ZeroDivisionError, TypeError, ValueError, RecursionError, BudgetExceeded):
         return pair
     return Pair(instance, given.reshape(pair.given.shape), pair.expected)
 
 
-def _exact(expression: Any, instance: Instance, point: int) -> np.ndarray:
-    """The expression at one sample point, computed with exact rationals (transcendental
-    values to 30 digits), as floats."""
-    value = expression.to_sympy(instance.samples.exact_env(point, instance.env),
-                                instance.sizes)
+def _floats(value: Any) -> np.ndarray:
+    """Exact values (transcendental ones to 30 digits) as floats; NaN where not real."""
     entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
-    return np.array([complex(sp.N(e, 30)).real if sp.N(e, 30).is_real else np.nan
-                     for e in entries], dtype=float)
+    numbers = [sp.N(e, 30) for e in entries]
+    return np.array([float(n) if n.is_real else np.nan for n in numbers], dtype=float)
 
 
 _EPS_RATIO = float(np.finfo(np.float64).eps / np.finfo(np.float32).eps)
 
 
-def _float_difference_is_real(expression: Any, pair: Pair, bad: np.ndarray,
+def _float_difference_is_real(candidate: Candidate, pair: Pair, bad: np.ndarray,
                               tolerance: Tolerance) -> bool:
     """Whether every float64 disagreement is far beyond float64's rounding error, estimated
     from how far the same evaluation moves in float32 (rounding error scales with epsilon).
     If any is not, the diagnoses can't rest on floats either."""
     instance = pair.instance
-    low = expression.to_numpy(instance.samples.values, instance.sizes,
-                              instance.samples.count, np.float32).astype(np.float64)
+    low = candidate.values_at(instance, np.float32).astype(np.float64)
     with np.errstate(all="ignore"):
         rounding = np.abs(low - pair.given) * _EPS_RATIO * 1e3
         difference = np.abs(pair.given - pair.expected)
@@ -238,13 +226,13 @@ def _float_difference_is_real(expression: Any, pair: Pair, bad: np.ndarray,
 
 def _confirm(candidate: Candidate, pairs: list[Pair], budget: TimeBudget) -> str:
     """'symbolic' if proved equal at every instance within the budget, else 'numeric'."""
-    if candidate.expression is None:
-        return "numeric"
     try:
         for pair in pairs:
             instance = pair.instance
             with budget.guard():
-                answer = candidate.expression.to_sympy(instance.env, instance.sizes)
+                answer = candidate.exact_at(instance)
+            if answer is None:
+                return "numeric"
             if not prove_equal(instance.value, answer, dict(instance.structure), budget):
                 return "numeric"
     except BudgetExceeded:

@@ -111,6 +111,12 @@ def _lead(code: str, outcome: Outcome, reference: Reference, layout: Layout) -> 
                 "Its values are right." if len(outcome.diagnoses) == 1 else
                 f"Your answer is {given}, which has no orientation; give "
                 f"{describe_shape(reference.shape)}{_concrete_note(evidence, reference)}.")
+    if code == "wrong-shape" and outcome.detail == "fixed-size":
+        sizes = "; ".join(", ".join(f"{k} = {v}" for k, v in sizes.items())
+                          for sizes in evidence.get("sizes_checked", []))
+        return ("Your answer is written for one size only, and it fits none of the sizes "
+                f"this problem is checked at ({sizes}): write it with MatrixSymbols or as "
+                "an expression string, so that it works at every size.")
     if code == "wrong-shape":
         return (f"Wrong shape: {_expected_kind(reference, layout)}{_concrete_note(evidence, reference)}, "
                 f"but your answer is {given}.")

@@ -7,7 +7,7 @@ submissions' answers against it.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 from mcgrade import answers, equivalence, feedback
 from mcgrade.answers import Outcome
@@ -35,8 +35,7 @@ class Grader:
 
     def outcome(self, problem: Problem, answer: Answer) -> Outcome:
         reference = self.compiled.references[problem.id]
-        candidate = answers.from_answer(answer, self.compiled.scope,
-                                        wants_shape=problem.kind == "shape",
+        candidate = answers.from_answer(answer, self.compiled.scope, reference,
                                         forbid=problem.forbid)
         if isinstance(candidate, Outcome):
             return candidate
@@ -44,12 +43,31 @@ class Grader:
                                  problem.tolerance or self.problem_set.tolerance,
                                  self.problem_set.orientation, self.symbolic_budget)
 
+    def calls(self) -> dict[str, list[list[Any]]]:
+        """The calls to make of each function answer: for every instance of the problem,
+        its sample points, each as the values of the signature's symbols (floats, or
+        nested lists in the declared shape). The results come back in this order."""
+        calls = {}
+        for problem in self.problem_set.problems:
+            if problem.form != "function":
+                continue
+            reference = self.compiled.references[problem.id]
+            calls[problem.answer_name] = [
+                [_plain(instance.samples.values[name][point]) for name in problem.signature]
+                for instance in reference.instances for point in range(instance.samples.count)]
+        return calls
+
     def grade(self, answers_by_name: Mapping[str, Answer], submission: str = "",
               notes: tuple[str, ...] = ()) -> GradeReport:
         """Every problem's verdict for a submission's answers (looked up by answer name)."""
         verdicts = tuple(self.check(p, answers_by_name.get(p.answer_name, MISSING))
                          for p in self.problem_set.problems)
         return GradeReport(submission, self.problem_set.path, verdicts, notes)
+
+
+def _plain(array: Any) -> Any:
+    """A sample value as plain data: a float for a scalar, nested lists otherwise."""
+    return float(array[0, 0]) if array.shape == (1, 1) else array.tolist()
 
 
 def credit(problem: Problem, outcome: Outcome) -> float:

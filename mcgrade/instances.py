@@ -159,6 +159,17 @@ class Samples:
                            else sp.ImmutableMatrix(array.shape[0], array.shape[1], numbers))
         return exact
 
+    def exact_subs(self, index: int, env: Mapping[str, Any]) -> dict[Any, Any]:
+        """{entry symbol: its exact value at point ``index``}, for xreplace."""
+        subs: dict[Any, Any] = {}
+        for name, exact in self.exact_env(index, env).items():
+            symbolic = env[name]
+            if isinstance(symbolic, sp.MatrixBase):
+                subs.update((s, v) for s, v in zip(symbolic, exact) if isinstance(s, sp.Symbol))
+            elif isinstance(symbolic, sp.Symbol):
+                subs[symbolic] = exact
+        return subs
+
     def by_symbol(self, env: Mapping[str, Any]) -> dict[sp.Symbol, np.ndarray]:
         """{entry symbol: (count,) array}, for evaluating sympy expressions."""
         table: dict[sp.Symbol, np.ndarray] = {}

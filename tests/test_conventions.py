@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from mcgrade.conventions import (TensorDerivativeError, arrange, derivative, hessian,
-                                 hessian_shape, stack)
+from mcgrade.conventions import (
+    TensorDerivativeError,
+    arrange,
+    derivative,
+    hessian,
+    hessian_shape,
+    stack,
+)
 
 
 @pytest.mark.parametrize("of, wrt, numerator", [

@@ -3,7 +3,6 @@ points and partial credit, and the feedback a student reads, word for word."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from mcgrade.grading import Grader
@@ -296,3 +295,97 @@ def test_exact_built_in_diagnoses_come_before_author_mistakes(grader: Grader) ->
     assert check(grader, "shadowed", "s**2").feedback == "Squared by mistake."
     # looser diagnoses (a transpose on one branch of a kink) come after the author's
     assert check(grader, "relu_grad", "x").diagnoses == ("author-mistake",)
+
+
+def sympy_answer(value) -> Answer:
+    import sympy as sp
+    shape = value.shape if isinstance(value, sp.MatrixBase) else ()
+    return Answer("sympy", text=sp.srepr(value), shape=shape)
+
+
+def test_sympy_answers_with_matrix_symbols_apply_at_every_size(grader: Grader) -> None:
+    import sympy as sp
+    n = sp.Symbol("n", integer=True)
+    x, A = sp.MatrixSymbol("x", n, 1), sp.MatrixSymbol("A", n, n)
+    assert check(grader, "dz_dw", sympy_answer(x.T)).status == "correct"
+    assert check(grader, "dz_dw", sympy_answer(x)).diagnoses == ("transposed",)
+    verdict = check(grader, "hess", sympy_answer(A + A.T))
+    assert (verdict.status, verdict.method) == ("correct", "symbolic")
+
+
+def test_sympy_answers_with_explicit_entries_are_checked_where_they_fit(grader) -> None:
+    import sympy as sp
+    x1, x2 = sp.symbols("x_1 x_2")
+    assert check(grader, "dz_dw", sympy_answer(sp.Matrix([[x1, x2]]))).status == "correct"
+    assert check(grader, "dz_dw", sympy_answer(sp.Matrix([[x2, x1]]))).diagnoses == (
+        "not-equivalent",)
+    b, s = sp.symbols("b s")
+    assert check(grader, "grad_list", sympy_answer(sp.Matrix([[2 * b * s, b**2]]))).status \
+        == "correct"
+
+
+def test_sympy_answers_with_unknown_symbols_say_which(grader: Grader) -> None:
+    import sympy as sp
+    verdict = check(grader, "sig", sympy_answer(sp.Symbol("y") ** 2))
+    assert verdict.diagnoses == ("unparseable",)
+    assert verdict.feedback.startswith("your answer does not work at every size: 'y' is not "
+                                       "a symbol of this problem set")
+
+
+def test_sympy_text_is_never_evaluated(grader: Grader) -> None:
+    hostile = Answer("sympy", text="__import__('os').system('touch /tmp/mcgrade-pwned')")
+    verdict = check(grader, "sig", hostile)
+    assert verdict.diagnoses == ("unparseable",)
+    assert verdict.feedback == ("could not read your sympy answer: the sympy answer holds "
+                                "something other than sympy objects")
+
+
+FUNCTION_SET = """
+title: Functions
+symbols:
+  n: {dimension: true, sizes: [2, 3]}
+  N: {dimension: true, sizes: [4, 5]}
+  w: {shape: [n, 1]}
+  X: {shape: [N, n]}
+  y: {shape: [N, 1]}
+problems:
+  - id: grad_fn
+    derivative: {of: "sum((X @ w - y)**2)", wrt: w}
+    form: function
+    signature: [w, X, y]
+"""
+
+
+def _run_function(grader: Grader, function) -> Verdict:
+    import numpy as np
+    results = []
+    for args in grader.calls()["grad_fn"]:
+        try:
+            value = np.asarray(function(*(np.array(a, dtype=float) for a in args)), float)
+            results.append(Answer("array", value=tuple(value.ravel()), shape=value.shape))
+        except Exception as exc:                       # what the child would report
+            results.append(Answer("error", text=f"{type(exc).__name__}: {exc}"))
+    problem = grader.problem_set.problem("grad_fn")
+    return grader.check(problem, Answer("function", value=tuple(results)))
+
+
+def test_function_answers_are_called_at_the_sample_points() -> None:
+    grader = Grader(parse_problem_set(FUNCTION_SET, "functions.yaml"))
+    calls = grader.calls()["grad_fn"]
+    assert len(calls) == 16                     # 2 size assignments × 8 points
+    assert [len(a) for a in calls[0]] == [2, 4, 4]   # w 2×1, X 4×2, y 4×1
+    assert _run_function(grader, lambda w, X, y: 2 * (X @ w - y).T @ X).status == "correct"
+    transposed = _run_function(grader, lambda w, X, y: 2 * X.T @ (X @ w - y))
+    assert transposed.diagnoses == ("transposed",)
+    flat = _run_function(grader, lambda w, X, y: (2 * (X @ w - y).T @ X).ravel())
+    assert flat.diagnoses == ("flat-array",)
+    half = _run_function(grader, lambda w, X, y: (X @ w - y).T @ X)
+    assert half.diagnoses == ("scale-factor",)
+
+
+def test_a_function_that_raises_is_an_error_with_its_message() -> None:
+    grader = Grader(parse_problem_set(FUNCTION_SET, "functions.yaml"))
+    verdict = _run_function(grader, lambda w, X, y: 1 / 0)
+    assert (verdict.status, verdict.feedback) == (
+        "error", "your function, called at sample point 1: ZeroDivisionError: division by "
+        "zero")

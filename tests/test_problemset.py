@@ -9,8 +9,16 @@ from pathlib import Path
 import pytest
 
 from mcgrade.errors import ProblemSetError
-from mcgrade.model import (Dimension, Domain, Location, Mistake, Problem, ProblemSet,
-                           SymbolDecl, Tolerance)
+from mcgrade.model import (
+    Dimension,
+    Domain,
+    Location,
+    Mistake,
+    Problem,
+    ProblemSet,
+    SymbolDecl,
+    Tolerance,
+)
 from mcgrade.problemset import SCHEMA, load_problem_set, parse_problem_set
 from mcgrade.problemset.schema import MISTAKE, PROBLEM, SET, TOLERANCE
 
