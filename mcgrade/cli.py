@@ -19,17 +19,12 @@ from mcgrade.errors import McgradeError
 
 def _grade(args: argparse.Namespace) -> int:
     from mcgrade.files import write_atomic
-    from mcgrade.grading import Grader
+    from mcgrade.grading import Grader, grade_file
     from mcgrade.problemset import load_problem_set
     from mcgrade.reporters import json_report, terminal
-    from mcgrade.submission import read_answers
 
     problem_set = load_problem_set(args.problems)
-    grader = Grader(problem_set)
-    submission = read_answers(args.submission, problem_set)
-    report = grader.grade(submission.answers, submission.name, submission.notes)
-    report = type(report)(report.submission, Path(args.problems).name, report.verdicts,
-                          report.notes)
+    report = grade_file(args.submission, Grader(problem_set))
     to_stdout = args.json == "-"
     text = terminal.render(report, problem_set.title)
     (sys.stderr if to_stdout else sys.stdout).write(text)

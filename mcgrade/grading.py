@@ -7,12 +7,16 @@ submissions' answers against it.
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Mapping
 
 from mcgrade import answers, equivalence, feedback
 from mcgrade.answers import Outcome
 from mcgrade.model import MISSING, Answer, GradeReport, Problem, ProblemSet, Verdict
 from mcgrade.reference import CompiledSet, compile_problem_set
+from mcgrade.submission import read_answers
 
 SYMBOLIC_BUDGET = 0.2      # seconds of symbolic confirmation per check
 _STATUS_OF = {"missing": "missing", "timeout": "timeout", "error": "error"}
@@ -63,6 +67,14 @@ class Grader:
         verdicts = tuple(self.check(p, answers_by_name.get(p.answer_name, MISSING))
                          for p in self.problem_set.problems)
         return GradeReport(submission, self.problem_set.path, verdicts, notes)
+
+
+def grade_file(path: str | os.PathLike[str], grader: Grader) -> GradeReport:
+    """Run one submission file in its sandbox and grade every problem: the job of
+    ``mcgrade grade`` and of the pytest plugin alike."""
+    submission = read_answers(path, grader.problem_set)
+    report = grader.grade(submission.answers, submission.name, submission.notes)
+    return replace(report, problem_set=Path(grader.problem_set.path).name)
 
 
 def _plain(array: Any) -> Any:

@@ -214,6 +214,13 @@ class Verdict:
     method: str = ""                     # "symbolic", "numeric", or "" when nothing ran
     evidence: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> "Verdict":
+        """The inverse of ``to_record`` (verdicts travel between processes as records)."""
+        return cls(record["id"], record["status"], float(record["score"]),
+                   float(record["max_score"]), tuple(record["diagnoses"]),
+                   record["feedback"], record["method"], dict(record["evidence"]))
+
     def to_record(self) -> dict[str, Any]:
         return {
             "id": self.id, "status": self.status, "score": number(self.score),

@@ -10,7 +10,7 @@ import mcgrade
 ROOT = Path(mcgrade.__file__).parent
 
 LAYERS = [
-    {"mcgrade.errors", "mcgrade.model"},
+    {"mcgrade.errors", "mcgrade.model", "mcgrade.settings"},
     {"mcgrade.expressions", "mcgrade.budget", "mcgrade.files"},
     {"mcgrade.problemset"},
     {"mcgrade.conventions", "mcgrade.instances", "mcgrade.numeric", "mcgrade.symbolic"},
@@ -19,7 +19,8 @@ LAYERS = [
      "mcgrade.shapes", "mcgrade.equivalence"},
     {"mcgrade.feedback", "mcgrade.grading"},
     {"mcgrade.reporters"},
-    {"mcgrade.cli", "mcgrade.__main__", "mcgrade"},
+    {"mcgrade.cli", "mcgrade.__main__", "mcgrade", "mcgrade.pytest_plugin",
+     "mcgrade._pytest_nodes"},
 ]
 
 

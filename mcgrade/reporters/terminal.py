@@ -34,3 +34,11 @@ def render(report: GradeReport, title: str = "") -> str:
     out += [_line(v, width) for v in report.verdicts]
     out.append(f"mcgrade: {points(report.score)}/{points(report.max_score)} points")
     return "\n".join(out) + "\n"
+
+
+def failure_text(verdict: Verdict) -> str:
+    """What a student reads for an answer short of full marks: the points, the diagnoses,
+    then the feedback (as a pytest failure, or an assertion message)."""
+    codes = f": {', '.join(verdict.diagnoses)}" if verdict.diagnoses else ""
+    return (f"{points(verdict.score)}/{points(verdict.max_score)} points{codes}\n"
+            f"{verdict.feedback}")

@@ -1,0 +1,181 @@
+"""What the pytest plugin does once switched on: a File per problem set, an Item per
+problem, and one grading session that runs the submission once per problem set.
+
+Items only report what the core decided: ``runtest`` looks up the verdict, records it in
+``user_properties`` (so scores reach JUnit XML and travel through pytest-xdist), and fails
+with the feedback — never a traceback from mcgrade's internals.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from mcgrade.errors import McgradeError
+from mcgrade.settings import Settings
+
+_VERDICT = "mcgrade_verdict"
+
+
+class GradingFailure(Exception):
+    """An answer that did not earn full marks; its text is the whole failure report."""
+
+
+class GradingSession:
+    """Grades lazily and once: a problem set is compiled, and the submission run, when the
+    first of its items runs. Also a plugin: it gathers verdicts from reports (its own, or
+    xdist workers') and writes the summary and the output files."""
+
+    def __init__(self, settings: Settings, is_worker: bool) -> None:
+        self.settings = settings
+        self.is_worker = is_worker
+        self.problem_sets = frozenset(settings.problems.value)
+        self._graders: dict[Path, Any] = {}
+        self._reports: dict[Path, Any] = {}
+        self._recorded: dict[str, list[dict[str, Any]]] = {}
+
+    # --- grading (runs where the items run) -------------------------------------------
+    def problem_set(self, path: Path) -> Any:
+        from mcgrade.problemset import load_problem_set
+        return load_problem_set(path)
+
+    def report(self, path: Path) -> Any:
+        if path not in self._reports:
+            from mcgrade.grading import Grader, grade_file
+            grader = Grader(self.problem_set(path))
+            self._graders[path] = grader
+            self._reports[path] = grade_file(self.settings.submission.value, grader)
+        return self._reports[path]
+
+    def verdict(self, path: Path, problem_id: str) -> Any:
+        return next(v for v in self.report(path).verdicts if v.id == problem_id)
+
+    def plain_answers(self) -> dict[str, Any]:
+        """Every answer of the submission, to every problem set, as plain data."""
+        from mcgrade.submission import read_answers
+        answers: dict[str, Any] = {}
+        for path in sorted(self.problem_sets):
+            submission = read_answers(self.settings.submission.value, self.problem_set(path))
+            answers.update((name, answer.text if answer.kind in ("string", "sympy")
+                            else answer.value) for name, answer in submission.answers.items())
+        return answers
+
+    # --- hooks (run on the controller) ------------------------------------------------
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        if file_path.resolve() in self.problem_sets:
+            return ProblemSetFile.from_parent(parent, path=file_path)
+        return None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":      # setup and teardown reports repeat the properties
+            return
+        for name, value in report.user_properties:
+            if name == _VERDICT:
+                record = json.loads(value)
+                self._recorded.setdefault(record.pop("problem_set"), []).append(record)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self._recorded:
+            return
+        terminalreporter.section("mcgrade")
+        for line in self.summary_lines():
+            terminalreporter.write_line(line)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.is_worker:
+            self.write_outputs(exitstatus)
+
+    # --- reports --------------------------------------------------------------------------
+    def _grade_reports(self) -> list[Any]:
+        from mcgrade.model import GradeReport, Verdict
+        name = Path(self.settings.submission.value).name
+        return [GradeReport(name, problem_set, tuple(Verdict.from_record(r) for r in records))
+                for problem_set, records in self._recorded.items()]
+
+    def summary_lines(self) -> list[str]:
+        from mcgrade.reporters.terminal import points
+        lines, score, total = [], 0.0, 0.0
+        for report in self._grade_reports():
+            width = max(len(v.id) for v in report.verdicts)
+            for v in report.verdicts:
+                codes = f" ({', '.join(v.diagnoses)})" if v.diagnoses else ""
+                lines.append(f"{report.problem_set}::{v.id:<{width}}  "
+                             f"{points(v.score)}/{points(v.max_score)}  {v.status}{codes}")
+            score, total = score + report.score, total + report.max_score
+        lines.append(f"mcgrade: {points(score)}/{points(total)} points")
+        return lines
+
+    def write_outputs(self, exitstatus: int) -> None:
+        from mcgrade.files import write_atomic
+        from mcgrade.reporters import gradescope, json_report
+        reports = self._grade_reports()
+        if self.settings.json.value is not None:
+            records = [json.loads(json_report.render(r)) for r in reports]
+            text = json.dumps(records[0] if len(records) == 1 else records, indent=2,
+                              ensure_ascii=False) + "\n"
+            write_atomic(self.settings.json.value, text)
+        if self.settings.gradescope.value is not None:
+            merged = _merge(reports)
+            failure = "" if merged else f"pytest ended with exit status {exitstatus} before " \
+                                        "any problem was graded"
+            write_atomic(self.settings.gradescope.value, gradescope.render(merged, failure))
+
+
+def _merge(reports: list[Any]) -> Any:
+    """One report over several problem sets (Gradescope shows one submission)."""
+    if not reports:
+        return None
+    from mcgrade.model import GradeReport
+    first = reports[0]
+    return GradeReport(first.submission, ", ".join(r.problem_set for r in reports),
+                       tuple(v for r in reports for v in r.verdicts))
+
+
+class ProblemSetFile(pytest.File):
+    """A problem set: one item per problem, in the set's order."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        grading = self.config.pluginmanager.get_plugin("mcgrade-grading")
+        try:
+            problem_set = grading.problem_set(self.path.resolve())
+        except McgradeError as exc:
+            raise self.CollectError(str(exc)) from None
+        for problem in problem_set.problems:
+            yield ProblemItem.from_parent(self, name=problem.id, problem=problem)
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        if isinstance(excinfo.value, self.CollectError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class ProblemItem(pytest.Item):
+    def __init__(self, *, problem: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.problem = problem
+
+    def runtest(self) -> None:
+        grading = self.config.pluginmanager.get_plugin("mcgrade-grading")
+        verdict = grading.verdict(self.path.resolve(), self.problem.id)
+        record = verdict.to_record() | {"problem_set": self.path.name}
+        self.user_properties.append((_VERDICT, json.dumps(record)))
+        self.user_properties.append(("mcgrade_score", verdict.score))
+        self.user_properties.append(("mcgrade_max_score", verdict.max_score))
+        if verdict.status != "correct":
+            from mcgrade.reporters.terminal import failure_text
+            raise GradingFailure(failure_text(verdict))
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        if isinstance(excinfo.value, GradingFailure):
+            return str(excinfo.value)
+        if isinstance(excinfo.value, McgradeError):
+            return f"mcgrade: {excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        line = self.problem.location.line
+        return self.path, (line - 1 if line else None), f"{self.path.name}::{self.name}"
