@@ -12,6 +12,7 @@ and sample points.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -76,12 +77,20 @@ def entry_name(name: str, row: int, col: int, shape: tuple[int, int],
 
 def symbol_value(decl: SymbolDecl, sizes: Mapping[str, int], domain: Domain) -> Any:
     """The sympy value of a declared symbol at these sizes: a Symbol or a matrix of them."""
-    assumptions = _assumptions(domain)
-    if decl.shape is None:
-        return sp.Symbol(decl.name, **assumptions)
     rows, cols = resolve(decl.shape, sizes)
-    return sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Symbol(
-        entry_name(decl.name, i, j, (rows, cols), decl.shape), **assumptions))
+    return _symbol_value(decl.name, decl.shape, rows, cols, domain)
+
+
+@functools.lru_cache(maxsize=4096)
+def _symbol_value(name: str, declared: tuple[Dim, Dim] | None, rows: int, cols: int,
+                  domain: Domain) -> Any:
+    # cached: every problem of a set instantiates every symbol at the same few sizes
+    assumptions = _assumptions(domain)
+    if declared is None:
+        return sp.Symbol(name, **assumptions)
+    return sp.ImmutableMatrix([[sp.Symbol(entry_name(name, i, j, (rows, cols), declared),
+                                          **assumptions) for j in range(cols)]
+                               for i in range(rows)])
 
 
 def structure_substitution(decl: SymbolDecl, value: Any) -> dict[Any, Any]:
