@@ -21,10 +21,15 @@ def _grade(args: argparse.Namespace) -> int:
     from mcgrade.files import write_atomic
     from mcgrade.grading import Grader, grade_file
     from mcgrade.problemset import load_problem_set
-    from mcgrade.reporters import json_report, terminal
+    from mcgrade.reporters import gradescope, json_report, terminal
 
-    problem_set = load_problem_set(args.problems)
-    report = grade_file(args.submission, Grader(problem_set))
+    try:
+        problem_set = load_problem_set(args.problems)
+        report = grade_file(args.submission, Grader(problem_set))
+    except McgradeError as exc:
+        if args.gradescope:            # Gradescope needs a valid file even now
+            write_atomic(args.gradescope, gradescope.render(None, str(exc)))
+        raise
     to_stdout = args.json == "-"
     text = terminal.render(report, problem_set.title)
     (sys.stderr if to_stdout else sys.stdout).write(text)
@@ -32,6 +37,8 @@ def _grade(args: argparse.Namespace) -> int:
         sys.stdout.write(json_report.render(report))
     elif args.json:
         write_atomic(args.json, json_report.render(report))
+    if args.gradescope:
+        write_atomic(args.gradescope, gradescope.render(report))
     return 0
 
 
@@ -48,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the problem set (YAML)")
     grade.add_argument("--json", metavar="PATH", help="write the SPEC §4 record to PATH "
                        "('-' for standard output; the table then goes to standard error)")
+    grade.add_argument("--gradescope", metavar="PATH", help="write a Gradescope "
+                       "results.json to PATH (written even when grading fails)")
     grade.set_defaults(run=_grade)
     return parser
 

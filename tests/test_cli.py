@@ -143,3 +143,26 @@ def test_the_console_script_runs(files) -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("mcgrade: 4/5 points\n")
+
+
+def test_gradescope_results(files, tmp_path) -> None:
+    problems, submission = files
+    out = tmp_path / "results.json"
+    assert main(["grade", str(submission), "--problems", str(problems),
+                 "--gradescope", str(out)]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["score"] == 4
+    assert [(t["name"], t["score"], t["max_score"], t["status"]) for t in results["tests"]] \
+        == [("dz_dw", 1, 2, "failed"), ("dz_db", 1, 1, "passed"),
+            ("shape_dz_dx", 1, 1, "passed"), ("at_one", 1, 1, "passed")]
+
+
+def test_gradescope_results_are_valid_when_grading_fails(files, tmp_path, capsys) -> None:
+    problems, submission = files
+    problems.write_text("title: [unclosed\n", encoding="utf-8")
+    out = tmp_path / "results.json"
+    assert main(["grade", str(submission), "--problems", str(problems),
+                 "--gradescope", str(out)]) == 1
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["score"] == 0 and results["tests"] == []
+    assert results["output"].startswith("mcgrade could not grade this submission: ")
