@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mcgrade.model import Answer
-from mcgrade.submission.protocol import RunResult, decode, read_payload
+from mcgrade.submission.protocol import RunResult, decode, read_result
 from mcgrade.submission.runner import run_submission
 
 
@@ -121,11 +121,30 @@ def test_os_exit_gives_a_clear_note(tmp_path: Path) -> None:
     assert r.answer("a").kind == "error"
 
 
-def test_infinite_loop_times_out(tmp_path: Path) -> None:
+def test_infinite_loop_times_out_and_keeps_earlier_answers(tmp_path: Path) -> None:
     t = time.monotonic()
-    r = run(tmp_path, "a = 'x'\nwhile True:\n    pass\n", "a", timeout=1.0)
+    r = run(tmp_path, "a = 'x'\nwhile True:\n    pass\nb = 1\n", "a b", timeout=1.0)
     assert time.monotonic() - t < 1.8
-    assert r.status == "timeout"
+    assert r.status == "timeout" and r.answers_read
+    assert r.headline == ("hw1.py did not finish within 1 s: stopped at line 2 (`while True:`); "
+                          "answers defined before it were read")
+    assert r.answer("a") == Answer("string", text="x")
+    assert r.answer("b") == Answer("timeout", text="b was not defined before the time ran "
+                                                   "out: hw1.py did not finish within 1 s: "
+                                                   "stopped at line 2 (`while True:`)")
+
+
+def test_a_loop_that_ignores_the_alarm_is_killed(tmp_path: Path) -> None:
+    t = time.monotonic()
+    r = run(tmp_path, """
+        import signal
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        a = 'x'
+        while True:
+            pass
+    """, "a", timeout=1.0)
+    assert time.monotonic() - t < 2.8
+    assert r.status == "timeout" and not r.answers_read
     assert r.headline == "hw1.py did not finish within 1 s; no answers were read"
     assert r.answer("a") == Answer("timeout", text=r.headline)
 
@@ -158,22 +177,24 @@ def test_printing_50_mb_is_capped_and_still_graded(tmp_path: Path) -> None:
 
 
 def test_forked_grandchild_is_killed(tmp_path: Path) -> None:
-    r = run(tmp_path, """
+    token = f"mcg{os.getpid() % 100000}gc"
+    r = run(tmp_path, f"""
         import os, sys, time
         pid = os.fork()
         if pid == 0:
+            with open("/proc/self/comm", "w") as f:
+                f.write("{token}")
             time.sleep(60)
             os._exit(0)
-        print("grandchild", pid, flush=True)
+        time.sleep(0.2)
         a = "x"
     """, "a")
     assert r.status == "ok" and r.answer("a").text == "x"
-    pid = int(r.output_tail.split()[1])
     for _ in range(50):                      # SIGKILL is sent; give init time to reap
-        if not _alive(pid):
+        if not _running(token):
             break
         time.sleep(0.02)
-    assert not _alive(pid)
+    assert not _running(token)
 
 
 def test_fork_that_runs_on_does_not_corrupt_the_result(tmp_path: Path) -> None:
@@ -259,9 +280,22 @@ def test_decode_rejects_malformed_records() -> None:
     assert decode({"kind": "array", "shape": [2], "value": ["nan", 3]},
                   expect_shape=True).kind == "array"
     with pytest.raises(ValueError):
-        read_payload(b'{"protocol": 1, "status": "ok", "answers": {"a": NaN}}', ["a"])
+        read_result(b'{"protocol": 2, "stream": "", "exit": {}, "answers": {"a": NaN}}', ["a"])
     with pytest.raises(ValueError):
-        read_payload(b"[" * 100_000, ["a"])
+        read_result(b"[" * 100_000, ["a"])
+
+
+def _running(comm: str) -> bool:
+    """Whether a live process of this machine has the name ``comm``."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == comm and _alive(int(entry)):
+                        return True
+            except OSError:
+                pass
+    return False
 
 
 def _alive(pid: int) -> bool:

@@ -1,30 +1,44 @@
-"""The child's result format, decoded and validated on the parent side.
+"""The worker's result format, decoded and validated on the parent side.
 
-The child (``_child.py``) writes one JSON object to a dedicated pipe::
+A job's supervisor (``_child.py``) writes one JSON object to the job's result pipe::
 
-    {"protocol": 1,
-     "status": "ok" | "raised" | "memory" | "syntax-error",
-     "event": null | {"kind": "syntax" | "raised" | "memory" | "exit", "type": str,
-                      "message": str, "line": int | null, "toplevel_line": int | null,
-                      "code": str, "exit_code": int, "traceback": str},
-     "answers": {name: record, ...}}
+    {"protocol": 2, "stream": str, "truncated": bool, "namespaces": bool,
+     "exit": {"code": int | null, "signal": int | null, "cpu": float,
+              "killed": "" | "script" | "answers"}}
 
-and each answer record is tagged by ``kind``:
+``exit`` is how the submission's process ended (``killed``: the supervisor's deadline for the
+script, or for reading the answers, ran out). ``stream`` is what that process wrote, one
+JSON object a line::
+
+    {"t": "ran", "status": "ok" | "raised" | "memory" | "timeout" | "syntax-error",
+     "events": [event, ...], "isolation": {...}}            after the code ran
+    {"t": "answer", "name": str, "record": record}         one per requested name
+    {"t": "done"}
+
+Events say where the code stopped or what was skipped (``mcgrade.submission.notes``), and
+each answer record is tagged by ``kind``:
 
     {"kind": "string", "text": str}
     {"kind": "number", "value": num}                   num: int | float | "nan" | "inf" | "-inf"
     {"kind": "array", "shape": [int, ...], "value": [num, ...]}       flat, row-major
     {"kind": "tuple" | "list", "items": [number or string record, ...]}   flat; maybe a shape
     {"kind": "complex", "shape": [int, ...], "real": [num, ...], "imag": [num, ...]}
+    {"kind": "sympy", "text": srepr, "shape": [rows, cols] | [n] | []}
+    {"kind": "function", "calls": [record, ...]}       one per call, in order
     {"kind": "none"}                                   the name is bound to None
+    {"kind": "timeout", "text": str}                   reading it ran out of time
     {"kind": "unsupported", "text": "<type name>" or "<type name> (<why>)"}
-    {"kind": "error", "text": why the value could not be encoded}
+    {"kind": "error", "text": why the value could not be read}
     {"kind": "missing"}
 
-Everything here is untrusted (student code ran in the process that wrote it): it is parsed
-with ``json`` only — never ``eval`` or ``pickle`` — and every field is checked. A malformed
-record decodes to ``Answer("error")``; nothing in this module raises on bad input except
-``read_payload``, whose ``ValueError`` the runner turns into a note.
+A sympy matrix's shape is ``[rows, cols]``; ``[n]`` is a 1-D numpy array (or list) of sympy
+entries, sent as the text of an n×1 matrix; ``[]`` anything else. The text is read back
+by the grader's own whitelisting reader, never by ``eval``.
+
+Everything here is untrusted (student code ran in the process that wrote the stream): it
+is parsed with ``json`` only — never ``eval`` or ``pickle`` — and every field is checked.
+A malformed record decodes to ``Answer("error")``; nothing in this module raises on bad
+input except ``read_result``, whose ``ValueError`` the runner turns into a note.
 """
 
 from __future__ import annotations
@@ -37,25 +51,29 @@ from typing import Any, Literal, Mapping, Sequence
 
 from mcgrade.model import Answer
 
-PROTOCOL = 1
+PROTOCOL = 2
 MAX_TEXT = 100_000
+MAX_SREPR = 200_000
 MAX_DIMS = 32
 MAX_SHAPE_LEN = 8
+MAX_CALLS = 10_000
 
 RunStatus = Literal["ok", "raised", "memory", "timeout", "crashed", "syntax-error",
                     "unreadable", "internal-error"]
 """How a run ended.
 
-``ok``: the script finished (or called ``sys.exit(0)``). ``raised``: it raised, or exited
-non-zero, part-way; names defined before were read. ``memory``: it ran out of memory
-(answers were read if the child could still report). ``timeout``: wall-clock or CPU limit,
-nothing read. ``crashed``: it ended without reporting (signal, ``os._exit``, broken
-result). ``syntax-error``: it could not be compiled. ``unreadable``: the file could not be
-read. ``internal-error``: the child could not be started.
+``ok``: the code finished (or called ``sys.exit(0)``), maybe after skipping IPython lines.
+``raised``: it raised, or exited non-zero, part-way (a notebook: some cell failed); the names
+defined were read. ``memory``: it ran out of memory (answers were read if the child could
+still report). ``timeout``: out of time; answers defined before were read if the code could
+be interrupted (``answers_read``). ``crashed``: it ended without reporting (signal,
+``os._exit``, broken result). ``syntax-error``: a ``.py`` file that does not compile.
+``unreadable``: the file could not be read. ``internal-error``: no worker could run it.
 """
 
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-_CHILD_STATUSES = ("ok", "raised", "memory", "syntax-error")
+_CHILD_STATUSES = ("ok", "raised", "memory", "timeout", "syntax-error")
+_CALL_KINDS = ("number", "array", "complex", "error", "timeout", "unsupported")
 
 
 @dataclass(frozen=True)
@@ -66,7 +84,9 @@ class RunResult:
     first one says why (``headline``). ``output_tail`` is the end of what the submission
     printed (stdout and stderr merged), ``output_bytes`` how much it printed in all.
     ``answers`` maps every requested name to its raw record, and is empty unless
-    ``answers_read``; use :meth:`answer` to get a validated :class:`Answer`.
+    ``answers_read``; use :meth:`answer` to get a validated :class:`Answer`. ``causes``
+    maps a name that a failed notebook cell (or an interrupted run) would have defined to
+    the one-line reason it has no value.
     """
 
     status: RunStatus
@@ -77,9 +97,11 @@ class RunResult:
     output_bytes: int = 0
     traceback: str = ""
     elapsed: float = 0.0
+    causes: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "answers", MappingProxyType(dict(self.answers)))
+        object.__setattr__(self, "causes", MappingProxyType(dict(self.causes)))
 
     @property
     def headline(self) -> str:
@@ -93,14 +115,21 @@ class RunResult:
         if name not in self.answers:
             raise KeyError(f"{name!r} was not among the names asked of the submission")
         answer = decode(self.answers[name], expect_shape=expect_shape)
-        if answer.kind == "missing" and self.status in ("raised", "memory") and not answer.text:
-            cause = self.headline.split("; ")[0]
+        if answer.kind != "missing" or answer.text:
+            return answer
+        if name in self.causes:
+            kind = "timeout" if self.status == "timeout" else "error"
+            return Answer(kind, text=self.causes[name])
+        if self.status == "timeout":
+            return Answer("timeout", text=f"{name} was not defined before the time ran out: "
+                                          f"{self.headline.split('; ')[0]}")
+        if self.status in ("raised", "memory") and "*" in self.causes:
             return Answer("error", text=f"{name} was not defined before the script stopped: "
-                                        f"{cause}")
+                                        f"{self.causes['*']}")
         return answer
 
 
-def _one_line(text: Any, limit: int) -> str:
+def one_line(text: Any, limit: int) -> str:
     """A printable single line: control characters become spaces, lone surrogates '?'."""
     if type(text) is not str:
         return ""
@@ -108,7 +137,8 @@ def _one_line(text: Any, limit: int) -> str:
     return "".join(c if c.isprintable() else " " for c in text).strip()
 
 
-def _count(x: Any) -> int | None:
+def count(x: Any) -> int | None:
+    """A non-negative int below 2**31 from the wire, else None."""
     return x if type(x) is int and 0 <= x < 1 << 31 else None
 
 
@@ -122,7 +152,7 @@ def _real(x: Any) -> float:
 
 
 def _shape(raw: Any) -> tuple[int, ...]:
-    if type(raw) is not list or len(raw) > MAX_DIMS or any(_count(d) is None for d in raw):
+    if type(raw) is not list or len(raw) > MAX_DIMS or any(count(d) is None for d in raw):
         raise ValueError("bad shape")
     return tuple(raw)
 
@@ -139,7 +169,7 @@ def _as_shape(items: Sequence[Any]) -> tuple[int | str, ...] | None:
         return None
     dims: list[int | str] = []
     for item in items:
-        if _count(item) is not None:
+        if count(item) is not None:
             dims.append(item)
         elif type(item) is str and item.isascii() and item.isidentifier():
             dims.append(item)
@@ -152,6 +182,13 @@ def _fmt_shape(shape: tuple[int, ...]) -> str:
     return "×".join(map(str, shape)) or "0-D"
 
 
+def _text(record: dict, limit: int) -> str:
+    text = record.get("text")
+    if type(text) is not str or len(text) > limit:
+        raise ValueError("bad text")
+    return text
+
+
 def _decode(record: Any, expect_shape: bool) -> Answer:
     if type(record) is not dict or type(record.get("kind")) is not str:
         raise ValueError("not a tagged record")
@@ -160,20 +197,33 @@ def _decode(record: Any, expect_shape: bool) -> Answer:
         return Answer("missing")
     if kind == "none":
         return Answer("missing", text="it is set to None (no answer yet)")
-    if kind in ("string", "unsupported", "error"):
-        text = record.get("text")
-        if type(text) is not str or len(text) > MAX_TEXT:
-            raise ValueError("bad text")
+    if kind in ("string", "unsupported", "error", "timeout"):
+        text = _text(record, MAX_TEXT)
         if kind == "string":
             return Answer("string", text=text.encode("utf-8", "replace").decode("utf-8"))
-        return Answer(kind, text=_one_line(text, 500))
+        return Answer(kind, text=one_line(text, 500))
+    if kind == "sympy":
+        text = _text(record, MAX_SREPR)
+        shape = _shape(record.get("shape"))
+        if len(shape) > 2 or not text.isascii():
+            raise ValueError("bad sympy record")
+        return Answer("sympy", text=text, shape=shape)
+    if kind == "function":
+        calls = record.get("calls")
+        if type(calls) is not list or len(calls) > MAX_CALLS:
+            raise ValueError("bad calls")
+        results = tuple(decode(call) for call in calls)
+        return Answer("function", value=tuple(
+            a if a.kind in _CALL_KINDS else
+            Answer("unsupported", text=a.text or f"a function must return numbers, not {a.kind}")
+            for a in results))
     if kind == "number":
         return Answer("number", value=_real(record.get("value")))
     if kind == "array":
         shape = _shape(record.get("shape"))
         raw = record.get("value")
         values = _values(raw, shape)
-        if (expect_shape and len(shape) == 1 and all(_count(x) is not None for x in raw)
+        if (expect_shape and len(shape) == 1 and all(count(x) is not None for x in raw)
                 and (dims := _as_shape(raw)) is not None):
             return Answer("shape", value=dims)
         if not shape:
@@ -186,7 +236,7 @@ def _decode(record: Any, expect_shape: bool) -> Answer:
         plain = [_decode(item, False) for item in items]
         if any(a.kind not in ("number", "string") for a in plain):
             raise ValueError("items must be numbers or strings")
-        raw = [a.text if a.kind == "string" else _count(item.get("value"))
+        raw = [a.text if a.kind == "string" else count(item.get("value"))
                for item, a in zip(items, plain)]      # None (not a dimension) unless an int
         if expect_shape and (dims := _as_shape(raw)) is not None:
             return Answer("shape", value=dims)
@@ -217,52 +267,66 @@ def decode(record: Any, *, expect_shape: bool = False) -> Answer:
         return Answer("error", text=f"the submission's answer could not be read ({exc})"[:300])
 
 
-def read_payload(data: bytes, names: Sequence[str]
-                 ) -> tuple[str, Mapping[str, Any] | None, dict[str, Any]]:
-    """``(status, event, answers)`` from the child's bytes; ``ValueError`` if malformed.
-
-    Records are kept raw (decoded lazily by :func:`decode`); a requested name the child
-    did not report gets an error record, and unrequested names are dropped.
-    """
+def _loads(text: str | bytes) -> Any:
     def no_constants(name: str) -> None:
         raise ValueError(f"non-standard JSON constant {name}")
     try:
-        obj = json.loads(data.decode("utf-8"), parse_constant=no_constants)
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return json.loads(text, parse_constant=no_constants)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ValueError(f"the result is not valid JSON ({type(exc).__name__})") from None
+        raise ValueError(f"not valid JSON ({type(exc).__name__})") from None
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A run as the worker reported it (validated, answers still raw)."""
+
+    exit: Mapping[str, Any]
+    status: str | None = None                 # None: the code never reported back
+    events: tuple[Mapping[str, Any], ...] = ()
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    done: bool = False
+    namespaces: bool = False
+
+
+def read_result(data: bytes, names: Sequence[str]) -> Stream:
+    """The supervisor's result, validated; ``ValueError`` if it is malformed.
+
+    Lines of the stream that are malformed end it (what came before still counts); a
+    requested name never reported stays out of ``answers``; unrequested names are dropped.
+    """
+    obj = _loads(data)
     if type(obj) is not dict or obj.get("protocol") != PROTOCOL:
-        raise ValueError("the result is not a protocol-1 object")
-    status, event, raw = obj.get("status"), obj.get("event"), obj.get("answers")
-    if status not in _CHILD_STATUSES or type(raw) is not dict:
-        raise ValueError("the result has no valid status or answers")
-    if event is not None and type(event) is not dict:
-        raise ValueError("the result's event is malformed")
-    lost = {"kind": "error", "text": "the submission did not report this name"}
-    return status, event, {name: raw.get(name, lost) for name in names}
-
-
-def event_note(event: Mapping[str, Any] | None, submission: str, memory_mb: int) -> str:
-    """The one-line message for how the script stopped early, or "" if it did not."""
-    if not event:
-        return ""
-    kind = event.get("kind")
-    line, top = _count(event.get("line")), _count(event.get("toplevel_line"))
-    code = _one_line(event.get("code"), 300)
-    where = f"line {line}" + (f" (`{code}`)" if code else "") if line else "an unknown line"
-    if top and line and top != line:
-        where += f", called from line {top}"
-    etype, msg = _one_line(event.get("type"), 200), _one_line(event.get("message"), 500)
-    error = f"{etype}: {msg}" if msg else etype
-    if kind == "syntax":
-        return (f"{submission}, line {line or '?'}: {msg or 'syntax error'}"
-                + (f" in `{code}`" if code else "") + "; nothing ran, so no answers were read")
-    if kind == "exit":
-        exit_code = event.get("exit_code")
-        exit_code = exit_code if type(exit_code) is int else 1
-        after = ("answers were read as they stood then" if exit_code == 0
-                 else "answers defined before it were read")
-        return f"{submission} called sys.exit({exit_code}) at {where}; {after}"
-    if kind == "memory":
-        return (f"{submission} ran out of memory (limit {memory_mb} MB) at {where}: {error}; "
-                "answers defined before it were read")
-    return f"{submission} raised {error} at {where}; answers defined before it were read"
+        raise ValueError("the result is not a protocol-2 object")
+    stream, exit_ = obj.get("stream"), obj.get("exit")
+    if type(stream) is not str or type(exit_) is not dict:
+        raise ValueError("the result has no stream or exit status")
+    status, events, answers, done, wanted = None, (), {}, False, set(names)
+    for number, line in enumerate(stream.split("\n")):
+        if not line:
+            continue
+        try:
+            item = _loads(line)
+        except ValueError:
+            if number == 0:
+                raise ValueError("the submission's report is not valid JSON") from None
+            break
+        if type(item) is not dict:
+            break
+        tag = item.get("t")
+        if number == 0:
+            if tag != "ran" or item.get("status") not in _CHILD_STATUSES:
+                raise ValueError("the submission's report has no valid status")
+            status = item["status"]
+            raw = item.get("events")
+            events = tuple(e for e in raw[:50] if type(e) is dict) if type(raw) is list else ()
+        elif tag == "answer" and type(item.get("name")) is str:
+            if item["name"] in wanted:
+                answers.setdefault(item["name"], item.get("record"))
+        elif tag == "done":
+            done = True
+            break
+        else:
+            break
+    return Stream(exit_, status, events, answers, done, obj.get("namespaces") is True)

@@ -1,0 +1,244 @@
+"""The submission's own process: run its code, then read every answer (stdlib only).
+
+Forked by the supervisor (``_child.py``) as PID 1 of the job's namespaces. ``run`` sets up
+the private working directory, drops every privilege, applies the limits, runs the code
+(``_execute``) and writes the result stream: a ``ran`` line, one ``answer`` line per name,
+``done``. Values are read, and functions called, in forked helpers with per-answer time
+limits, so a value whose ``__float__`` or ``__repr__`` hangs, or a function that loops or
+crashes, costs that answer only. Student code can rewrite anything in this process; that
+only spoils its own answers, which the parent validates as untrusted data.
+"""
+
+import json
+import os
+import selectors
+import signal
+import sys
+import time
+
+import _encode
+import _execute
+import _isolate
+
+_dumps = json.dumps
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _ipython_stub(calls: list):
+    """A stand-in for ``get_ipython()`` in exported notebooks: records, never runs."""
+    class Shell:
+        def __getattr__(self, name):
+            def record(*args, **kwargs):
+                text = ", ".join(repr(a)[:80] for a in args)
+                calls.append(f"get_ipython().{name}({text})"[:200])
+            return record
+    return lambda: Shell()
+
+
+def _prepare(job: dict, isolated: bool) -> "tuple[dict, list, str]":
+    """Working directory, privileges, limits and the submission's module namespace."""
+    missing = []
+    if isolated:
+        missing = _isolate.private_files(job["limits"]["tmp_bytes"])
+        workdir = "/tmp/" + job["workname"]
+        os.mkdir(workdir, 0o700)
+    else:
+        import tempfile
+        workdir = tempfile.mkdtemp(prefix="mcgrade-run-")
+    os.chdir(workdir)
+    os.environ.clear()
+    os.environ.update(HOME=workdir, TMPDIR=workdir, PATH="/usr/local/bin:/usr/bin:/bin",
+                      MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    path = os.path.join(workdir, job["label"])
+    if job["kind"] == "py":
+        job["source"] = bytes.fromhex(job.pop("source_hex"))
+        with open(path, "wb") as f:
+            f.write(job["source"])
+    job["path"] = path
+    if isolated:
+        _isolate.drop_privileges()
+    else:
+        _isolate.prctl(_isolate.PR_SET_NO_NEW_PRIVS, 1)
+        _isolate.not_dumpable()
+    _isolate.die_with_parent()
+    limits = dict(job["limits"])
+    if not isolated:
+        limits.pop("processes", None)        # RLIMIT_NPROC would count the whole user
+    _isolate.apply_limits(limits)
+    import builtins
+    import types
+    module = types.ModuleType("__main__")
+    namespace = module.__dict__
+    namespace.update(__builtins__=builtins, __cached__=None)
+    ipython_calls: list = []
+    namespace["get_ipython"] = _ipython_stub(ipython_calls)
+    if job["kind"] != "py":
+        namespace["display"] = lambda *values, **kw: print(*values)
+    sys.modules["__main__"] = module
+    sys.argv[:] = [path]
+    sys.path.insert(0, workdir)
+    return namespace, missing, ipython_calls
+
+
+def _items(job: dict, namespace: dict) -> list:
+    """(name, call arguments or None) in order: one per value, one per function call."""
+    items = []
+    for name in job["names"]:
+        calls = job["calls"].get(name)
+        if calls is not None and name in namespace and callable(namespace[name]):
+            items.extend((name, i) for i in range(len(calls)))
+            if not calls:
+                items.append((name, -1))
+        else:
+            items.append((name, None))
+    return items
+
+
+def _argument(value):
+    if type(value) is list:
+        import numpy
+        return numpy.array(value, dtype=numpy.float64)
+    return float(value)
+
+
+def _record_of(job: dict, namespace: dict, name: str, call) -> dict:
+    if call is None:
+        if name not in namespace:
+            return {"kind": "missing"}
+        return _encode.encode(namespace[name])
+    if call < 0:
+        return {"kind": "missing"}
+    args = [_argument(a) for a in job["calls"][name][call]]
+    try:
+        result = namespace[name](*args)
+    except BaseException as exc:
+        import traceback
+        try:
+            message = str(exc)[:300]
+        except BaseException:
+            message = ""
+        try:
+            sys.stderr.write("".join(traceback.format_exception(type(exc), exc,
+                                                                exc.__traceback__))[-5000:])
+            sys.stderr.flush()
+        except BaseException:
+            pass
+        kind = _encode.type_name(exc)
+        return {"kind": "error", "text": f"{name}(…) raised {kind}"
+                + (f": {message}" if message else "")}
+    return _encode.encode_result(result)
+
+
+def _helper(job: dict, namespace: dict, items: list, start: int, fd: int, budget: int) -> None:
+    """Encode items from ``start`` on, one JSON line each, then exit (a forked process)."""
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    for name, call in items[start:]:
+        value = namespace.get(name)
+        try:
+            text = _dumps(_record_of(job, namespace, name, call), allow_nan=False)
+        except _encode.Refused as why:
+            text = _dumps({"kind": "unsupported",
+                           "text": f"{_encode.type_name(value)} ({why.args[0]})"})
+        except BaseException as exc:
+            text = _dumps({"kind": "error", "text": f"{name} could not be read: "
+                                                    f"{_encode.type_name(exc)}"})
+        if len(text) > budget:
+            text = _dumps({"kind": "unsupported", "text": f"{_encode.type_name(value)} "
+                                                          f"(too large to grade: {len(text)} bytes)"})
+        budget -= len(text)
+        _write_all(fd, text.encode() + b"\n")
+    os._exit(0)
+
+
+def _answers(job: dict, namespace: dict, out: int) -> None:
+    """Stream ``{"t": "answer", ...}`` lines: each value read within its name's budget."""
+    items = _items(job, namespace)
+    left = {name: float(job["budgets"].get(name, job["timeout"])) for name in job["names"]}
+    records: dict = {name: [] for name in job["names"]}
+    budget, i = int(job["answer_cap"]), 0
+
+    def finish(index: int, text: str) -> None:
+        name, call = items[index]
+        records[name].append(text)
+        if index + 1 == len(items) or items[index + 1][0] != name:
+            body = records[name][0] if call is None else \
+                '{"kind":"function","calls":[' + ",".join(records[name]) + "]}"
+            _write_all(out, ('{"t":"answer","name":' + _dumps(name) + ',"record":'
+                             + body + "}\n").encode())
+
+    while i < len(items):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            _helper(job, namespace, items, i, w, budget)
+        os.close(w)
+        buffer, started = b"", time.monotonic()
+        while i < len(items):
+            name = items[i][0]
+            ready = selectors.DefaultSelector()
+            ready.register(r, selectors.EVENT_READ)
+            wait = left[name] - (time.monotonic() - started)
+            events = ready.select(max(0.0, wait)) if wait > 0 else []
+            ready.close()
+            chunk = os.read(r, 1 << 16) if events else None
+            if chunk:
+                buffer += chunk
+                while b"\n" in buffer and i < len(items):
+                    line, buffer = buffer.split(b"\n", 1)
+                    now = time.monotonic()
+                    left[items[i][0]] -= now - started
+                    started = now
+                    budget -= len(line)
+                    finish(i, line.decode("utf-8", "replace"))
+                    i += 1
+                continue
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            if chunk is None:        # out of time
+                left[name] = 0.0
+                why = "did not finish within its time limit"
+                what = "this call" if items[i][1] is not None else f"reading {name}"
+                text = _dumps({"kind": "timeout", "text": f"{what} {why}"})
+            else:                    # the helper ended without answering
+                how = (f"was killed by signal {-os.waitstatus_to_exitcode(status)}"
+                       if os.WIFSIGNALED(status) else "ended the process (os._exit)")
+                text = _dumps({"kind": "error", "text": f"{name}: reading it {how}"})
+            finish(i, text)
+            i += 1
+            while i < len(items) and items[i][0] == name and left[name] <= 0:
+                finish(i, _dumps({"kind": "timeout", "text": "not run: an earlier call "
+                                                             "ran out of time"}))
+                i += 1
+            break
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(r)
+
+
+def run(job: dict, out: int, isolated: bool) -> None:
+    me = os.getpid()
+    namespace, missing, ipython_calls = _prepare(job, isolated)
+    status, events = _execute.run(job, namespace)
+    if os.getpid() != me:            # a fork of the submission ran to here: stay silent
+        os._exit(0)
+    if ipython_calls:
+        events.append({"kind": "magic", "cell": None, "lines": [[0, c] for c in ipython_calls[:5]],
+                       "more": max(0, len(ipython_calls) - 5)})
+    try:
+        head = _dumps({"t": "ran", "status": status, "events": events,
+                       "isolation": {"namespaces": isolated, "missing": missing}},
+                      allow_nan=False)
+    except Exception:
+        head = _dumps({"t": "ran", "status": status, "events": []})
+    _write_all(out, head.encode() + b"\n")
+    if status != "syntax-error":
+        _answers(job, namespace, out)
+    _write_all(out, b'{"t":"done"}\n')
+    os._exit(0)

@@ -1,0 +1,294 @@
+"""A warm worker pool: one zygote per sandbox kind, one forked child per submission.
+
+The zygote (``_child.py``) imports numpy and sympy once; each job then costs a fork, not an
+interpreter (SPEC §7). The parent side here never reads anything from the worker but the
+"ready" message, each job's result pipe (the supervisor's JSON, capped) and its output pipe
+(only the last ``output_cap`` bytes are kept). It writes each job to a pipe of its own, so
+the zygote's memory, which every child inherits, never holds a submission.
+
+Deadlines are enforced twice: by the supervisor inside the sandbox, and here (a job's
+total plus a grace) by asking the zygote to kill it. If the worker dies, it is restarted;
+the jobs that were in flight are run again, one at a time, and only a job that kills the
+worker while running alone is given up ("the grading worker died while it ran").
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import json
+import os
+import selectors
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from mcgrade.submission.sandbox import worker_command
+
+START_TIMEOUT = 120.0          # seconds for a worker to import numpy and sympy
+GRACE = 2.5                    # past the supervisor's own deadlines (which add 1 s)
+RESULT_CAP = 8 << 20           # bytes of one supervisor result
+_CHUNK = 1 << 16
+
+
+class WorkerUnavailable(Exception):
+    """The worker could not be started; the message is one line saying why."""
+
+
+@dataclass
+class Job:
+    """What a child reads (``payload``, JSON) and how much of its output to keep."""
+
+    payload: dict[str, Any]
+    output_cap: int = 1 << 20
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A job's raw outcome. ``failure``: "" (see ``result``), "deadline" or "worker"."""
+
+    result: bytes | None
+    output: bytes = b""
+    output_bytes: int = 0
+    elapsed: float = 0.0
+    failure: str = ""
+
+
+@dataclass
+class _Flight:
+    index: int
+    job: Job
+    alone: bool
+    data: bytes
+    start: float
+    deadline: float
+    fds: dict[str, int] = field(default_factory=dict)
+    offset: int = 0
+    result: bytearray | None = field(default_factory=bytearray)
+    tail: bytearray = field(default_factory=bytearray)
+    total: int = 0
+    result_done: float = 0.0
+
+
+class Pool:
+    """A zygote of one sandbox kind ("process" or "bwrap"), started on first use."""
+
+    def __init__(self, sandbox: str) -> None:
+        self.sandbox = sandbox
+        self._proc: subprocess.Popen | None = None
+        self._sock: socket.socket | None = None
+        self._ids = 0
+        self._owner = os.getpid()
+
+    # --- the worker --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker unless it runs; WorkerUnavailable if it can't."""
+        if self.alive():
+            return
+        self.close()
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        errors = tempfile.TemporaryFile()
+        try:
+            argv, env = worker_command(self.sandbox, child.fileno())
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=errors, pass_fds=(child.fileno(),), env=env,
+                                    cwd="/", start_new_session=True)
+        except OSError as exc:
+            parent.close()
+            raise WorkerUnavailable(f"could not start {exc.filename or 'the worker'}: "
+                                    f"{exc.strerror or exc}") from None
+        finally:
+            child.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        message = b""
+        while time.monotonic() < deadline and proc.poll() is None:
+            parent.settimeout(0.05)
+            try:
+                message = parent.recv(4096)
+                break
+            except socket.timeout:
+                continue
+        parent.settimeout(None)
+        if not message.startswith(b'{"op": "ready"'):
+            _stop(proc)
+            parent.close()
+            errors.seek(0)
+            lines = errors.read(1 << 16).decode("utf-8", "replace").strip().splitlines()
+            why = lines[-1] if lines else f"it exited with code {proc.returncode}"
+            raise WorkerUnavailable(why[:300])
+        errors.close()
+        self._proc, self._sock, self._owner = proc, parent, os.getpid()
+
+    def alive(self) -> bool:
+        return (self._proc is not None and self._owner == os.getpid()
+                and self._proc.poll() is None)
+
+    def close(self) -> None:
+        if self._owner != os.getpid():      # a forked copy of the grader: not ours to stop
+            self._proc = self._sock = None
+            return
+        if self._sock is not None:
+            self._sock.close()
+        if self._proc is not None:
+            _stop(self._proc)
+        self._proc = self._sock = None
+
+    # --- jobs --------------------------------------------------------------------------
+
+    def run(self, jobs: Iterable[Job], concurrency: int = 1) -> Iterator[tuple[int, Outcome]]:
+        """Run ``jobs``, at most ``concurrency`` at once; yield (index, outcome) as each ends."""
+        pending = collections.deque(enumerate(jobs))
+        retry: collections.deque[tuple[int, Job]] = collections.deque()
+        flights: dict[int, _Flight] = {}
+        sel = selectors.DefaultSelector()
+        try:
+            while pending or retry or flights:
+                self.start()
+                if retry and not flights:
+                    self._launch(sel, flights, *retry.popleft(), alone=True)
+                while not retry and pending and len(flights) < max(1, concurrency):
+                    self._launch(sel, flights, *pending.popleft(), alone=False)
+                now = time.monotonic()
+                wait = min([0.2] + [f.deadline - now for f in flights.values()])
+                for key, _ in sel.select(max(0.0, wait)):
+                    self._on_ready(sel, key.data, key.fd)
+                now, dead = time.monotonic(), not self.alive()
+                for jid, flight in list(flights.items()):
+                    out_done = "out" not in flight.fds
+                    if flight.result_done and (out_done or now > flight.result_done + 0.25):
+                        del flights[jid]
+                        _close(sel, flight)
+                        yield flight.index, self._outcome(flight, "")
+                    elif dead or now > flight.deadline:
+                        del flights[jid]
+                        _close(sel, flight)
+                        if not dead:
+                            self._send({"op": "kill", "job": jid})
+                            yield flight.index, self._outcome(flight, "deadline")
+                        elif flight.alone:
+                            yield flight.index, self._outcome(flight, "worker")
+                        else:
+                            retry.append((flight.index, flight.job))
+        finally:
+            for flight in flights.values():
+                _close(sel, flight)
+            sel.close()
+
+    def _launch(self, sel: selectors.BaseSelector, flights: dict[int, _Flight], index: int,
+                job: Job, alone: bool) -> None:
+        self._ids += 1
+        jid = self._ids
+        job_r, job_w = os.pipe()
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        start = time.monotonic()
+        flight = _Flight(index, job, alone, json.dumps(job.payload).encode(), start,
+                         start + float(job.payload["total"]) + GRACE,
+                         {"job": job_w, "res": res_r, "out": out_r})
+        try:
+            socket.send_fds(self._sock, [json.dumps({"op": "run", "job": jid}).encode()],
+                            [job_r, res_w, out_w])
+        except OSError:
+            flight.deadline = start          # the worker is gone: handled as its death
+        finally:
+            for fd in (job_r, res_w, out_w):
+                os.close(fd)
+        for name, fd in flight.fds.items():
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_WRITE if name == "job" else selectors.EVENT_READ,
+                         flight)
+        flights[jid] = flight
+
+    def _on_ready(self, sel: selectors.BaseSelector, flight: _Flight, fd: int) -> None:
+        name = next(k for k, v in flight.fds.items() if v == fd)
+        try:
+            if name == "job":
+                flight.offset += os.write(fd, flight.data[flight.offset:flight.offset + _CHUNK])
+                if flight.offset < len(flight.data):
+                    return
+                chunk = b""
+            else:
+                chunk = os.read(fd, _CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:                       # the reader went away
+            chunk = b""
+        if not chunk:
+            sel.unregister(fd)
+            os.close(fd)
+            del flight.fds[name]
+            if name == "res":
+                flight.result_done = time.monotonic()
+        elif name == "res" and flight.result is not None:
+            flight.result += chunk
+            if len(flight.result) > RESULT_CAP:
+                flight.result = None
+        elif name == "out":
+            cap = flight.job.output_cap
+            flight.total += len(chunk)
+            flight.tail += chunk
+            if len(flight.tail) > 2 * cap + _CHUNK:
+                del flight.tail[:len(flight.tail) - cap]
+
+    def _outcome(self, flight: _Flight, failure: str) -> Outcome:
+        tail = flight.tail
+        del tail[:max(0, len(tail) - flight.job.output_cap)]
+        result = bytes(flight.result) if flight.result is not None and not failure else None
+        return Outcome(result, bytes(tail), flight.total, time.monotonic() - flight.start,
+                       failure)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        try:
+            self._sock.send(json.dumps(message).encode())
+        except (OSError, AttributeError):
+            pass
+
+
+def _close(sel: selectors.BaseSelector, flight: _Flight) -> None:
+    for fd in flight.fds.values():
+        sel.unregister(fd)
+        os.close(fd)
+    flight.fds.clear()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, 9)
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+_POOLS: dict[str, Pool] = {}
+_UNAVAILABLE: dict[str, str] = {}
+
+
+def shared(sandbox: str) -> Pool:
+    """The process-wide pool for ``sandbox`` ("process" or "bwrap"), started.
+
+    Raises WorkerUnavailable (remembered, so later calls fail at once).
+    """
+    if sandbox in _UNAVAILABLE:
+        raise WorkerUnavailable(_UNAVAILABLE[sandbox])
+    pool = _POOLS.get(sandbox)
+    if pool is None or pool._owner != os.getpid():
+        pool = _POOLS[sandbox] = Pool(sandbox)
+    try:
+        pool.start()
+    except WorkerUnavailable as exc:
+        _UNAVAILABLE[sandbox] = str(exc)
+        raise
+    return pool
+
+
+@atexit.register
+def _close_all() -> None:
+    for pool in _POOLS.values():
+        pool.close()
