@@ -25,7 +25,7 @@ import sys
 from _encode import type_name
 
 MAX_EVENTS = 50
-MAGIC_LINE = re.compile(r"^\s*(?:[%!]|[\w.,\s\[\]]+=\s*[%!](?!=)|\S+\?\??\s*$)")
+MAGIC_LINE = re.compile(r"^\s*(?:[%!?]|[\w.,\s\[\]]+=\s*[%!](?!=)|[\w.]+\?\??\s*$)")
 PYTHON_BODY_MAGICS = ("time", "timeit", "capture")
 ASSIGNED = re.compile(r"^(?:def\s+|class\s+)?([A-Za-z_]\w*)\s*(?:[:(=]|\s*$)")
 

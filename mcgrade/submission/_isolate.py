@@ -80,11 +80,13 @@ def enter_namespaces() -> None:
     The PID namespace applies to children forked after this call.
     """
     uid, gid = os.geteuid(), os.getegid()
+    prctl(PR_SET_DUMPABLE, 1)     # else /proc/self/uid_map belongs to root, not to us
     _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET
                          | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{INNER_ID} {uid} 1")
     _write("/proc/self/gid_map", f"{INNER_ID} {gid} 1")
+    prctl(PR_SET_DUMPABLE, 0)
 
 
 def _mount(source: str, target: str, fstype: "str | None", flags: int,

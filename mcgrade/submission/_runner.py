@@ -173,7 +173,15 @@ def _answers(job: dict, namespace: dict, out: int) -> None:
 
     while i < len(items):
         r, w = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            for index in range(i, len(items)):
+                finish(index, _dumps({"kind": "error", "text": "could not be read: no process "
+                                                               "left to read it in"}))
+            return
         if pid == 0:
             os.close(r)
             _helper(job, namespace, items, i, w, budget)
@@ -222,12 +230,29 @@ def _answers(job: dict, namespace: dict, out: int) -> None:
         os.close(r)
 
 
+def _reap_all() -> None:
+    """As PID 1 of our namespace: kill every other process in it and reap them."""
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        except OSError:
+            return
+
+
 def run(job: dict, out: int, isolated: bool) -> None:
     me = os.getpid()
     namespace, missing, ipython_calls = _prepare(job, isolated)
     status, events = _execute.run(job, namespace)
     if os.getpid() != me:            # a fork of the submission ran to here: stay silent
         os._exit(0)
+    if isolated and me == 1:         # what the code left running (in our namespace only)
+        _reap_all()
     if ipython_calls:
         events.append({"kind": "magic", "cell": None, "lines": [[0, c] for c in ipython_calls[:5]],
                        "more": max(0, len(ipython_calls) - 5)})

@@ -79,7 +79,7 @@ def _notebook(label: str, raw: bytes) -> Source:
             raise SubmissionError(f"{label} is not a notebook: it is not JSON (it looks like "
                                   f"Python or plain text); rename a Python file to .py, or "
                                   f"{again}") from None
-        if exc.pos >= len(text.rstrip()) - 1:
+        if exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string"):
             raise SubmissionError(f"{label} is cut short: its JSON ends early at line "
                                   f"{exc.lineno}, so the file looks truncated; {again}") from None
         raise SubmissionError(f"{label} is not a valid notebook: {exc.msg} at line "
