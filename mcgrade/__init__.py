@@ -17,10 +17,14 @@ __all__ = [
     "McgradeError",
     "ProblemSet",
     "Verdict",
+    "assert_correct",
+    "check",
     "load_problem_set",
 ]
 
 _HOMES = {
+    "assert_correct": "mcgrade.api",
+    "check": "mcgrade.api",
     "Answer": "mcgrade.model",
     "GradeReport": "mcgrade.model",
     "Grader": "mcgrade.grading",

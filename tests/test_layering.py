@@ -13,14 +13,15 @@ LAYERS = [
     {"mcgrade.errors", "mcgrade.model", "mcgrade.settings"},
     {"mcgrade.expressions", "mcgrade.budget", "mcgrade.files"},
     {"mcgrade.problemset"},
-    {"mcgrade.conventions", "mcgrade.instances", "mcgrade.numeric", "mcgrade.symbolic"},
+    {"mcgrade.conventions", "mcgrade.instances", "mcgrade.numeric", "mcgrade.symbolic",
+     "mcgrade.authoring.digest"},
     {"mcgrade.reference", "mcgrade.submission"},
     {"mcgrade.srepr", "mcgrade.candidates", "mcgrade.answers", "mcgrade.diagnosis",
      "mcgrade.shapes", "mcgrade.equivalence"},
-    {"mcgrade.feedback", "mcgrade.grading"},
-    {"mcgrade.reporters"},
+    {"mcgrade.feedback", "mcgrade.grading", "mcgrade.authoring.local"},
+    {"mcgrade.reporters", "mcgrade.authoring"},
     {"mcgrade.cli", "mcgrade.__main__", "mcgrade", "mcgrade.pytest_plugin",
-     "mcgrade._pytest_nodes"},
+     "mcgrade._pytest_nodes", "mcgrade.api"},
 ]
 
 
