@@ -134,25 +134,55 @@ def _record_of(job: dict, namespace: dict, name: str, call) -> dict:
     return _encode.encode_result(result)
 
 
+def _encode_item(job: dict, namespace: dict, name: str, call, budget: int) -> str:
+    """One item's record as JSON text, whatever the value does."""
+    value = namespace.get(name)
+    try:
+        text = _dumps(_record_of(job, namespace, name, call), allow_nan=False)
+    except _encode.Refused as why:
+        text = _dumps({"kind": "unsupported",
+                       "text": f"{_encode.type_name(value)} ({why.args[0]})"})
+    except BaseException as exc:
+        text = _dumps({"kind": "error", "text": f"{name} could not be read: "
+                                                f"{_encode.type_name(exc)}"})
+    if len(text) > budget:
+        text = _dumps({"kind": "unsupported", "text": f"{_encode.type_name(value)} "
+                                                      f"(too large to grade: {len(text)} bytes)"})
+    return text
+
+
 def _helper(job: dict, namespace: dict, items: list, start: int, fd: int, budget: int) -> None:
     """Encode items from ``start`` on, one JSON line each, then exit (a forked process)."""
     signal.setitimer(signal.ITIMER_REAL, 0)
     for name, call in items[start:]:
-        value = namespace.get(name)
-        try:
-            text = _dumps(_record_of(job, namespace, name, call), allow_nan=False)
-        except _encode.Refused as why:
-            text = _dumps({"kind": "unsupported",
-                           "text": f"{_encode.type_name(value)} ({why.args[0]})"})
-        except BaseException as exc:
-            text = _dumps({"kind": "error", "text": f"{name} could not be read: "
-                                                    f"{_encode.type_name(exc)}"})
-        if len(text) > budget:
-            text = _dumps({"kind": "unsupported", "text": f"{_encode.type_name(value)} "
-                                                          f"(too large to grade: {len(text)} bytes)"})
+        text = _encode_item(job, namespace, name, call, budget)
         budget -= len(text)
         _write_all(fd, text.encode() + b"\n")
     os._exit(0)
+
+
+_LIBRARIES = ("builtins", "numpy", "sympy")
+
+
+def _plain(value, depth: int = 0) -> bool:
+    """Whether reading ``value`` runs only builtins', numpy's and sympy's own code.
+
+    Such values are read in this process; anything else (a class of the submission's, an
+    object array holding one) in a forked helper with a time limit, saving a fork.
+    """
+    t = type(value)
+    try:
+        module = type.__dict__["__module__"].__get__(t, type)
+    except Exception:
+        return False
+    if type(module) is not str or module.split(".")[0] not in _LIBRARIES or depth > 40:
+        return False
+    if t is list or t is tuple:
+        return all(_plain(v, depth + 1) for v in (list.__iter__(value) if t is list
+                                                  else tuple.__iter__(value)))
+    if module == "numpy" and t.__name__ == "ndarray" and value.dtype.kind == "O":
+        return value.size <= 10_000 and all(_plain(v, depth + 1) for v in value.ravel().tolist())
+    return True
 
 
 def _answers(job: dict, namespace: dict, out: int) -> None:
@@ -172,6 +202,13 @@ def _answers(job: dict, namespace: dict, out: int) -> None:
                              + body + "}\n").encode())
 
     while i < len(items):
+        name, call = items[i]
+        if call is None and _plain(namespace.get(name)):
+            text = _encode_item(job, namespace, name, None, budget)
+            budget -= len(text)
+            finish(i, text)
+            i += 1
+            continue
         r, w = os.pipe()
         try:
             pid = os.fork()
