@@ -11,10 +11,13 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from mcgrade import __version__
 from mcgrade.errors import McgradeError
+
+if TYPE_CHECKING:
+    from mcgrade.model import ProblemSet
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -42,6 +45,89 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from mcgrade.authoring import validate, validate_report
+    from mcgrade.errors import UsageError
+
+    files = validate.problem_set_files(args.paths)
+    if not files:
+        raise UsageError(f"no problem sets (.yaml) in {', '.join(args.paths)}")
+    reports = [validate.validate_file(path) for path in files]
+    render = validate_report.render_json if args.format == "json" else \
+        validate_report.render_text
+    sys.stdout.write(render(reports))
+    return 1 if validate_report.count(reports, "error") else 0
+
+
+def _notebook(args: argparse.Namespace) -> int:
+    from mcgrade.authoring import notebook
+    from mcgrade.files import write_atomic
+
+    problem_set = _one_variant(args.problem_set, args.student, "notebook")
+    output = Path(args.output)
+    built = notebook.build_notebook(problem_set, output.name,
+                                    args.checks or Path(args.problem_set).name)
+    write_atomic(output, notebook.render(built))
+    print(f"mcgrade: wrote {output} ({len(problem_set.problems)} problems)")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from mcgrade.authoring.publish import publish
+    from mcgrade.files import write_atomic
+
+    problem_set = _one_variant(args.problem_set, args.student, "copy")
+    output = Path(args.output)
+    if output.suffix not in (".yaml", ".yml"):
+        output = output / Path(args.problem_set).name
+    write_atomic(output, publish(problem_set))
+    print(f"mcgrade: wrote {output}, the student copy of {args.problem_set} (no answers; "
+          f"local checks only)")
+    return 0
+
+
+def _one_variant(path: str, student: str | None, what: str) -> "ProblemSet":
+    """The set, in ``student``'s variant; a set with params needs a student named."""
+    from mcgrade.errors import UsageError
+    from mcgrade.problemset import load_problem_set
+
+    problem_set = load_problem_set(path, student)
+    if problem_set.params and not student:
+        names = ", ".join(p.name for p in problem_set.params)
+        raise UsageError(f"{path} has per-student params ({names}): give --student ID to "
+                         f"make one student's {what}")
+    return problem_set
+
+
+def _authoring_commands(commands: "argparse._SubParsersAction[Any]") -> None:
+    """``validate``, ``notebook`` and ``publish``: what instructors run before students."""
+    validate = commands.add_parser(
+        "validate", help="check problem sets: schema, answer keys, mistakes, domains",
+        description="Check problem sets: the schema, every answer key against the "
+        "derivative mcgrade computes, every mistake, every domain and kink, several "
+        "variants of a set with params. Exits 1 if anything is an error.")
+    validate.add_argument("paths", nargs="+", metavar="PATH",
+                          help="problem-set files, or folders to search for .yaml files")
+    validate.add_argument("--format", choices=("text", "json"), default="text",
+                          help="text (file:line: … per finding) or json (for editors, CI)")
+    validate.set_defaults(run=_validate)
+    for name, run, help_text, output_help in (
+            ("notebook", _notebook, "write the starter notebook of a problem set",
+             "the notebook to write (.ipynb)"),
+            ("publish", _publish, "write the student copy: local checks, no answers",
+             "a folder (the copy keeps the set's file name) or a .yaml file")):
+        command = commands.add_parser(name, help=help_text, description=help_text + ".")
+        command.add_argument("problem_set", metavar="SET.yaml", help="the problem set")
+        command.add_argument("--output", "-o", required=True, metavar="PATH",
+                             help=output_help)
+        command.add_argument("--student", metavar="ID", help="the student whose variant "
+                             "to write (required for a set with params)")
+        if name == "notebook":
+            command.add_argument("--checks", metavar="NAME", help="the student copy the "
+                                 "last cell checks against (default: the set's file name)")
+        command.set_defaults(run=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mcgrade", description="Grade matrix-calculus answers against a problem set.")
@@ -58,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--gradescope", metavar="PATH", help="write a Gradescope "
                        "results.json to PATH (written even when grading fails)")
     grade.set_defaults(run=_grade)
+    _authoring_commands(commands)
     return parser
 
 

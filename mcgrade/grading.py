@@ -14,7 +14,9 @@ from typing import Any, Mapping
 
 from mcgrade import answers, equivalence, feedback
 from mcgrade.answers import Outcome
+from mcgrade.authoring import local
 from mcgrade.model import MISSING, Answer, GradeReport, Problem, ProblemSet, Verdict
+from mcgrade.problemset import for_student
 from mcgrade.reference import CompiledSet, compile_problem_set
 from mcgrade.submission import read_answers
 
@@ -23,17 +25,34 @@ _STATUS_OF = {"missing": "missing", "timeout": "timeout", "error": "error"}
 
 
 class Grader:
-    """Grades answers against one problem set, compiled once."""
+    """Grades answers against one problem set, compiled once. A published (student) copy
+    is graded by its local checks (``mcgrade.authoring.local``), and says so."""
 
     def __init__(self, problem_set: ProblemSet, symbolic_budget: float = SYMBOLIC_BUDGET):
         self.problem_set = problem_set
-        self.compiled: CompiledSet = compile_problem_set(problem_set)
+        self.compiled: CompiledSet = (local.compile_checks(problem_set) if
+                                      problem_set.published else
+                                      compile_problem_set(problem_set))
         self.symbolic_budget = symbolic_budget
+        self._variants: dict[tuple[tuple[str, Any], ...], Grader] = {}
+
+    def for_student(self, student: str) -> Grader:
+        """The grader of ``student``'s variant of a set with ``params:`` (this one if the
+        set has none). Students whose variants have the same values share a grader."""
+        if not self.problem_set.params:
+            return self
+        variant = for_student(self.problem_set, student)
+        if variant.variant == self.problem_set.variant:
+            return self
+        if variant.variant not in self._variants:
+            self._variants[variant.variant] = Grader(variant, self.symbolic_budget)
+        return self._variants[variant.variant]
 
     def check(self, problem: Problem, answer: Answer) -> Verdict:
         """One problem's verdict for one answer."""
         outcome = self.outcome(problem, answer)
-        return verdict(problem, outcome, feedback.describe(
+        describe = local.describe if self.problem_set.published else feedback.describe
+        return verdict(problem, outcome, describe(
             outcome, self.compiled.references[problem.id], self.problem_set.layout,
             problem.answer_name))
 
@@ -43,7 +62,8 @@ class Grader:
                                         forbid=problem.forbid)
         if isinstance(candidate, Outcome):
             return candidate
-        return equivalence.check(reference, candidate,
+        decide = local.check if self.problem_set.published else equivalence.check
+        return decide(reference, candidate,
                                  problem.tolerance or self.problem_set.tolerance,
                                  self.problem_set.orientation, self.symbolic_budget)
 
@@ -69,12 +89,20 @@ class Grader:
         return GradeReport(submission, self.problem_set.path, verdicts, notes)
 
 
-def grade_file(path: str | os.PathLike[str], grader: Grader) -> GradeReport:
+def grade_file(path: str | os.PathLike[str], grader: Grader, student: str | None = None
+               ) -> GradeReport:
     """Run one submission file in its sandbox and grade every problem: the job of
-    ``mcgrade grade`` and of the pytest plugin alike."""
+    ``mcgrade grade`` and of the pytest plugin alike. A set with ``params:`` is graded in
+    the variant of ``student``, by default the file's name (``alice.ipynb`` → alice)."""
+    grader = grader.for_student(student or student_of(path))
     submission = read_answers(path, grader.problem_set)
     report = grader.grade(submission.answers, submission.name, submission.notes)
     return replace(report, problem_set=Path(grader.problem_set.path).name)
+
+
+def student_of(path: str | os.PathLike[str]) -> str:
+    """The student id a submission file stands for: its name without the extension."""
+    return Path(path).stem
 
 
 def _plain(array: Any) -> Any:

@@ -94,6 +94,43 @@ class Mistake:
 
 
 @dataclass(frozen=True)
+class StoredInstance:
+    """One size assignment of a published problem's local checks: fixed sample points and,
+    at each, a digest of the reference's value (``mcgrade.authoring.digest``), never the
+    value itself. ``shape`` is the digest of the reference's shape at these sizes."""
+
+    sizes: tuple[tuple[str, int], ...]
+    shape: str
+    points: tuple[tuple[tuple[str, Any], ...], ...] = ()   # per point: (symbol, value) pairs
+    digests: tuple[str, ...] = ()                            # per point
+
+
+@dataclass(frozen=True)
+class LocalChecks:
+    """What a published (student) copy keeps of a problem's reference: enough to tell a
+    right answer from a wrong one at fixed points, nothing to read the answer from.
+
+    ``bits`` is the number of significant bits values are rounded to before hashing, and
+    ``zero`` the magnitude below which a value counts as 0."""
+
+    bits: int
+    zero: float
+    instances: tuple[StoredInstance, ...] = ()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A per-student parameter: the values it can take, in order, and the one used when no
+    student is named. A student's value is picked by a stable hash of the student id
+    (``mcgrade.problemset.params``), so the same id always gets the same variant."""
+
+    name: str
+    values: tuple[Any, ...]            # ints, floats or strings
+    default: Any
+    location: Location = Location()
+
+
+@dataclass(frozen=True)
 class Problem:
     """One problem of a set.
 
@@ -124,6 +161,7 @@ class Problem:
     timeout: float | None = None        # overrides the set's
     location: Location = Location()
     key_lines: tuple[tuple[str, int], ...] = ()   # key ("of", "mistakes[0]") → YAML line
+    checks: LocalChecks | None = None   # a published copy's stand-in for the reference
 
     @property
     def answer_name(self) -> str:
@@ -148,6 +186,11 @@ class ProblemSet:
     dimensions: tuple[Dimension, ...] = ()
     symbols: tuple[SymbolDecl, ...] = ()
     path: str = ""
+    published: bool = False             # a student copy: graded by local checks only
+    params: tuple[Param, ...] = ()      # per-student parameters (``params:``)
+    variant: tuple[tuple[str, Any], ...] = ()   # the values this ProblemSet was made with
+    student: str = ""                   # whose variant this is ("" when none was named)
+    template: str = ""                  # the YAML text variants are made from (with params)
 
     @property
     def max_score(self) -> float:

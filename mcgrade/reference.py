@@ -64,18 +64,30 @@ def scope_of(problem_set: ProblemSet) -> Scope:
     return Scope(symbols, frozenset(d.name for d in problem_set.dimensions))
 
 
-def compile_problem_set(problem_set: ProblemSet) -> CompiledSet:
-    """Every problem's reference; raises ProblemSetError at the first problem that fails."""
+def compile_problem_set(problem_set: ProblemSet, salt: str = "") -> CompiledSet:
+    """Every problem's reference; raises ProblemSetError at the first problem that fails.
+    A ``salt`` draws other sample points than grading does (``mcgrade publish`` stores
+    points in the student copy, and grading must not use those)."""
     scope = scope_of(problem_set)
     references = {}
     for index, problem in enumerate(problem_set.problems):
-        references[problem.id] = _Compiler(problem_set, scope, problem, index).reference()
+        references[problem.id] = compile_problem(problem_set, index, scope, salt)
     return CompiledSet(problem_set, scope, references)
 
 
+def compile_problem(problem_set: ProblemSet, index: int, scope: Scope | None = None,
+                    salt: str = "") -> Reference:
+    """One problem's reference, so that ``mcgrade validate`` can report every broken
+    problem of a set rather than the first."""
+    return _Compiler(problem_set, scope or scope_of(problem_set),
+                     problem_set.problems[index], index, salt).reference()
+
+
 class _Compiler:
-    def __init__(self, problem_set: ProblemSet, scope: Scope, problem: Problem, index: int):
+    def __init__(self, problem_set: ProblemSet, scope: Scope, problem: Problem, index: int,
+                 salt: str = ""):
         self.set, self.scope, self.problem, self.index = problem_set, scope, problem, index
+        self.salt = salt
 
     def error(self, key: str, message: str) -> ProblemSetError:
         """``file:line: problems[2] (id='q') → derivative → of: message``."""
@@ -213,7 +225,8 @@ class _Compiler:
                value: Any, structure: Mapping[Any, Any], kinks: tuple[Any, ...],
                at: Mapping[str, Any]) -> Instance:
         problem, count = self.problem, instances.POINTS
-        rng = np.random.default_rng(instances.seed_for(self.set.title, problem.id, sizes))
+        rng = np.random.default_rng(instances.seed_for(
+            self.set.title, problem.id, sizes, *((self.salt,) if self.salt else ())))
         domains = dict(problem.domains)
         pool_size = count * POOL
         pool = {d.name: instances.draw_symbol(rng, d, domains.get(d.name, d.domain), sizes,

@@ -195,7 +195,7 @@ def test_unknown_set_key_without_a_close_one_lists_the_keys(tmp_path: Path) -> N
     text = "title: T\ncolour: red\n" + MINIMAL_TAIL
     assert error_of(tmp_path, text) == (
         f"{tmp_path / 'hw1.yaml'}:2: 'colour' is not a key here; the keys here are title, "
-        f"layout, orientation, tolerance, timeout, symbols, problems")
+        f"layout, orientation, tolerance, timeout, symbols, problems, params")
 
 
 def test_key_of_another_level_says_where_it_goes(tmp_path: Path) -> None:

@@ -166,3 +166,19 @@ def test_read_many_keeps_order_and_one_row_per_file(tmp_path: Path) -> None:
     assert [s.name for s in subs] == ["s0.py", "s1.py", "gone.py", "s2.py", "s3.py", "s4.py"]
     assert [s.answers["a"].value for s in subs if s.name != "gone.py"] == [0, 1, 2, 3, 4]
     assert subs[2].answers["a"].kind == "error" and "no such file" in subs[2].notes[0]
+
+
+def test_a_missing_bwrap_is_one_line_saying_what_to_do(monkeypatch) -> None:
+    from mcgrade.submission import pool, sandbox, sandbox_kind
+    monkeypatch.setattr(pool, "_POOLS", {})
+    monkeypatch.setattr(pool, "_UNAVAILABLE", {})
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.raises(SubmissionError) as info:
+        sandbox_kind("bwrap")
+    assert str(info.value) == (
+        "the bwrap sandbox can't run here (could not start bwrap: it is not installed (not "
+        "on PATH)); install bubblewrap (apt-get install bubblewrap) on a kernel that allows "
+        "user namespaces, or choose the weaker --sandbox process")
+    assert sandbox_kind("auto") == "process"
+    with pytest.raises(SubmissionError, match="sandbox 'docker' is not one of auto, bwrap"):
+        sandbox_kind("docker")

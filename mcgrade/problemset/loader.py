@@ -12,7 +12,7 @@ import difflib
 import os
 from dataclasses import replace
 from pathlib import Path as FilePath
-from typing import Any
+from typing import Any, Mapping
 
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import (
@@ -25,6 +25,8 @@ from mcgrade.model import (
     SymbolDecl,
     Tolerance,
 )
+from mcgrade.problemset.params import choose, normalise_student, read_params, substitute
+from mcgrade.problemset.published import read_checks
 from mcgrade.problemset.schema import (
     DERIVATIVE,
     MAX_SIZE,
@@ -34,14 +36,16 @@ from mcgrade.problemset.schema import (
     SYMBOL,
     TOLERANCE,
 )
-from mcgrade.problemset.values import ValueReader, is_name, is_number, shape_text
+from mcgrade.problemset.values import ValueReader, is_name, shape_text
 from mcgrade.problemset.yamlsource import Path, load_yaml
 
 _FRACTION = "a number from 0 to 1"
 
 
-def load_problem_set(path: str | os.PathLike[str]) -> ProblemSet:
-    """Read and check the problem set in the YAML file at ``path``."""
+def load_problem_set(path: str | os.PathLike[str], student: str | None = None
+                     ) -> ProblemSet:
+    """Read and check the problem set in the YAML file at ``path`` (for a set with
+    ``params:``, the variant of ``student``; without one, the default variant)."""
     name = str(path)
     try:
         text = FilePath(path).read_text(encoding="utf-8")
@@ -50,12 +54,31 @@ def load_problem_set(path: str | os.PathLike[str]) -> ProblemSet:
                               name) from None
     except OSError as exc:
         raise ProblemSetError(f"can't read the problem set: {exc.strerror}", name) from None
-    return parse_problem_set(text, name)
+    return parse_problem_set(text, name, student)
 
 
-def parse_problem_set(text: str, path: str = "<string>") -> ProblemSet:
-    """Check YAML ``text`` and build its ProblemSet; ``path`` only names it in errors."""
-    return _Reader(load_yaml(text, path)).read_set()
+def parse_problem_set(text: str, path: str = "<string>", student: str | None = None,
+                      values: Mapping[str, Any] | None = None) -> ProblemSet:
+    """Check YAML ``text`` and build its ProblemSet; ``path`` only names it in errors.
+    With ``params:``, the result is ``student``'s variant (``values`` fixes some params
+    outright) and remembers ``text``, so :func:`for_student` can make any other's."""
+    src = load_yaml(text, path)
+    params = read_params(src)
+    chosen = choose(params, student, values)
+    reader = _Reader(substitute(src, chosen))
+    reader.params = params
+    problem_set = reader.read_set()
+    if not params:
+        return problem_set
+    return replace(problem_set, params=params, variant=chosen,
+                   student=normalise_student(student or ""), template=text)
+
+
+def for_student(problem_set: ProblemSet, student: str) -> ProblemSet:
+    """``student``'s variant of a set with ``params:`` (the set itself when it has none)."""
+    if not problem_set.params:
+        return problem_set
+    return parse_problem_set(problem_set.template, problem_set.path, student)
 
 
 class _Reader(ValueReader):
@@ -70,6 +93,10 @@ class _Reader(ValueReader):
                                   "'problems:'", src.path, 1)
         top = self.mapping((), src.data, SET)
         title = self.text(("title",), top["title"])
+        self.published = self.flag(("published",), top.get("published", False))
+        if self.published and "params" in top:
+            raise src.error(("params",), "a published copy is one student's variant and "
+                            "has no params; publish with --student ID")
         layout = self.choice(("layout",), top.get("layout", SET.default("layout")),
                              ("numerator", "denominator"))
         orientation = self.choice(("orientation",), top.get(
@@ -88,7 +115,7 @@ class _Reader(ValueReader):
             read.append(self.read_problem(("problems", i), item, read, tolerance))
         return ProblemSet(title, tuple(read), layout, orientation,  # type: ignore[arg-type]
                           tolerance, timeout, tuple(self.dims.values()),
-                          tuple(self.symbols.values()), src.path)
+                          tuple(self.symbols.values()), src.path, self.published)
 
     def tolerance(self, where: Path, value: Any, base: Tolerance) -> Tolerance:
         given = self.mapping(where, value, TOLERANCE)
@@ -184,6 +211,10 @@ class _Reader(ValueReader):
                 raise src.error(w + ("name" if name else "id",), f"{other.answer_name!r} is "
                                 f"already the answer name of problems[{j}] (line "
                                 f"{other.location.line}); give this problem another 'name'")
+        published = read_checks(self, w, p, self.published)
+        if published is not None:
+            return self.problem(w, p, pid, name, published[0], set_tolerance, lines,
+                                checks=published[1])
         kinds = [k for k in ("derivative", "hessian", "shape") if k in p]
         if len(kinds) > 1:
             raise src.error_in(w, f"give only one of derivative, hessian and shape, not "
@@ -193,7 +224,9 @@ class _Reader(ValueReader):
                                   "shape or answer, for example: "
                                + PROBLEM.field("derivative").example)
         kind = kinds[0] if kinds else "answer"
-        of, wrt, wrt_is_list = None, (), False
+        of: str | None = None
+        wrt: tuple[str, ...] = ()
+        wrt_is_list = False
         if kinds:
             spec = self.mapping(w + (kind,), p[kind], DERIVATIVE)
             of = self.expression(w + (kind, "of"), spec["of"])
@@ -205,13 +238,24 @@ class _Reader(ValueReader):
                                             "shape of the derivative); remove it")
         answer = self.expression(w + ("answer",), p["answer"]) if "answer" in p else None
         at = self.at(w + ("at",), p.get("at"), lines)
+        return self.problem(w, p, pid, name, kind, set_tolerance, lines, of=of, wrt=wrt,
+                            wrt_is_list=wrt_is_list, answer=answer, at=at)
+
+    def problem(self, w: Path, p: dict[str, Any], pid: str, name: str, kind: Any,
+                set_tolerance: Tolerance, lines: dict[str, int | None], **parts: Any
+                ) -> Problem:
+        """The Problem, from the keys every problem may have plus the ``parts`` that say
+        what its reference is (or its published checks)."""
+        src = self.src
+        form: Any
         form, signature = self.form(w, p)
-        return Problem(  # type: ignore[arg-type]  (kind, form: checked Literals)
-            id=pid, kind=kind, name=name, of=of, wrt=wrt, wrt_is_list=wrt_is_list,
+        # kind and form are checked Literals
+        return Problem(  # type: ignore[arg-type]
+            id=pid, kind=kind, name=name, **parts,
             points=self.number(w + ("points",), p.get("points", PROBLEM.default("points")), 0,
                                what="a number ≥ 0"),
             prompt=self.text(w + ("prompt",), p["prompt"]) if "prompt" in p else "",
-            answer=answer, at=at, form=form, signature=signature,
+            form=form, signature=signature,
             partial_credit=self.partial_credit(w + ("partial_credit",),
                                                p.get("partial_credit"), lines),
             mistakes=self.mistakes(w + ("mistakes",), p.get("mistakes"), lines),
@@ -251,31 +295,6 @@ class _Reader(ValueReader):
             decl = self.symbols[self.symbol_ref(where, name, line)]
             pairs.append((name, self.at_value(where + (name,), decl, given)))
         return tuple(pairs)
-
-    def at_value(self, where: Path, decl: SymbolDecl, value: Any) -> Any:
-        """A number, an expression string, or a matrix as rows (nested lists → tuples)."""
-        if isinstance(value, str):
-            return self.expression(where, value)
-        if decl.shape is None:
-            if not is_number(value):
-                raise self.fail(where, "a number or an expression string", value)
-            return value
-        rows = value if isinstance(value, list) and value else None
-        if rows is None or not all(isinstance(r, list) and r for r in rows):
-            raise self.fail(where, f"a list of rows, such as [[1], [2]] for a column "
-                                   f"({decl.name} has shape {shape_text(decl.shape)})", value)
-        if len({len(r) for r in rows}) > 1:
-            raise self.src.error(where, "rows of different lengths; give every row the "
-                                        "same number of entries")
-        for r, row in enumerate(rows):
-            for c, entry in enumerate(row):
-                if not is_number(entry) and not (isinstance(entry, str) and entry.strip()):
-                    raise self.fail(where + (r, c), "a number or an expression string", entry)
-        for dim, size in zip(decl.shape, (len(rows), len(rows[0]))):
-            if isinstance(dim, int) and dim != size:
-                raise self.src.error(where, f"{decl.name} has shape {shape_text(decl.shape)}, "
-                                     f"but this value is {len(rows)}×{len(rows[0])}")
-        return tuple(tuple(row) for row in rows)
 
     def form(self, w: Path, p: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
         form = self.choice(w + ("form",), p.get("form", PROBLEM.default("form")),

@@ -25,6 +25,9 @@ class Field:
     description: str
     example: str
     required: bool = False
+    authored: bool = True
+    """False for keys only ``mcgrade publish`` writes: they are accepted and documented,
+    but not offered to authors in "the keys here are …"."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,17 @@ SET = Level("set", "Problem set", "The top level of the file.", (
     Field("problems", "list of problems", None,
           "The problems, in the order they are graded and shown.",
           "problems: [{id: q1, answer: \"x.T\"}]", required=True),
+    Field("params", "mapping name → param", None,
+          "Per-student parameters. Each student gets one value of each, picked from the "
+          "student id by a stable hash. `{a}` anywhere in the file's text (prompts, "
+          "expressions, `at` values) is replaced by the value of param `a`; a value that "
+          "is exactly `\"{a}\"` (quoted) becomes the number itself, so sizes and shapes "
+          "can use it too.",
+          "params: {a: {range: [2, 9]}, k: {choices: [2, 3, 4]}}"),
+    Field("published", "true | false", False,
+          "Marks a student copy written by `mcgrade publish`: its problems carry `checks` "
+          "(digests of the reference at fixed points) instead of answers, and grading "
+          "with it is a local check only.", "published: true", authored=False),
 ), inside="at the top level")
 
 TOLERANCE = Level("tolerance", "Tolerance",
@@ -167,6 +181,11 @@ PROBLEM = Level("problem", "Problem",
     Field("timeout", "number of seconds > 0", None,
           "How long the submission's code may run for this problem, overriding the set's.",
           "timeout: 30"),
+    Field("checks", "mapping (written by `mcgrade publish`)", None,
+          "In a published copy only: what the local checks compare an answer with, in "
+          "place of `derivative`, `hessian`, `shape` or `answer`.",
+          "checks: {kind: derivative, bits: 20, zero: 1.0e-9, instances: [...]}",
+          authored=False),
 ), inside="inside a problem")
 
 DERIVATIVE = Level("derivative", "Derivative, Hessian or shape",
@@ -188,5 +207,49 @@ MISTAKE = Level("mistake", "Mistake", "One item of a problem's `mistakes:`.", (
           "credit: 0.25"),
 ), inside="inside an item of `mistakes:`")
 
-SCHEMA: tuple[Level, ...] = (SET, TOLERANCE, SYMBOL, PROBLEM, DERIVATIVE, MISTAKE)
+PARAM = Level("param", "Param",
+              "One entry of `params:`, named by its key: give `range` or `choices`.", (
+    Field("range", "[low, high]", None,
+          "The values low, low + step, … up to high (both ends included).",
+          "range: [2, 9]"),
+    Field("step", "number > 0", 1,
+          "The spacing of a range's values; decimals are exact (`step: 0.25`).",
+          "step: 0.5"),
+    Field("choices", "list of numbers or strings", None,
+          "The values, listed. A string is put into the text as written, so it can name a "
+          "function (`choices: [sin, cos]`, used as `\"{f}(x)\"`).", "choices: [2, 3, 5]"),
+    Field("default", "one of the param's values", None,
+          "The value used when no student is named (previews, the first variant `mcgrade "
+          "validate` checks); without it, the first choice or the low end of the range.",
+          "default: 3"),
+), inside="inside a param")
+
+CHECKS = Level("checks", "Local checks",
+               "The mapping under a published problem's `checks:`, written by `mcgrade "
+               "publish`; not meant to be edited by hand.", (
+    Field("kind", "derivative | hessian | answer | shape", None,
+          "What the original problem asked for.", "kind: shape", required=True),
+    Field("bits", "whole number 8..52", 20,
+          "Significant bits each value is rounded to before it is hashed.", "bits: 20"),
+    Field("zero", "number ≥ 0", 1e-9,
+          "Values smaller than this in magnitude are hashed as 0.", "zero: 1.0e-9"),
+    Field("instances", "list of stored instances", None,
+          "The checks at each size assignment.", "instances: [{sizes: {n: 2}, ...}]"),
+), inside="inside `checks:`")
+
+CHECK_INSTANCE = Level("stored instance", "Stored instance",
+                       "One item of `checks: instances:` — one size assignment.", (
+    Field("sizes", "mapping dimension → size", None, "The size of each dimension.",
+          "sizes: {n: 2, m: 3}"),
+    Field("shape", "digest", None, "The digest of the reference's shape at these sizes.",
+          "shape: 5d41402abc4b2a76", required=True),
+    Field("points", "list of mappings symbol → number or nested list", None,
+          "The fixed sample points.", "points: [{x: [[0.5], [1.25]], b: -0.75}]"),
+    Field("digests", "list of digests", None,
+          "For each point, the digest of the reference's value there.",
+          "digests: [9f86d081884c7d65]"),
+), inside="inside an item of `checks: instances`")
+
+SCHEMA: tuple[Level, ...] = (SET, TOLERANCE, SYMBOL, PROBLEM, DERIVATIVE, MISTAKE, PARAM,
+                             CHECKS, CHECK_INSTANCE)
 """Every level of the format, in the order the authoring guide presents them."""

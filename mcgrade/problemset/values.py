@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from mcgrade.errors import ProblemSetError
-from mcgrade.model import Dimension, Domain, Location, SymbolDecl
+from mcgrade.model import Dimension, Domain, Location, Param, SymbolDecl
 from mcgrade.problemset.schema import DOMAIN_CHOICES, SCHEMA, Level
 from mcgrade.problemset.yamlsource import Path, Source
 
@@ -59,6 +59,16 @@ def float_or_none(text: str) -> float | None:
         return None
 
 
+def check_placeholders(text: str, params: tuple[Param, ...]) -> str | None:
+    """A ``{name}`` left in an expression after substitution: the name is not a param."""
+    match = re.search(r"\{([A-Za-z_]\w*)\}", text)
+    if match is None:
+        return None
+    declared = ", ".join(p.name for p in params) or "none"
+    return (f"{{{match.group(1)}}} is not a declared param (params: {declared}); declare it "
+            f"under 'params:' or fix the name")
+
+
 class ValueReader:
     """Reads typed values out of one parsed file; raises on the first rule broken."""
 
@@ -66,6 +76,8 @@ class ValueReader:
         self.src = src
         self.dims: dict[str, Dimension] = {}
         self.symbols: dict[str, SymbolDecl] = {}
+        self.params: tuple[Param, ...] = ()
+        self.published = False
 
     # --- values of one type ----------------------------------------------------------
 
@@ -112,7 +124,11 @@ class ValueReader:
         return value
 
     def expression(self, where: Path, value: Any) -> str:
-        return self.text(where, value, "an expression string")
+        text = self.text(where, value, "an expression string")
+        left = check_placeholders(text, self.params)
+        if left is not None:
+            raise self.src.error(where, left)
+        return text
 
     def name(self, where: Path, value: Any, what: str = "a name", line: int | None = None
              ) -> str:
@@ -146,7 +162,8 @@ class ValueReader:
             other = next((lv for lv in SCHEMA if key in lv.names), None)
             hint = (f"did you mean {close[0]!r}?" if close else
                     f"it goes {other.inside}" if other else
-                    "the keys here are " + ", ".join(level.names))
+                    "the keys here are " + ", ".join(f.name for f in level.fields
+                                                     if f.authored))
             raise self.src.error_in(where, f"{key!r} is not a key here; {hint}",
                                     self.src.key_line(where + (key,)))
         for field in level.fields:
@@ -156,6 +173,31 @@ class ValueReader:
                                                                 f"example: {field.example}")
                 raise self.src.error_in(where, f"missing required key {field.name!r}; "
                                                f"add it, for example: {field.example}")
+
+    def at_value(self, where: Path, decl: SymbolDecl, value: Any) -> Any:
+        """A number, an expression string, or a matrix as rows (nested lists → tuples)."""
+        if isinstance(value, str):
+            return self.expression(where, value)
+        if decl.shape is None:
+            if not is_number(value):
+                raise self.fail(where, "a number or an expression string", value)
+            return value
+        rows = value if isinstance(value, list) and value else None
+        if rows is None or not all(isinstance(r, list) and r for r in rows):
+            raise self.fail(where, f"a list of rows, such as [[1], [2]] for a column "
+                                   f"({decl.name} has shape {shape_text(decl.shape)})", value)
+        if len({len(r) for r in rows}) > 1:
+            raise self.src.error(where, "rows of different lengths; give every row the "
+                                        "same number of entries")
+        for r, row in enumerate(rows):
+            for c, entry in enumerate(row):
+                if not is_number(entry) and not (isinstance(entry, str) and entry.strip()):
+                    raise self.fail(where + (r, c), "a number or an expression string", entry)
+        for dim, size in zip(decl.shape, (len(rows), len(rows[0]))):
+            if isinstance(dim, int) and dim != size:
+                raise self.src.error(where, f"{decl.name} has shape {shape_text(decl.shape)}, "
+                                     f"but this value is {len(rows)}×{len(rows[0])}")
+        return tuple(tuple(row) for row in rows)
 
     def domain(self, where: Path, value: Any) -> Domain:
         if isinstance(value, str) and value in DOMAIN_CHOICES:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import itertools
 import json
 import os
 import selectors
@@ -30,7 +31,7 @@ from mcgrade.submission.sandbox import worker_command
 
 START_TIMEOUT = 120.0          # seconds for a worker to import numpy and sympy
 GRACE = 2.5                    # past the supervisor's own deadlines (which add 1 s)
-RESULT_CAP = 8 << 20           # bytes of one supervisor result
+RESULT_CAP = 16 << 20          # bytes of one supervisor result (its stream JSON-escaped)
 _CHUNK = 1 << 16
 
 
@@ -48,7 +49,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A job's raw outcome. ``failure``: "" (see ``result``), "deadline" or "worker"."""
+    """A job's raw outcome. ``failure``: "" (see ``result``), "deadline", "worker" (it
+    killed the worker while running alone) or "overflow" (its result was too large)."""
 
     result: bytes | None
     output: bytes = b""
@@ -80,7 +82,7 @@ class Pool:
         self.sandbox = sandbox
         self._proc: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
-        self._ids = 0
+        self._ids = itertools.count(1)
         self._owner = os.getpid()
 
     # --- the worker --------------------------------------------------------------------
@@ -180,8 +182,7 @@ class Pool:
 
     def _launch(self, sel: selectors.BaseSelector, flights: dict[int, _Flight], index: int,
                 job: Job, alone: bool) -> None:
-        self._ids += 1
-        jid = self._ids
+        jid = next(self._ids)
         job_r, job_w = os.pipe()
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -237,6 +238,8 @@ class Pool:
     def _outcome(self, flight: _Flight, failure: str) -> Outcome:
         tail = flight.tail
         del tail[:max(0, len(tail) - flight.job.output_cap)]
+        if flight.result is None and not failure:
+            failure = "overflow"
         result = bytes(flight.result) if flight.result is not None and not failure else None
         return Outcome(result, bytes(tail), flight.total, time.monotonic() - flight.start,
                        failure)

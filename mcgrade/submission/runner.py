@@ -71,6 +71,9 @@ def to_result(job: Job, outcome: Outcome, *, memory_mb: int = 2048,
     if outcome.failure == "worker":
         return RunResult("crashed", notes=(f"the grading worker died while running {label} "
                                            "on its own; no answers were read", *extra), **common)
+    if outcome.failure == "overflow":
+        return RunResult("crashed", notes=(f"{label} sent more answer data than allowed; no "
+                                           "answers were read", *extra), **common)
     if outcome.failure == "deadline" or outcome.result is None:
         return RunResult("timeout", notes=(f"{label} did not finish within {timeout:g} s; "
                                            "no answers were read", *extra), **common)

@@ -117,7 +117,7 @@ def worker_command(sandbox: str, control_fd: int) -> tuple[list[str], dict[str, 
         return argv, {**ENV, "HOME": "/tmp"}
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        raise FileNotFoundError("bwrap")
+        raise FileNotFoundError(2, "it is not installed (not on PATH)", "bwrap")
     config = {"control_fd": control_fd, "site_path": _sandbox_site_path()}
     binds = [("/usr", "/usr")] + [(d, d) for d in _runtime_dirs()]
     binds.append((str(HERE), WORKER_DIR))

@@ -1,0 +1,138 @@
+"""``mcgrade notebook``: the starter notebook students answer in.
+
+One title cell (the set's title, its conventions, how to answer), then per problem a
+Markdown cell with the prompt (LaTeX renders in Jupyter) and a code cell to fill in,
+tagged with the problem's id in its metadata (``{"mcgrade": {"problem": id}}`` and the
+tags ``mcgrade-answer`` and the id), and last a cell that runs the local checks. Cell ids
+are derived from the problem ids, so the same set gives the same notebook byte for byte.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from mcgrade.errors import ExpressionError
+from mcgrade.expressions import Scope, compile_expression
+from mcgrade.model import Problem, ProblemSet
+from mcgrade.problemset.params import text_of
+from mcgrade.reference import scope_of
+
+ANSWER_TAG = "mcgrade-answer"
+
+_LAYOUTS = {
+    "numerator": "the derivative of a scalar by an $n\\times 1$ column is a $1\\times n$ row, "
+                 "and row $i$ of a Jacobian is the gradient of output $i$",
+    "denominator": "the derivative of a scalar by an $n\\times 1$ column is an $n\\times 1$ "
+                   "column: each derivative is the transpose of its numerator-layout form",
+}
+
+
+def build_notebook(problem_set: ProblemSet, notebook_name: str, set_name: str
+                   ) -> nbformat.NotebookNode:
+    """The starter notebook; ``notebook_name`` and ``set_name`` are the file names the last
+    cell checks (the notebook as saved, and the student copy of the set next to it)."""
+    scope = scope_of(problem_set)
+    cells = [new_markdown_cell(_introduction(problem_set), id="mcgrade-title"),
+             new_code_cell("import numpy as np  # numbers and arrays are answers too",
+                           id="mcgrade-setup")]
+    for problem in problem_set.problems:
+        cells.append(new_markdown_cell(_question(problem), id=f"{problem.id}-prompt"))
+        cells.append(new_code_cell(
+            _answer_cell(problem, scope), id=f"{problem.id}-answer",
+            metadata={"mcgrade": {"problem": problem.id}, "tags": [ANSWER_TAG, problem.id]}))
+    cells.append(new_code_cell(_check_cell(notebook_name, set_name), id="mcgrade-check",
+                               metadata={"mcgrade": {"check": True}}))
+    notebook = new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+        "mcgrade": {"problem_set": set_name, "title": problem_set.title,
+                    **({"student": problem_set.student} if problem_set.student else {})}})
+    nbformat.validate(notebook)
+    return notebook
+
+
+def render(notebook: nbformat.NotebookNode) -> str:
+    """The notebook as .ipynb text."""
+    return nbformat.writes(notebook) + "\n"
+
+
+def _introduction(problem_set: ProblemSet) -> str:
+    total = f"{problem_set.max_score:g}"
+    lines = [f"# {problem_set.title}", ""]
+    if problem_set.student:
+        lines += [f"*Your variant: student `{problem_set.student}`.*", ""]
+    lines += [
+        f"{len(problem_set.problems)} problems, {total} points. Write each answer in the code "
+        "cell below its question, replacing `...`. An answer can be an expression string in "
+        "mcgrade's numpy-like syntax (`\"x.T @ A\"`: `@` is the matrix product, `*` and `**` "
+        "are element-wise, `.T` transposes), a sympy expression, numbers (a nested list or "
+        "a numpy array), or a shape tuple where a shape is asked for.",
+        "",
+        f"**Layout: {problem_set.layout}.** Vectors are columns; in {problem_set.layout} "
+        f"layout {_LAYOUTS[problem_set.layout]}.",
+    ]
+    if problem_set.orientation == "strict":
+        lines += ["", "Shapes must match exactly: give a row or a column, not a 1-D array."]
+    lines += ["", "Save the notebook, then run the last cell to check your answers locally."]
+    return "\n".join(lines)
+
+
+def _question(problem: Problem) -> str:
+    points = f"{problem.points:g} point{'s' if problem.points != 1 else ''}"
+    head = f"### `{problem.answer_name}` ({points})"
+    return f"{head}\n\n{problem.prompt or _default_prompt(problem)}"
+
+
+def _default_prompt(problem: Problem) -> str:
+    """A question for a problem without a prompt, from what it asks (never its answer)."""
+    wrt = ", ".join(f"`{w}`" for w in problem.wrt)
+    at = ", ".join(f"`{name} = {text_of(_plain(value))}`" for name, value in problem.at)
+    where = f", at {at}" if at else ""
+    if problem.kind == "shape":
+        return f"Give the shape of the derivative of `{problem.of}` with respect to {wrt}."
+    if problem.kind == "hessian":
+        return f"Find the Hessian of `{problem.of}` with respect to {wrt}{where}."
+    if problem.kind == "derivative":
+        return f"Find the derivative of `{problem.of}` with respect to {wrt}{where}."
+    return "Give the answer to this problem."
+
+
+def _plain(value: Any) -> Any:
+    return [list(row) for row in value] if isinstance(value, tuple) else value
+
+
+def _answer_cell(problem: Problem, scope: Scope) -> str:
+    name = problem.answer_name
+    if problem.form == "function":
+        arguments = ", ".join(problem.signature)
+        return (f"def {name}({arguments}):\n"
+                f"    # your answer: return the derivative as a numpy array\n"
+                f"    ...")
+    if problem.kind == "shape":
+        return f"{name} = ...  # your answer: a shape, such as (\"m\", \"n\") or (3, 2)"
+    if problem.at and _all_fixed(problem, scope):
+        return f"{name} = ...  # your answer: numbers (a nested list or a numpy array)"
+    return f"{name} = ...  # your answer"
+
+
+def _all_fixed(problem: Problem, scope: Scope) -> bool:
+    """Whether ``at`` fixes every symbol of ``of``: the answer is then numbers."""
+    try:
+        used = compile_expression(problem.of or "", scope).symbols
+    except ExpressionError:
+        return False
+    return used <= {name for name, _ in problem.at}
+
+
+def _check_cell(notebook_name: str, set_name: str) -> str:
+    return "\n".join([
+        "# Check your answers locally: save the notebook first (the check reads the saved",
+        "# file). The checks run at fixed points and may be less strict than the final",
+        "# grading; they never show the expected answers. From a terminal in this folder,",
+        f"#     pytest --mcgrade-submission {notebook_name} {set_name}",
+        "# does the same. (The grader skips this cell: it only reads your answers.)",
+        f"!mcgrade grade {notebook_name} --problems {set_name}",
+    ])
