@@ -65,7 +65,10 @@ def event_note(event: Mapping[str, Any] | None, label: str, memory_mb: int,
         line, code, msg = count(event.get("line")), one_line(event.get("code"), 300), \
             one_line(event.get("message"), 500)
         text = f"{unit}, line {line or '?'}: {msg or 'syntax error'}" + \
-            (f" in `{code}`" if code else "")
+            (f" in `{code}`" if code and "can't decode" not in msg else "")
+        if "can't decode" in msg:
+            text += (" (save the file as UTF-8, or name its encoding on the first line: "
+                     "`# -*- coding: latin-1 -*-`)")
         return text + ("; that cell did not run, the others did" if notebook
                        else "; nothing ran, so no answers were read")
     if kind == "exit":
