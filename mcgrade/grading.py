@@ -22,6 +22,8 @@ from mcgrade.submission import read_answers
 
 SYMBOLIC_BUDGET = 0.2      # seconds of symbolic confirmation per check
 _STATUS_OF = {"missing": "missing", "timeout": "timeout", "error": "error"}
+LOCAL_NOTE = ("local checks: graded against a student copy of the problem set (fixed points, "
+              "no answers); the instructor's grading may differ")
 
 
 class Grader:
@@ -86,16 +88,19 @@ class Grader:
         """Every problem's verdict for a submission's answers (looked up by answer name)."""
         verdicts = tuple(self.check(p, answers_by_name.get(p.answer_name, MISSING))
                          for p in self.problem_set.problems)
+        if self.problem_set.published:
+            notes = (LOCAL_NOTE, *notes)
         return GradeReport(submission, self.problem_set.path, verdicts, notes)
 
 
-def grade_file(path: str | os.PathLike[str], grader: Grader, student: str | None = None
-               ) -> GradeReport:
+def grade_file(path: str | os.PathLike[str], grader: Grader, student: str | None = None,
+               sandbox: str = "auto") -> GradeReport:
     """Run one submission file in its sandbox and grade every problem: the job of
     ``mcgrade grade`` and of the pytest plugin alike. A set with ``params:`` is graded in
     the variant of ``student``, by default the file's name (``alice.ipynb`` → alice)."""
     grader = grader.for_student(student or student_of(path))
-    submission = read_answers(path, grader.problem_set)
+    submission = read_answers(path, grader.problem_set, sandbox=sandbox,
+                              calls=grader.calls())
     report = grader.grade(submission.answers, submission.name, submission.notes)
     return replace(report, problem_set=Path(grader.problem_set.path).name)
 
