@@ -47,8 +47,7 @@ class GradingSession:
             from mcgrade.grading import Grader, grade_file
             grader = Grader(self.problem_set(path))
             self._graders[path] = grader
-            self._reports[path] = grade_file(self.settings.submission.value, grader,
-                                             sandbox=self.settings.sandbox.value)
+            self._reports[path] = grade_file(self.settings.submission.value, grader)
         return self._reports[path]
 
     def verdict(self, path: Path, problem_id: str) -> Any:
@@ -59,8 +58,7 @@ class GradingSession:
         from mcgrade.submission import read_answers
         answers: dict[str, Any] = {}
         for path in sorted(self.problem_sets):
-            submission = read_answers(self.settings.submission.value, self.problem_set(path),
-                                      sandbox=self.settings.sandbox.value)
+            submission = read_answers(self.settings.submission.value, self.problem_set(path))
             answers.update((name, answer.text if answer.kind in ("string", "sympy")
                             else answer.value) for name, answer in submission.answers.items())
         return answers

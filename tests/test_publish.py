@@ -87,8 +87,11 @@ def test_the_solution_scores_full_marks_at_the_local_checks(local: Grader) -> No
     assert report.score == report.max_score == 25
     assert all(v.feedback.startswith("Correct at the local checks") for v in report.verdicts)
     assert report.verdicts[0].feedback == (
-        "Correct at the local checks (24 fixed points). The instructor's grading checks "
-        "again, with the full problem set.")
+        "Correct at the local checks. The instructor's grading checks again, with the full "
+        "problem set.")
+    assert report.verdicts[0].evidence == {"points": 24, "local": True}
+    assert report.notes == ("local checks: graded against a student copy of the problem set "
+                            "(fixed points, no answers); the instructor's grading may differ",)
 
 
 @pytest.mark.parametrize("problem, answer, status, diagnoses, feedback", [
@@ -98,6 +101,9 @@ def test_the_solution_scores_full_marks_at_the_local_checks(local: Grader) -> No
     ("dz_dw", "-x.T", "incorrect", ("sign",), "Local check: your answer is the negative of "
      "the expected one: check the sign."),
     ("hess_xAx", "2*A.T", "correct", (), None),
+    ("jac_wx_elementwise", "w", "incorrect", ("elementwise-vs-matrix",), "Local check: you "
+     "gave a vector where the expected answer is a diagonal matrix"),
+    ("jac_wx_elementwise", "x", "incorrect", ("wrong-shape",), None),
     ("jac_Wx", "W + 1", "incorrect", ("not-equivalent",), "Local check: not equivalent to "
      "the expected answer: it differs at 24 of 24 points, for example at n = 2, m = 3, W = "),
     ("neuron_dw", "x.T", "incorrect", ("not-equivalent",), None),

@@ -85,7 +85,8 @@ what running the local check on a candidate already does. The points name only t
 symbols the reference depends on (and `at` values, which the prompt states). A constant
 answer (`eye(n)`, a number at `at:`) can be found by guessing constants, as with any local
 checker. The points are drawn with another seed than grading's. Grading with the copy says
-"local check" and can't give value-based diagnoses beyond the transpose and the sign;
+"local check" and can't give value-based diagnoses beyond the transpose, the sign and a
+missing `diag`;
 grading with the instructor's set is authoritative.
 
 # Reference

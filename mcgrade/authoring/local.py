@@ -35,7 +35,8 @@ from mcgrade.model import (
 )
 from mcgrade.reference import CompiledSet, Instance, Reference, scope_of
 
-_OWN = ("transposed", "flat-array", "sign", "wrong-shape", "not-equivalent", "non-finite")
+_OWN = ("transposed", "flat-array", "sign", "wrong-shape", "not-equivalent", "non-finite",
+        "elementwise-vs-matrix")
 
 
 def compile_checks(problem_set: ProblemSet) -> CompiledSet:
@@ -98,7 +99,7 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate, tolerance
         return placed
     involved = reference.symbols | candidate.symbols
     checks, budget = problem.checks, TimeBudget(budget_seconds)
-    relation = next((r for r in ("transposed", "flat-row", "flat-column") if
+    relation = next((r for r in ("transposed", "diagonal", "flat-row", "flat-column") if
                      any(p[2] == r for p in placed)), "same")
     given = [_align(candidate, instance, rel) for instance, _, rel in placed]
     total = sum(g.shape[0] for g in given)
@@ -112,6 +113,10 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate, tolerance
     found = matches(lambda g: g)
     found = [_refine(problem.id, candidate, placed[i], ok, checks.bits, checks.zero, budget)
              for i, ok in enumerate(found)]
+    if relation == "diagonal":     # a vector where a diagonal matrix is expected
+        right = all(ok.all() for ok in found)
+        return Outcome(("elementwise-vs-matrix" if right else "wrong-shape",),
+                       method="numeric" if right else "", evidence=base)
     if all(ok.all() for ok in found):
         if relation == "same" or (relation.startswith("flat") and orientation == "lenient"):
             note = ("a 1-D array was accepted as the expected vector (orientation: lenient)"
@@ -155,6 +160,10 @@ def _relation(problem_id: str, stored: StoredInstance, shape: tuple[int, ...]) -
         for name, as_shape in (("flat-column", (shape[0], 1)), ("flat-row", (1, shape[0]))):
             if shape_digest(where, as_shape) == stored.shape:
                 return name
+    length = max(shape)
+    if (len(shape) == 1 or 1 in shape) and length > 1 and \
+            shape_digest(where, (length, length)) == stored.shape:
+        return "diagonal"
     return "wrong"
 
 
@@ -192,6 +201,9 @@ def _aligned(values: np.ndarray, relation: str) -> np.ndarray:
         return values.reshape(values.shape[0], -1, 1)
     if relation == "flat-row":
         return values.reshape(values.shape[0], 1, -1)
+    if relation == "diagonal":
+        flat = values.reshape(values.shape[0], -1)
+        return flat[:, :, None] * np.eye(flat.shape[1])[None]
     return values
 
 
@@ -270,9 +282,8 @@ def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name
     evidence = outcome.evidence
     if outcome.correct:
         note = f" Note: {outcome.note}." if outcome.note else ""
-        points = f" ({evidence['points']} fixed points)" if evidence.get("points") else ""
-        return (f"Correct at the local checks{points}.{note} The instructor's grading checks "
-                f"again, with the full problem set.")
+        return (f"Correct at the local checks.{note} The instructor's grading checks again, "
+                f"with the full problem set.")
     codes = outcome.diagnoses
     if codes[0] not in _OWN or outcome.detail == "fixed-size":
         return feedback.describe(outcome, reference, layout, answer_name)
@@ -299,6 +310,10 @@ def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name
                 f"right).")
     elif first == "sign":
         text = "your answer is the negative of the expected one: check the sign."
+    elif first == "elementwise-vs-matrix":
+        text = ("you gave a vector where the expected answer is a diagonal matrix: the "
+                "derivative of an element-wise operation is diag(…) of the element-wise "
+                "derivatives.")
     elif first == "wrong-shape":
         text = f"your answer is {given}, which is neither the expected shape nor its transpose."
     elif first == "non-finite":
