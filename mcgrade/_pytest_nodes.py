@@ -47,7 +47,8 @@ class GradingSession:
             from mcgrade.grading import Grader, grade_file
             grader = Grader(self.problem_set(path))
             self._graders[path] = grader
-            self._reports[path] = grade_file(self.settings.submission.value, grader)
+            self._reports[path] = grade_file(self.settings.submission.value, grader,
+                                             sandbox=self.settings.sandbox.value)
         return self._reports[path]
 
     def verdict(self, path: Path, problem_id: str) -> Any:
@@ -58,7 +59,8 @@ class GradingSession:
         from mcgrade.submission import read_answers
         answers: dict[str, Any] = {}
         for path in sorted(self.problem_sets):
-            submission = read_answers(self.settings.submission.value, self.problem_set(path))
+            submission = read_answers(self.settings.submission.value, self.problem_set(path),
+                                      sandbox=self.settings.sandbox.value)
             answers.update((name, answer.text if answer.kind in ("string", "sympy")
                             else answer.value) for name, answer in submission.answers.items())
         return answers

@@ -28,7 +28,7 @@ def _grade(args: argparse.Namespace) -> int:
 
     try:
         problem_set = load_problem_set(args.problems)
-        report = grade_file(args.submission, Grader(problem_set))
+        report = grade_file(args.submission, Grader(problem_set), sandbox=args.sandbox)
     except McgradeError as exc:
         if args.gradescope:            # Gradescope needs a valid file even now
             write_atomic(args.gradescope, gradescope.render(None, str(exc)))
@@ -136,11 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade a submission against a problem set",
                                 description="Run a .py submission in a child process and "
                                 "grade each problem's answer.")
-    grade.add_argument("submission", metavar="SUBMISSION", help="the student's .py file")
+    grade.add_argument("submission", metavar="SUBMISSION",
+                       help="the student's notebook (.ipynb) or Python file (.py)")
     grade.add_argument("--problems", "-p", required=True, metavar="SET.yaml",
                        help="the problem set (YAML)")
     grade.add_argument("--json", metavar="PATH", help="write the SPEC §4 record to PATH "
                        "('-' for standard output; the table then goes to standard error)")
+    grade.add_argument("--sandbox", choices=("auto", "bwrap", "process"), default="auto",
+                       help="how to isolate the submission: bubblewrap where it can run "
+                       "(auto, the default), bubblewrap or fail (bwrap), or a plain child "
+                       "process with limits (process)")
     grade.add_argument("--gradescope", metavar="PATH", help="write a Gradescope "
                        "results.json to PATH (written even when grading fails)")
     grade.set_defaults(run=_grade)

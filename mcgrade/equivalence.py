@@ -52,7 +52,7 @@ def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
     pairs = [_align(relation, instance, given) for instance, given in raw]
     budget = TimeBudget(budget_seconds)
     if relation == "same":
-        pairs = [_refine(candidate, pair, tolerance, budget) for pair in pairs]
+        pairs = [_refine(candidate, pair, tolerance) for pair in pairs]
     if non_finite(pairs):
         return Outcome(("non-finite",), method="numeric", evidence=first_difference(
             pairs, tolerance, involved))
@@ -93,6 +93,7 @@ def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
 # --- shapes ---------------------------------------------------------------------------
 
 _EXACT = ("transposed", "sign", "scale-factor")
+EXACT_BUDGET = 2.0     # seconds for exact re-evaluation where floats can't decide
 
 
 def _relation(given_shape: tuple[int, ...], expected: tuple[int, int]) -> str:
@@ -175,27 +176,28 @@ def _shapes(raw: list[tuple[Instance, np.ndarray]], involved: frozenset[str]
 
 # --- exactness ------------------------------------------------------------------------
 
-def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance,
-            budget: TimeBudget) -> Pair:
+def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance) -> Pair:
     """Re-evaluate an answer exactly where floats may have failed it.
 
     When float64 disagrees with the reference by no more than its own rounding error could
     explain (cancellation in an expanded polynomial, say), the answer is evaluated in
-    exact arithmetic at every point of the instance, within the check's budget.
+    exact arithmetic at those points. This decides right from wrong, so it has a budget of
+    its own, larger than the symbolic proof's.
     """
     bad = ~close(pair.given, pair.expected, tolerance)
     if not bad.any() or candidate.fixed_numbers or isinstance(candidate, FunctionCandidate):
         return pair
     if _float_difference_is_real(candidate, pair, bad, tolerance):
         return pair
-    instance = pair.instance
+    instance, given = pair.instance, pair.given.copy()
     try:
-        with budget.guard():
-            given = np.stack([_floats(candidate.exact_value(instance, k))
-                              for k in range(pair.given.shape[0])])
+        with TimeBudget(EXACT_BUDGET).guard():
+            for point in np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)):
+                exact = _floats(candidate.exact_value(instance, int(point)))
+                given[point] = exact.reshape(given.shape[1:])
     except (ZeroDivisionError, TypeError, ValueError, RecursionError, BudgetExceeded):
         return pair
-    return Pair(instance, given.reshape(pair.given.shape), pair.expected)
+    return Pair(instance, given, pair.expected)
 
 
 def _floats(value: Any) -> np.ndarray:

@@ -93,13 +93,14 @@ class Grader:
         return GradeReport(submission, self.problem_set.path, verdicts, notes)
 
 
-def grade_file(path: str | os.PathLike[str], grader: Grader, student: str | None = None
-               ) -> GradeReport:
+def grade_file(path: str | os.PathLike[str], grader: Grader, student: str | None = None,
+               sandbox: str = "auto") -> GradeReport:
     """Run one submission file in its sandbox and grade every problem: the job of
     ``mcgrade grade`` and of the pytest plugin alike. A set with ``params:`` is graded in
     the variant of ``student``, by default the file's name (``alice.ipynb`` → alice)."""
     grader = grader.for_student(student or student_of(path))
-    submission = read_answers(path, grader.problem_set)
+    submission = read_answers(path, grader.problem_set, sandbox=sandbox,
+                              calls=grader.calls())
     report = grader.grade(submission.answers, submission.name, submission.notes)
     return replace(report, problem_set=Path(grader.problem_set.path).name)
 
