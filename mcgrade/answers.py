@@ -73,6 +73,8 @@ def from_answer(answer: Answer, scope: Scope, reference: Reference,
         return Outcome(("timeout",), detail=answer.text)
     if kind == "error":
         return Outcome(("error",), detail=answer.text)
+    if kind == "unsupported" and answer.text == "ellipsis":
+        return Outcome(("missing",), detail="not-answered")
     if kind == "unsupported":
         return Outcome(("unparseable",), detail=f"a value of type {answer.text} is not an "
                        "answer mcgrade can read; give a string, a number, a list or a numpy "
@@ -82,7 +84,7 @@ def from_answer(answer: Answer, scope: Scope, reference: Reference,
     if kind == "string":
         return _expression_candidate(answer.text, scope, forbid)
     if kind == "sympy":
-        return _sympy_candidate(answer.text)
+        return _sympy_candidate(answer.text, flat=len(answer.shape) == 1)
     if kind == "function":
         return _function_candidate(answer.value, reference)
     return _numbers(answer)
@@ -108,7 +110,7 @@ def _numbers(answer: Answer) -> Candidate | Outcome:
     return Outcome(("unparseable",), detail=f"unrecognised answer kind {kind!r}")
 
 
-def _sympy_candidate(text: str) -> Candidate | Outcome:
+def _sympy_candidate(text: str, flat: bool) -> Candidate | Outcome:
     try:
         value = read_srepr(text)
     except ExpressionError as exc:
@@ -117,7 +119,7 @@ def _sympy_candidate(text: str) -> Candidate | Outcome:
     if not isinstance(value, sp.Basic) or isinstance(value, sp.logic.boolalg.Boolean):
         return Outcome(("unparseable",), detail="your sympy answer is not an expression or "
                        "a matrix")
-    return SympyCandidate(value)
+    return SympyCandidate(value, flat=flat)
 
 
 def _function_candidate(calls: tuple[Answer, ...], reference: Reference

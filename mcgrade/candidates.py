@@ -116,7 +116,7 @@ class SympyCandidate(Candidate):
     and explicit entries as x_1 … x_n, W_1_1 … W_m_n (1-based, as in the paper)."""
 
     value: Any
-    names: frozenset[str] = frozenset()
+    flat: bool = False        # it came as a 1-D array: its shape is (n,), its text a column
     _cache: dict[int, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -137,12 +137,15 @@ class SympyCandidate(Candidate):
         value = self.exact_at(instance)
         if value is None:
             return None
-        return value.shape if isinstance(value, sp.MatrixBase) else (1, 1)
+        if not isinstance(value, sp.MatrixBase):
+            return (1,) if self.flat else (1, 1)
+        return (value.rows * value.cols,) if self.flat else value.shape
 
     def values_at(self, instance: Instance, dtype: type = np.float64) -> np.ndarray:
         value = self.exact_at(instance)
         table = instance.samples.by_symbol(instance.env)
-        return numeric.evaluate_value(value, table, instance.samples.count).astype(dtype)
+        values = numeric.evaluate_value(value, table, instance.samples.count).astype(dtype)
+        return values.reshape(values.shape[0], -1) if self.flat else values
 
 
 def _entry_symbols(instance: Instance) -> dict[str, Any]:

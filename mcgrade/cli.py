@@ -28,7 +28,8 @@ def _grade(args: argparse.Namespace) -> int:
 
     try:
         problem_set = load_problem_set(args.problems)
-        report = grade_file(args.submission, Grader(problem_set), sandbox=args.sandbox)
+        report = grade_file(args.submission, Grader(problem_set), student=args.student,
+                            sandbox=args.sandbox)
     except McgradeError as exc:
         if args.gradescope:            # Gradescope needs a valid file even now
             write_atomic(args.gradescope, gradescope.render(None, str(exc)))
@@ -146,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how to isolate the submission: bubblewrap where it can run "
                        "(auto, the default), bubblewrap or fail (bwrap), or a plain child "
                        "process with limits (process)")
+    grade.add_argument("--student", metavar="ID", help="the student whose variant of a set "
+                       "with params: to grade (default: the file's name, alice.ipynb → alice)")
     grade.add_argument("--gradescope", metavar="PATH", help="write a Gradescope "
                        "results.json to PATH (written even when grading fails)")
     grade.set_defaults(run=_grade)

@@ -41,7 +41,8 @@ class Arrangement:
 def article(phrase: str) -> str:
     """'an n×1 vector', 'a 1×n row': the article as the first symbol is spoken."""
     first = phrase.split("×")[0] if "×" in phrase else phrase
-    spoken_vowel = first[:1] in ("aefhilmnorsx8" if len(first) <= 2 else "aeiou")
+    letters = "aefhilmnorsxAEFHILMNORSX8"      # 'an n×1', 'an N×n', 'an 8×1'
+    spoken_vowel = first[:1] in (letters if len(first) <= 2 else "aeiou")
     return f"{'an' if spoken_vowel else 'a'} {phrase}"
 
 

@@ -73,9 +73,32 @@ def _sign_or_scale(pairs: list[Pair], tolerance: Tolerance
         return ("sign",), {}
     factor = _factor(pairs)
     if (factor is not None and min(abs(factor - 1), abs(factor + 1), abs(factor)) > 1e-9
+            and (_distinct_values(pairs, tolerance) > 1 or _simple(factor))
             and all_close(pairs, tolerance, lambda e: factor * e)):
         return ("scale-factor",), {"factor": _nice(factor)}
     return None
+
+
+def _simple(factor: float) -> bool:
+    """2, 1/2, -3, 3/2: the factors a dropped constant or exponent leaves."""
+    fraction = Fraction(factor).limit_denominator(12)
+    return (abs(float(fraction) - factor) <= 1e-9 * max(1.0, abs(factor))
+            and abs(fraction.numerator) <= 12)
+
+
+def _distinct_values(pairs: list[Pair], tolerance: Tolerance) -> int:
+    """How many different non-zero values the reference takes (up to 2). A factor that maps
+    a single value means little (any wrong number is some multiple of one right number)
+    unless it is a simple one."""
+    values: list[float] = []
+    for p in pairs:
+        for value in p.expected.ravel():
+            if abs(value) > tolerance.atol and not any(
+                    abs(value - v) <= tolerance.atol + tolerance.rtol * abs(v) for v in values):
+                values.append(float(value))
+                if len(values) > 1:
+                    return 2
+    return len(values)
 
 
 def varies(pairs: list[Pair], tolerance: Tolerance) -> bool:
@@ -92,11 +115,12 @@ def _factor(pairs: list[Pair]) -> float | None:
     return float(np.dot(given, expected) / norm)
 
 
-def _nice(factor: float) -> float | str:
+def _nice(factor: float) -> str:
+    """2, 1/2, -3/4 where the factor is a simple fraction, else four significant digits."""
     fraction = Fraction(factor).limit_denominator(64)
     if abs(float(fraction) - factor) <= 1e-9 * max(1.0, abs(factor)):
         return str(fraction)
-    return factor
+    return f"{factor:.4g}"
 
 
 def _branch(pairs: list[Pair], tolerance: Tolerance) -> dict[str, Any] | None:

@@ -33,11 +33,16 @@ from mcgrade.shapes import check_shape
 from mcgrade.symbolic import prove_equal
 
 
-def check(reference: Reference, candidate: Candidate, tolerance: Tolerance,
-          orientation: Orientation, budget_seconds: float) -> Outcome:
+def check(reference: Reference, candidate: Candidate | ShapeCandidate,
+          tolerance: Tolerance, orientation: Orientation, budget_seconds: float) -> Outcome:
     """Decide whether ``candidate`` is the reference, and if not, why."""
     if isinstance(candidate, ShapeCandidate):
         return check_shape(reference, candidate.shape)
+    if not candidate.applies_everywhere and len({i.shape for i in reference.instances}) > 1:
+        # numbers (or x_1, x_2 …) for one size, where the answer's shape changes with n
+        named = {d for d in reference.shape if isinstance(d, str)}
+        return Outcome(("wrong-shape",), detail="fixed-size", evidence={"sizes_checked": [
+            {k: v for k, v in i.sizes.items() if k in named} for i in reference.instances]})
     try:
         relation, raw = _relate(reference, candidate)
     except ExpressionError as exc:

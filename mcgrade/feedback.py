@@ -64,6 +64,8 @@ def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name
     codes = outcome.diagnoses
     evidence = outcome.evidence
     first = codes[0]
+    if first == "missing" and outcome.detail == "not-answered":
+        return f"Not answered yet: replace the ... in `{answer_name} = ...` with your answer."
     if first == "missing":
         return f"No answer: define a variable named `{answer_name}` in your submission."
     if first == "timeout":
@@ -74,6 +76,8 @@ def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name
     if first in ("unparseable", "forbidden", "author-mistake"):
         return outcome.detail
     parts = [_lead(first, outcome, reference, layout)]
+    if reference.problem.form == "function":      # the values came from the student's code
+        parts[0] = parts[0].replace("Your answer is", "Your function returns", 1)
     for code in codes[1:]:
         parts.append(_also(code, evidence))
     if first == "not-equivalent" and outcome.detail == "shape-transposed":
@@ -114,9 +118,9 @@ def _lead(code: str, outcome: Outcome, reference: Reference, layout: Layout) -> 
     if code == "wrong-shape" and outcome.detail == "fixed-size":
         sizes = "; ".join(", ".join(f"{k} = {v}" for k, v in sizes.items())
                           for sizes in evidence.get("sizes_checked", []))
-        return ("Your answer is written for one size only, and it fits none of the sizes "
-                f"this problem is checked at ({sizes}): write it with MatrixSymbols or as "
-                "an expression string, so that it works at every size.")
+        return ("Your answer is written for one size only (numbers, or entries x_1, x_2, …), "
+                f"but this problem is checked at several sizes ({sizes}): write it as an "
+                "expression string or with MatrixSymbols, so that it works at every size.")
     if code == "wrong-shape":
         return (f"Wrong shape: {_expected_kind(reference, layout)}{_concrete_note(evidence, reference)}, "
                 f"but your answer is {given}.")
@@ -125,8 +129,8 @@ def _lead(code: str, outcome: Outcome, reference: Reference, layout: Layout) -> 
             return ("You gave a vector where the expected answer is a diagonal matrix: the "
                     "derivative of an element-wise operation is diag(…) of the element-wise "
                     "derivatives.")
-        return ("You gave a diagonal matrix where the expected answer is the vector of its "
-                "diagonal entries.")
+        return (f"You gave a diagonal matrix where the expected answer is "
+                f"{describe_shape(reference.shape)} holding its diagonal entries.")
     if code == "non-finite":
         where = _point(evidence)
         return ("Your answer is not finite (NaN or infinite)"

@@ -115,7 +115,7 @@ def test_missing_submission_is_one_line(files, tmp_path, capsys) -> None:
     problems, _ = files
     assert main(["grade", str(tmp_path / "nobody.py"), "--problems", str(problems)]) == 1
     assert capsys.readouterr().err == (f"mcgrade: error: {tmp_path / 'nobody.py'}: no such "
-                                       "file; give the path of a .py submission\n")
+                                       "file; give the path of a notebook (.ipynb) or a Python file (.py)\n")
 
 
 def test_usage_errors_exit_2(capsys) -> None:

@@ -25,9 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "problem_sets"
 EXAMPLES = ROOT / "examples"
 
-FUNCTION_ANSWERS_BUG = ("grade_file (the CLI and the pytest plugin) reads submissions "
-                        "without grader.calls(), so a function answer is never called")
-
 # What each mistakes file must be diagnosed with, problem by problem, in problem order.
 MISTAKES: dict[str, dict[str, list[str]]] = {
     "scalar_rules": {
@@ -140,10 +137,7 @@ MISTAKES: dict[str, dict[str, list[str]]] = {
 }
 
 # Mistakes the engine is believed to diagnose wrongly (strict: a fix shows up as XPASS).
-KNOWN_WRONG = {
-    ("second_order", "taylor_value"): "for a number-valued reference every wrong number is "
-    "'a constant multiple': 1.58 for 1.49 is diagnosed scale-factor (factor 1.0604…)",
-}
+KNOWN_WRONG: dict[tuple[str, str], str] = {}
 
 # The issue's list of diagnoses the mistakes files must exercise, across the course.
 REQUIRED_DIAGNOSES = {"transposed", "flat-array", "elementwise-vs-matrix", "sign",
@@ -180,15 +174,7 @@ def test_solution_scores_full_marks(set_name: str) -> None:
     assert report.score == report.max_score == grader(set_name).problem_set.max_score
 
 
-def _cli_marks():
-    # Not strict: the fix is under way; remove the marker once grade_file passes calls.
-    return [pytest.param(s, marks=[pytest.mark.xfail(reason=FUNCTION_ANSWERS_BUG,
-                                                     strict=False)])
-            if any(p.form == "function" for p in grader(s).problem_set.problems) else s
-            for s in COURSE_SETS]
-
-
-@pytest.mark.parametrize("set_name", _cli_marks())
+@pytest.mark.parametrize("set_name", COURSE_SETS)
 def test_solution_full_marks_through_the_cli(set_name: str, tmp_path: Path) -> None:
     """What the README tells a user to run: `mcgrade grade SOLUTION --problems SET`."""
     import json

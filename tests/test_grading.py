@@ -236,10 +236,19 @@ def test_lenient_orientation_accepts_1d_arrays() -> None:
 
 
 def test_numbers_for_a_symbolic_answer_say_so(grader: Grader) -> None:
-    verdict = check(grader, "dz_dw", array([[1, 2]]))
+    verdict = check(grader, "sig", Answer("number", value=0.25))
     assert verdict.diagnoses == ("not-equivalent",)
-    assert "Your answer is fixed numbers, but the expected answer depends on b, w, x" \
+    assert "Your answer is fixed numbers, but the expected answer depends on b" \
         in verdict.feedback
+
+
+def test_numbers_for_one_size_where_the_shape_varies_are_refused(grader: Grader) -> None:
+    verdict = check(grader, "dz_dw", array([[1, 2]]))
+    assert verdict.diagnoses == ("wrong-shape",)
+    assert verdict.feedback == (
+        "Your answer is written for one size only (numbers, or entries x_1, x_2, …), but this "
+        "problem is checked at several sizes (n = 2; n = 3; n = 5): write it as an expression "
+        "string or with MatrixSymbols, so that it works at every size.")
 
 
 @pytest.mark.parametrize("given, diagnoses", [
@@ -316,10 +325,12 @@ def test_sympy_answers_with_matrix_symbols_apply_at_every_size(grader: Grader) -
 def test_sympy_answers_with_explicit_entries_are_checked_where_they_fit(grader) -> None:
     import sympy as sp
     x1, x2 = sp.symbols("x_1 x_2")
-    assert check(grader, "dz_dw", sympy_answer(sp.Matrix([[x1, x2]]))).status == "correct"
-    assert check(grader, "dz_dw", sympy_answer(sp.Matrix([[x2, x1]]))).diagnoses == (
-        "not-equivalent",)
+    # dz_dw is 1×n: entries for n = 2 answer one size of a problem about every n
+    assert check(grader, "dz_dw", sympy_answer(sp.Matrix([[x1, x2]]))).diagnoses == (
+        "wrong-shape",)
     b, s = sp.symbols("b s")
+    assert check(grader, "grad_list", sympy_answer(sp.Matrix([[s * b, b**2]]))).diagnoses \
+        == ("not-equivalent",)
     assert check(grader, "grad_list", sympy_answer(sp.Matrix([[2 * b * s, b**2]]))).status \
         == "correct"
 
@@ -389,3 +400,9 @@ def test_a_function_that_raises_is_an_error_with_its_message() -> None:
     assert (verdict.status, verdict.feedback) == (
         "error", "your function, called at sample point 1: ZeroDivisionError: division by "
         "zero")
+
+
+def test_an_unanswered_placeholder_is_missing(grader: Grader) -> None:
+    verdict = check(grader, "dz_dw", Answer("unsupported", text="ellipsis"))
+    assert (verdict.status, verdict.feedback) == (
+        "missing", "Not answered yet: replace the ... in `dz_dw = ...` with your answer.")

@@ -36,7 +36,8 @@ def load(path: str | os.PathLike[str]) -> Source:
     file = Path(path)
     label = file.name or "submission"
     if not file.is_file():
-        raise SubmissionError(f"{path}: no such file; give the path of a .py submission")
+        raise SubmissionError(f"{path}: no such file; give the path of a notebook (.ipynb) "
+                              "or a Python file (.py)")
     if file.suffix not in SUFFIXES:
         raise SubmissionError(f"{label}: mcgrade grades Jupyter notebooks (.ipynb) and Python "
                               "files (.py); save the answers in one of those")
@@ -113,6 +114,10 @@ def _notebook(label: str, raw: bytes) -> Source:
     for position, cell in enumerate(nb.get("cells", ()), start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
+        marks = cell.get("metadata", {}).get("mcgrade", {}) if isinstance(
+            cell.get("metadata"), dict) else {}
+        if isinstance(marks, dict) and marks.get("check") is True:
+            continue      # the starter notebook's own "run the checks" cell
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(str(s) for s in source)
