@@ -45,6 +45,8 @@ class GradingSession:
     def report(self, path: Path) -> Any:
         if path not in self._reports:
             from mcgrade.grading import Grader, grade_file
+            from mcgrade.submission import warm_up
+            warm_up(self.settings.sandbox.value)      # the worker starts while we compile
             grader = Grader(self.problem_set(path))
             self._graders[path] = grader
             self._reports[path] = grade_file(self.settings.submission.value, grader,

@@ -7,7 +7,9 @@ submissions' answers against it.
 
 from __future__ import annotations
 
+import functools
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -32,11 +34,16 @@ class Grader:
 
     def __init__(self, problem_set: ProblemSet, symbolic_budget: float = SYMBOLIC_BUDGET):
         self.problem_set = problem_set
-        self.compiled: CompiledSet = (local.compile_checks(problem_set) if
-                                      problem_set.published else
-                                      compile_problem_set(problem_set))
         self.symbolic_budget = symbolic_budget
         self._variants: dict[tuple[tuple[str, Any], ...], Grader] = {}
+
+    @functools.cached_property
+    def compiled(self) -> CompiledSet:
+        """Every problem's reference, computed on first use (so that a submission can run
+        while the set compiles)."""
+        if self.problem_set.published:
+            return local.compile_checks(self.problem_set)
+        return compile_problem_set(self.problem_set)
 
     def for_student(self, student: str) -> Grader:
         """The grader of ``student``'s variant of a set with ``params:`` (this one if the
@@ -99,8 +106,17 @@ def grade_file(path: str | os.PathLike[str], grader: Grader, student: str | None
     ``mcgrade grade`` and of the pytest plugin alike. A set with ``params:`` is graded in
     the variant of ``student``, by default the file's name (``alice.ipynb`` → alice)."""
     grader = grader.for_student(student or student_of(path))
-    submission = read_answers(path, grader.problem_set, sandbox=sandbox,
-                              calls=grader.calls())
+    if any(p.form == "function" for p in grader.problem_set.problems):
+        # the functions are called at the compiled set's sample points: compile first
+        submission = read_answers(path, grader.problem_set, sandbox=sandbox,
+                                  calls=grader.calls())
+    else:
+        # the submission runs in its sandbox while this process compiles the set
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            running = executor.submit(read_answers, path, grader.problem_set,
+                                      sandbox=sandbox)
+            grader.compiled  # noqa: B018  (compiles; the submission runs meanwhile)
+            submission = running.result()
     report = grader.grade(submission.answers, submission.name, submission.notes)
     return replace(report, problem_set=Path(grader.problem_set.path).name)
 

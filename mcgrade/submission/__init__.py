@@ -19,7 +19,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from mcgrade.errors import SubmissionError
 from mcgrade.model import Answer, ProblemSet
-from mcgrade.submission.pool import WorkerUnavailable, shared
+from mcgrade.submission.pool import WorkerUnavailable, launch, shared
 from mcgrade.submission.runner import make_job, to_result
 from mcgrade.submission.sources import Source, load
 
@@ -34,6 +34,14 @@ class Submission:
     name: str
     answers: Mapping[str, Answer]
     notes: tuple[str, ...] = ()
+
+
+def warm_up(sandbox: str = "auto") -> None:
+    """Start the worker in the background, so that it imports numpy and sympy while the
+    grader compiles the problem set (two slow starts overlapped on two cores). Nothing is
+    decided here: ``read_answers`` still reports a worker that could not start."""
+    if sandbox in SANDBOXES:
+        launch("process" if sandbox == "process" else "bwrap")
 
 
 def sandbox_kind(sandbox: str = "auto") -> str:

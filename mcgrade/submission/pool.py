@@ -84,12 +84,15 @@ class Pool:
         self._sock: socket.socket | None = None
         self._ids = itertools.count(1)
         self._owner = os.getpid()
+        self._launched: tuple[subprocess.Popen, socket.socket, Any, float] | None = None
 
     # --- the worker --------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the worker unless it runs; WorkerUnavailable if it can't."""
-        if self.alive():
+    def launch(self) -> None:
+        """Start the worker's interpreter without waiting for it to be ready, so that it
+        imports numpy and sympy while the grader does other work (compiling the problem
+        set). ``start`` waits for it."""
+        if self.alive() or self._launched is not None:
             return
         self.close()
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -101,11 +104,22 @@ class Pool:
                                     cwd="/", start_new_session=True)
         except OSError as exc:
             parent.close()
+            errors.close()
             raise WorkerUnavailable(f"could not start {exc.filename or 'the worker'}: "
                                     f"{exc.strerror or exc}") from None
         finally:
             child.close()
-        deadline = time.monotonic() + START_TIMEOUT
+        self._launched = (proc, parent, errors, time.monotonic() + START_TIMEOUT)
+
+    def start(self) -> None:
+        """Start the worker unless it runs, and wait until it is ready; WorkerUnavailable
+        if it can't start."""
+        if self.alive():
+            return
+        self.launch()
+        assert self._launched is not None
+        proc, parent, errors, deadline = self._launched
+        self._launched = None
         message = b""
         while time.monotonic() < deadline and proc.poll() is None:
             parent.settimeout(0.05)
@@ -132,7 +146,14 @@ class Pool:
     def close(self) -> None:
         if self._owner != os.getpid():      # a forked copy of the grader: not ours to stop
             self._proc = self._sock = None
+            self._launched = None
             return
+        if self._launched is not None:
+            proc, parent, errors, _ = self._launched
+            _stop(proc)
+            parent.close()
+            errors.close()
+            self._launched = None
         if self._sock is not None:
             self._sock.close()
         if self._proc is not None:
@@ -271,6 +292,20 @@ def _stop(proc: subprocess.Popen) -> None:
 
 _POOLS: dict[str, Pool] = {}
 _UNAVAILABLE: dict[str, str] = {}
+
+
+def launch(sandbox: str) -> None:
+    """Start the process-wide worker for ``sandbox`` in the background (see Pool.launch);
+    a worker that can't start is reported later, by ``shared``."""
+    if sandbox in _UNAVAILABLE:
+        return
+    pool = _POOLS.get(sandbox)
+    if pool is None or pool._owner != os.getpid():
+        pool = _POOLS[sandbox] = Pool(sandbox)
+    try:
+        pool.launch()
+    except WorkerUnavailable as exc:
+        _UNAVAILABLE[sandbox] = str(exc)
 
 
 def shared(sandbox: str) -> Pool:
