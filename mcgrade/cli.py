@@ -20,15 +20,20 @@ if TYPE_CHECKING:
     from mcgrade.model import ProblemSet
 
 
+BATCH_OPTIONS = ("jobs", "out", "csv", "id_pattern", "force", "dask")
+
+
 def _grade(args: argparse.Namespace) -> int:
     from mcgrade.files import write_atomic
     from mcgrade.grading import Grader, grade_file
     from mcgrade.problemset import load_problem_set
     from mcgrade.reporters import gradescope, json_report, terminal
 
+    if _is_batch(args):
+        return _grade_batch(args)
     try:
         problem_set = load_problem_set(args.problems)
-        report = grade_file(args.submission, Grader(problem_set), student=args.student,
+        report = grade_file(args.submissions[0], Grader(problem_set), student=args.student,
                             sandbox=args.sandbox)
     except McgradeError as exc:
         if args.gradescope:            # Gradescope needs a valid file even now
@@ -43,6 +48,45 @@ def _grade(args: argparse.Namespace) -> int:
         write_atomic(args.json, json_report.render(report))
     if args.gradescope:
         write_atomic(args.gradescope, gradescope.render(report))
+    return 0
+
+
+def _is_batch(args: argparse.Namespace) -> bool:
+    """Many files, a folder, or any batch option: a batch; else one file, as it always was."""
+    return (len(args.submissions) > 1 or Path(args.submissions[0]).is_dir()
+            or any(getattr(args, name) not in (None, False) for name in BATCH_OPTIONS))
+
+
+def _grade_batch(args: argparse.Namespace) -> int:
+    from mcgrade.batch.run import run_batch
+    from mcgrade.errors import UsageError
+    from mcgrade.problemset import load_problem_set
+
+    if args.student:
+        raise UsageError("--student is for one file; in a batch each file's name says "
+                         "whose it is (see --id-pattern)")
+    if args.json == "-":
+        raise UsageError("--json - is for one file; give a path for a batch's JSON array")
+    if args.gradescope:
+        raise UsageError("--gradescope PATH is for one file; a batch writes one per "
+                         "student in DIR/gradescope/")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: give at least 1")
+    return run_batch(args.submissions, load_problem_set(args.problems),
+                     out=args.out or "mcgrade-results", csv_path=args.csv,
+                     json_path=args.json, id_pattern=args.id_pattern, force=args.force,
+                     sandbox=args.sandbox, jobs=args.jobs or 1, dask=args.dask)
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from mcgrade.batch.autograder import build
+    from mcgrade.files import write_atomic
+    from mcgrade.problemset import load_problem_set
+
+    load_problem_set(args.problem_set)            # a broken set fails here, not on upload
+    write_atomic(args.output, build(args.problem_set))
+    print(f"mcgrade: wrote {args.output}, a Gradescope autograder for {args.problem_set} "
+          "(upload it as a zip file in the assignment's Configure Autograder page)")
     return 0
 
 
@@ -134,15 +178,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mcgrade", description="Grade matrix-calculus answers against a problem set.")
     parser.add_argument("--version", action="version", version=f"mcgrade {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    grade = commands.add_parser("grade", help="grade a submission against a problem set",
-                                description="Run a .py submission in a child process and "
-                                "grade each problem's answer.")
-    grade.add_argument("submission", metavar="SUBMISSION",
-                       help="the student's notebook (.ipynb) or Python file (.py)")
+    grade = commands.add_parser("grade", help="grade submissions against a problem set",
+                                description="Run each submission in a sandboxed child "
+                                "process and grade each problem's answer. One file prints "
+                                "its report; many files, or a folder, make a batch.")
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                       help="a student's notebook (.ipynb) or Python file (.py), several, "
+                       "or folders of them")
     grade.add_argument("--problems", "-p", required=True, metavar="SET.yaml",
                        help="the problem set (YAML)")
     grade.add_argument("--json", metavar="PATH", help="write the SPEC §4 record to PATH "
-                       "('-' for standard output; the table then goes to standard error)")
+                       "('-' for standard output; the table then goes to standard error); for a batch, "
+                       "the array of every student's record (default DIR/grades.json)")
     grade.add_argument("--sandbox", choices=("auto", "bwrap", "process"), default="auto",
                        help="how to isolate the submission: bubblewrap where it can run "
                        "(auto, the default), bubblewrap or fail (bwrap), or a plain child "
@@ -151,9 +198,39 @@ def build_parser() -> argparse.ArgumentParser:
                        "with params: to grade (default: the file's name, alice.ipynb → alice)")
     grade.add_argument("--gradescope", metavar="PATH", help="write a Gradescope "
                        "results.json to PATH (written even when grading fails)")
+    _batch_arguments(grade)
     grade.set_defaults(run=_grade)
     _authoring_commands(commands)
+    autograder = commands.add_parser(
+        "gradescope", help="write a Gradescope autograder zip for a problem set",
+        description="Write a zip to upload as a Gradescope autograder: setup.sh, "
+        "run_autograder, the problem set and mcgrade itself.")
+    autograder.add_argument("problem_set", metavar="SET.yaml", help="the problem set")
+    autograder.add_argument("--output", "-o", required=True, metavar="ZIP",
+                            help="the zip to write (e.g. autograder.zip)")
+    autograder.set_defaults(run=_gradescope)
     return parser
+
+
+def _batch_arguments(grade: argparse.ArgumentParser) -> None:
+    """The options of a batch (any of them makes one, even for a single file)."""
+    batch = grade.add_argument_group("batch", "many submissions: a gradebook, resumable")
+    batch.add_argument("--jobs", "-j", type=int, metavar="N", help="submissions run at "
+                       "once (default 1; the number of cores is a good choice)")
+    batch.add_argument("--out", "-o", metavar="DIR", help="where results go (default "
+                       "mcgrade-results/): grades.csv, grades.json, gradescope/<id>.json, "
+                       "records/<id>.json; a re-run resumes from records/")
+    batch.add_argument("--csv", metavar="PATH", help="write the CSV gradebook here "
+                       "instead of DIR/grades.csv")
+    batch.add_argument("--id-pattern", metavar="REGEX", help="where a file name holds "
+                       "the student id, as a group named id, e.g. '^(?P<id>[^_]+)_'; "
+                       "default: the name without extension (a file that does not match "
+                       "is identified by its notebook metadata mcgrade.student)")
+    batch.add_argument("--force", action="store_true", help="regrade every submission, "
+                       "even those graded before with the same file and problem set")
+    batch.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster, e.g. "
+                       "tcp://scheduler:8786 (pip install 'mcgrade[dask]'; mcgrade on "
+                       "every worker)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

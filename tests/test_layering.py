@@ -20,6 +20,7 @@ LAYERS = [
      "mcgrade.shapes", "mcgrade.equivalence"},
     {"mcgrade.feedback", "mcgrade.grading", "mcgrade.authoring.local"},
     {"mcgrade.reporters", "mcgrade.authoring"},
+    {"mcgrade.batch"},
     {"mcgrade.cli", "mcgrade.__main__", "mcgrade", "mcgrade.pytest_plugin",
      "mcgrade._pytest_nodes", "mcgrade.api"},
 ]

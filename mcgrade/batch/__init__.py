@@ -1,0 +1,91 @@
+"""Batch grading: many submission files, one problem set, a ledger to resume from.
+
+    plan(paths, problem_set_path, ledger, *, id_pattern=None, force=False) -> Plan
+    grade_many(plan, problem_set, ledger, *, sandbox="auto", jobs=1, dask=None) -> Iterator[Graded]
+
+``ids`` decides whose each file is, before anything runs; ``ledger`` keeps one record per
+student (written atomically as each is graded) and says who is already done; ``engine``
+grades on this machine through the warm worker pool, ``distributed`` on a Dask cluster.
+The drivers (``mcgrade grade``) show progress and render the gradebooks from the ledger;
+nothing here prints.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from mcgrade.batch.engine import Item, grade_local
+from mcgrade.batch.ids import assign, collect, compile_pattern
+from mcgrade.batch.ledger import Entry, Ledger, key_of
+from mcgrade.grading import Grader
+from mcgrade.model import ProblemSet
+
+__all__ = ["Entry", "Graded", "Ledger", "Plan", "grade_many", "plan"]
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One student's entry, and whether it was graded now or found done in the ledger."""
+
+    entry: Entry
+    reused: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Who is in the batch, with their files and keys, and who is already done."""
+
+    files: dict[str, Path]
+    keys: dict[str, str]
+    done: dict[str, Entry] = field(default_factory=dict)
+
+    @property
+    def todo(self) -> list[Item]:
+        return [(s, p) for s, p in self.files.items() if s not in self.done]
+
+
+def plan(paths: Iterable[str | os.PathLike[str]], problem_set_path: str | os.PathLike[str],
+         ledger: Ledger, *, id_pattern: str | None = None, force: bool = False) -> Plan:
+    """The batch for ``paths`` (files or folders): every student's file, and which of
+    them the ledger already holds graded against these same bytes (none if ``force``)."""
+    files = assign(collect(paths), compile_pattern(id_pattern))
+    set_bytes = Path(problem_set_path).read_bytes()
+    keys = {}
+    for student, path in files.items():
+        try:
+            content = path.read_bytes()
+        except OSError as exc:                 # unreadable: graded (as an error) every time
+            content = f"unreadable: {exc}".encode()
+        keys[student] = key_of(content, set_bytes, student)
+    done = {}
+    if not force:
+        for student in files:
+            entry = ledger.get(student)
+            if entry is not None and entry.key == keys[student]:
+                done[student] = entry
+    return Plan(files, keys, done)
+
+
+def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
+               sandbox: str = "auto", jobs: int = 1, dask: str | None = None) -> Iterator[Graded]:
+    """Every student of ``batch``: first those already done, then each one graded, whose
+    entry is in the ledger before it is yielded. ``dask`` is a scheduler address to
+    grade on a Dask cluster instead of this machine (the set is compiled only where it
+    grades, and only if someone is left to grade)."""
+    for entry in batch.done.values():
+        yield Graded(entry, reused=True)
+    todo = batch.todo
+    if not todo:
+        return
+    if dask:
+        from mcgrade.batch.distributed import grade_on_dask
+        reports = grade_on_dask(dask, todo, problem_set.path, sandbox=sandbox, jobs=jobs)
+    else:
+        reports = grade_local(todo, Grader(problem_set), sandbox=sandbox, jobs=jobs)
+    for student, report in reports:
+        entry = Entry(student, batch.files[student].name, batch.keys[student], report)
+        ledger.put(entry)
+        yield Graded(entry, reused=False)

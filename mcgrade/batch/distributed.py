@@ -1,0 +1,96 @@
+"""Grading on a Dask cluster: ``mcgrade grade … --dask tcp://scheduler:8786``.
+
+A course that outgrows one machine uses an engine that exists rather than a home-made
+one: Dask distributed (``pip install mcgrade[dask]``) schedules chunks of submissions on
+its workers, retries a chunk whose worker died, and reports back. Each worker runs the very
+same code as a single machine does (``engine.grade_local``: the warm pool, the same
+sandbox), with mcgrade installed on it; the submissions and the problem set travel as bytes,
+so workers need no shared file system. Only plain data comes back (SPEC §4 records and
+notes); this process writes the ledger. A worker grades one chunk at a time, ``jobs``
+submissions at once, keeping one compiled Grader per problem set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from mcgrade.batch.engine import Item, grade_local
+from mcgrade.batch.ledger import report_of
+from mcgrade.errors import UsageError
+from mcgrade.model import GradeReport
+
+CHUNK = 8
+Payload = tuple[str, str, "bytes | None"]          # (student, file name, contents)
+_graders: dict[str, Any] = {}                         # per worker process: set hash → Grader
+_lock = threading.Lock()                              # one chunk at a time per process
+
+
+def grade_on_dask(address: str, items: Sequence[Item], problem_set_path: str, *,
+                  sandbox: str = "auto", jobs: int = 1,
+                  chunk: int = CHUNK) -> Iterator[tuple[str, GradeReport]]:
+    """Each item's report, as the cluster at ``address`` finishes its chunk."""
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:
+        raise UsageError("--dask needs Dask distributed: pip install 'mcgrade[dask]'") \
+            from None
+    set_path = Path(problem_set_path)
+    set_bytes = set_path.read_bytes()
+    payloads = [_payload(student, path) for student, path in items]
+    chunks = [payloads[i:i + chunk] for i in range(0, len(payloads), chunk)]
+    try:
+        client = Client(address, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"--dask {address}: can't reach the scheduler ({exc})") from None
+    try:
+        futures = client.map(grade_chunk, chunks, set_name=set_path.name,
+                             set_bytes=set_bytes, sandbox=sandbox, jobs=jobs, pure=False)
+        for future in as_completed(futures):
+            for student, record, notes in future.result():
+                yield student, report_of(record, notes)
+    finally:
+        client.close()
+
+
+def grade_chunk(chunk: Sequence[Payload], *, set_name: str, set_bytes: bytes,
+                sandbox: str, jobs: int) -> list[tuple[str, dict[str, Any], list[str]]]:
+    """On a worker: grade a chunk of submissions; their records and notes as plain data."""
+    with _lock, tempfile.TemporaryDirectory(prefix="mcgrade-dask-") as folder:
+        grader = _grader(set_name, set_bytes)
+        items: list[Item] = []
+        for index, (student, name, content) in enumerate(chunk):
+            path = Path(folder) / str(index) / name
+            path.parent.mkdir()
+            if content is not None:
+                path.write_bytes(content)
+            items.append((student, path))
+        return [(student, report.to_record(), list(report.notes))
+                for student, report in grade_local(items, grader, sandbox=sandbox,
+                                                   jobs=jobs)]
+
+
+def _grader(set_name: str, set_bytes: bytes) -> Any:
+    """This worker's compiled Grader of a problem set (compiled on first use)."""
+    from mcgrade.grading import Grader
+    from mcgrade.problemset import load_problem_set
+
+    digest = hashlib.sha256(set_bytes).hexdigest()
+    if digest not in _graders:
+        folder = Path(tempfile.gettempdir()) / f"mcgrade-dask-set-{digest[:16]}-{os.getpid()}"
+        folder.mkdir(exist_ok=True)
+        path = folder / set_name
+        path.write_bytes(set_bytes)
+        _graders[digest] = Grader(load_problem_set(path))
+    return _graders[digest]
+
+
+def _payload(student: str, path: Path) -> Payload:
+    try:
+        return student, path.name, path.read_bytes()
+    except OSError:                         # the worker reports the missing file
+        return student, path.name, None

@@ -1,0 +1,98 @@
+"""The ledger: one record per graded student in ``OUT/records/``, what resume reads.
+
+Each record is written atomically as soon as its student is graded, so an interrupted run
+(Ctrl-C, a kill, a power cut) leaves only whole records. A record carries a key: a hash of
+the submission's bytes, the problem set's bytes, the student id and mcgrade's version. A
+re-run skips a student whose stored key matches (nothing changed) and regrades the rest;
+``--force`` regrades everyone. Gradebooks are rendered from the ledger, never kept apart
+from it, so they can't disagree with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from mcgrade.batch.ids import file_name
+from mcgrade.files import write_atomic
+from mcgrade.model import GradeReport, Verdict
+
+FORMAT = 1
+try:
+    VERSION = importlib.metadata.version("mcgrade")
+except importlib.metadata.PackageNotFoundError:     # run from a source tree
+    VERSION = "unknown"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A student's graded submission: whose, which file, its key, and the report."""
+
+    student: str
+    file: str
+    key: str
+    report: GradeReport
+
+    def to_json(self) -> str:
+        record = {"format": FORMAT, "student": self.student, "file": self.file,
+                  "key": self.key, "notes": list(self.report.notes),
+                  "record": self.report.to_record()}
+        return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Entry:
+        report = report_of(data["record"], data.get("notes", ()))
+        return cls(data["student"], data["file"], data["key"], report)
+
+
+def report_of(record: Mapping[str, Any], notes: Iterable[str] = ()) -> GradeReport:
+    """The GradeReport a SPEC §4 record (and its notes, which the record leaves out) was."""
+    return GradeReport(record["submission"], record["problem_set"],
+                       tuple(Verdict.from_record(v) for v in record["problems"]),
+                       tuple(notes))
+
+
+def key_of(submission: bytes, problem_set: bytes, student: str) -> str:
+    """What a record depends on, hashed: any change to one of these regrades."""
+    digest = hashlib.sha256()
+    for part in (VERSION.encode(), problem_set, student.encode("utf-8"), submission):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+class Ledger:
+    """The records folder of an output directory."""
+
+    def __init__(self, out: str | Path) -> None:
+        self.folder = Path(out) / "records"
+
+    def path(self, student: str) -> Path:
+        return self.folder / f"{file_name(student)}.json"
+
+    def get(self, student: str) -> Entry | None:
+        """The stored entry of ``student``, or None (none yet, or unreadable: regrade)."""
+        try:
+            data = json.loads(self.path(student).read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT or data.get("student") != student:
+                return None
+            return Entry.from_json(data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, entry: Entry) -> None:
+        write_atomic(self.path(entry.student), entry.to_json())
+
+    def entries(self) -> Iterator[Entry]:
+        """Every readable entry, in the order of student ids."""
+        found = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                found.append(Entry.from_json(json.loads(path.read_text(encoding="utf-8"))))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        yield from sorted(found, key=lambda e: e.student)

@@ -1,0 +1,41 @@
+"""The CSV gradebook: one row per student, a column per problem (its points), the total.
+
+Safe to open in a spreadsheet: a text cell that a spreadsheet would read as a formula
+(it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return — OWASP's "CSV
+injection") is written with a leading apostrophe, so a student named ``=HYPERLINK(...)``
+shows as text. Numbers are written as JSON writes them (2, not 2.0).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Sequence
+
+from mcgrade.model import GradeReport, number
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text, never runs as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def render(rows: Sequence[tuple[str, GradeReport]]) -> str:
+    """The gradebook of ``(student id, report)`` rows, in the order given. Columns:
+    student, submission, each problem's points (in the problem set's order), total,
+    max_score, notes (what went wrong with the run, e.g. a crash or a timeout)."""
+    problems: list[str] = []
+    for _, report in rows:
+        problems += [v.id for v in report.verdicts if v.id not in problems]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "submission", *map(cell, problems), "total", "max_score",
+                     "notes"])
+    for student, report in rows:
+        scores = {v.id: number(v.score) for v in report.verdicts}
+        writer.writerow([cell(student), cell(report.submission),
+                         *(scores.get(p, "") for p in problems), number(report.score),
+                         number(report.max_score), cell(" | ".join(report.notes))])
+    return out.getvalue()
