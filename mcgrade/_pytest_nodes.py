@@ -33,14 +33,17 @@ class GradingSession:
         self.settings = settings
         self.is_worker = is_worker
         self.problem_sets = frozenset(settings.problems.value)
-        self._graders: dict[Path, Any] = {}
+        self._sets: dict[Path, Any] = {}
         self._reports: dict[Path, Any] = {}
         self._recorded: dict[str, list[dict[str, Any]]] = {}
+        self._local: set[str] = set()         # problem sets graded from a student copy
 
     # --- grading (runs where the items run) -------------------------------------------
     def problem_set(self, path: Path) -> Any:
-        from mcgrade.problemset import load_problem_set
-        return load_problem_set(path)
+        if path not in self._sets:
+            from mcgrade.problemset import load_problem_set
+            self._sets[path] = load_problem_set(path)
+        return self._sets[path]
 
     def report(self, path: Path) -> Any:
         if path not in self._reports:
@@ -48,10 +51,13 @@ class GradingSession:
             from mcgrade.submission import warm_up
             warm_up(self.settings.sandbox.value)      # the worker starts while we compile
             grader = Grader(self.problem_set(path))
-            self._graders[path] = grader
             self._reports[path] = grade_file(self.settings.submission.value, grader,
                                              sandbox=self.settings.sandbox.value)
         return self._reports[path]
+
+    def is_local(self, path: Path) -> bool:
+        """Whether this set is a published student copy (graded by local checks)."""
+        return bool(self.problem_set(path).published)
 
     def verdict(self, path: Path, problem_id: str) -> Any:
         return next(v for v in self.report(path).verdicts if v.id == problem_id)
@@ -79,7 +85,10 @@ class GradingSession:
         for name, value in report.user_properties:
             if name == _VERDICT:
                 record = json.loads(value)
-                self._recorded.setdefault(record.pop("problem_set"), []).append(record)
+                problem_set = record.pop("problem_set")
+                if record.pop("local"):
+                    self._local.add(problem_set)
+                self._recorded.setdefault(problem_set, []).append(record)
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -110,7 +119,9 @@ class GradingSession:
                 lines.append(f"{report.problem_set}::{v.id:<{width}}  "
                              f"{points(v.score)}/{points(v.max_score)}  {v.status}{codes}")
             score, total = score + report.score, total + report.max_score
-        lines.append(f"mcgrade: {points(score)}/{points(total)} points")
+        scope = (" (local checks: your instructor grades again, with other sample points)"
+                 if self._local else "")
+        lines.append(f"mcgrade: {points(score)}/{points(total)} points{scope}")
         return lines
 
     def write_outputs(self, exitstatus: int) -> None:
@@ -165,7 +176,8 @@ class ProblemItem(pytest.Item):
     def runtest(self) -> None:
         grading = self.config.pluginmanager.get_plugin("mcgrade-grading")
         verdict = grading.verdict(self.path.resolve(), self.problem.id)
-        record = verdict.to_record() | {"problem_set": self.path.name}
+        record = verdict.to_record() | {"problem_set": self.path.name,
+                                        "local": grading.is_local(self.path.resolve())}
         self.user_properties.append((_VERDICT, json.dumps(record)))
         self.user_properties.append(("mcgrade_score", verdict.score))
         self.user_properties.append(("mcgrade_max_score", verdict.max_score))

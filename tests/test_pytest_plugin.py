@@ -224,3 +224,30 @@ def test_answers_fixture_gives_plain_data(course: pytest.Pytester) -> None:
     result = course.runpytest("--mcgrade-submission", "alice.py", "hw1.yaml",
                               "test_extra.py")
     result.assert_outcomes(passed=3, failed=1)
+
+
+def test_a_bare_pytest_grades_the_notebook(course: pytest.Pytester) -> None:
+    import nbformat
+    cells = [nbformat.v4.new_markdown_cell("# Homework 1"),
+             nbformat.v4.new_code_cell('dz_dw = "x"'),
+             nbformat.v4.new_code_cell("dz_db = 1\nd2 = '2*b'")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), str(course.path / "hw1.ipynb"))
+    course.makepyprojecttoml("""
+        [tool.pytest.ini_options]
+        mcgrade_problems = ["hw1.yaml"]
+        mcgrade_submission = "hw1.ipynb"
+    """)
+    result = course.runpytest()
+    result.assert_outcomes(passed=2, failed=1)
+    assert TRANSPOSED in result.stdout.str()
+    result.stdout.fnmatch_lines(["mcgrade: 3/4 points"])
+
+
+def test_a_student_copy_says_local_checks(course: pytest.Pytester) -> None:
+    from mcgrade.cli import main
+    assert main(["publish", str(course.path / "hw1.yaml"), "-o",
+                 str(course.path / "student")]) == 0
+    result = course.runpytest("--mcgrade-submission", "alice.py", "student/hw1.yaml")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["mcgrade: 3/4 points (local checks: your instructor grades "
+                                 "again, with other sample points)"])
