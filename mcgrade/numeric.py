@@ -45,7 +45,7 @@ def evaluate_scalar(expr: Any, values: Mapping[sp.Symbol, np.ndarray], count: in
         return result
 
     with np.errstate(all="ignore"):
-        value = walk(sp.sympify(expr) if not isinstance(expr, sp.Basic) else expr)
+        value = walk(expr if isinstance(expr, sp.Basic) else sp.Float(expr))
     return np.broadcast_to(np.asarray(value, dtype=float), (count,))
 
 
