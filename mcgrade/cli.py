@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mcgrade.model import ProblemSet
 
 
-BATCH_OPTIONS = ("jobs", "out", "csv", "id_pattern", "force", "dask")
+BATCH_OPTIONS = ("jobs", "out", "csv", "feedback", "id_pattern", "force", "dask")
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -74,7 +74,8 @@ def _grade_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
     return run_batch(args.submissions, load_problem_set(args.problems),
                      out=args.out or "mcgrade-results", csv_path=args.csv,
-                     json_path=args.json, id_pattern=args.id_pattern, force=args.force,
+                     json_path=args.json, feedback=args.feedback,
+                     id_pattern=args.id_pattern, force=args.force,
                      sandbox=args.sandbox, jobs=args.jobs or 1, dask=args.dask)
 
 
@@ -222,6 +223,8 @@ def _batch_arguments(grade: argparse.ArgumentParser) -> None:
                        "records/<id>.json; a re-run resumes from records/")
     batch.add_argument("--csv", metavar="PATH", help="write the CSV gradebook here "
                        "instead of DIR/grades.csv")
+    batch.add_argument("--feedback", metavar="DIR", help="write each student's feedback "
+                       "page (DIR/<id>.html) and the class report (DIR/class_report.html)")
     batch.add_argument("--id-pattern", metavar="REGEX", help="where a file name holds "
                        "the student id, as a group named id, e.g. '^(?P<id>[^_]+)_'; "
                        "default: the name without extension (a file that does not match "

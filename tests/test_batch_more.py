@@ -111,3 +111,17 @@ def test_a_dask_cluster_grades_the_same_as_this_machine(course, tmp_path) -> Non
     assert len(remote) == len(CLASS)
     assert sorted(p.name for p in (tmp_path / "there" / "records").iterdir()) == \
         sorted(p.name for p in (tmp_path / "here" / "records").iterdir())
+
+
+def test_feedback_pages_and_the_class_report_are_written(course, tmp_path,
+                                                         capsys) -> None:
+    problems, folder = course
+    pages = tmp_path / "feedback"
+    assert main(["grade", str(folder), "--problems", str(problems), "--out",
+                 str(tmp_path / "r"), "--feedback", str(pages)]) == 0
+    assert sorted(p.name for p in pages.iterdir()) == [
+        "%3Dcmd.html", "alice.html", "bob.html", "class_report.html", "crash.html",
+        "garbage.html", "hang.html"]
+    assert "alice.py" in (pages / "alice.html").read_text(encoding="utf-8")
+    assert "Class report" in (pages / "class_report.html").read_text(encoding="utf-8")
+    assert f", {pages}/ and " in capsys.readouterr().out

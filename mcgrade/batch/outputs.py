@@ -4,6 +4,9 @@
     OUT/grades.json             the SPEC §4 records, one per student, as one array
     OUT/gradescope/<id>.json    a Gradescope results.json per student
     OUT/records/<id>.json       the ledger (``ledger``), written while grading
+    FEEDBACK/<id>.html          with ``--feedback FEEDBACK``: each student's page
+    FEEDBACK/class_report.html  and the class report (``reporters.html_feedback``,
+                                ``reporters.class_report``)
 
 Every file is written atomically, and all of them only from the ledger, so after an
 interrupt they hold exactly the students done so far, and a re-run completes them.
@@ -19,7 +22,9 @@ from typing import Sequence
 from mcgrade.batch.ids import file_name
 from mcgrade.batch.ledger import Entry
 from mcgrade.files import write_atomic
-from mcgrade.reporters import csv_report, gradescope, json_array
+from mcgrade.model import ProblemSet
+from mcgrade.problemset import for_student
+from mcgrade.reporters import class_report, csv_report, gradescope, html_feedback, json_array
 
 
 @dataclass(frozen=True)
@@ -29,21 +34,38 @@ class Written:
     csv: Path
     json: Path
     gradescope: Path
+    feedback: Path | None = None
 
 
 def write_all(entries: Sequence[Entry], out: str | os.PathLike[str], *,
               csv_path: str | os.PathLike[str] | None = None,
-              json_path: str | os.PathLike[str] | None = None) -> Written:
+              json_path: str | os.PathLike[str] | None = None,
+              feedback: str | os.PathLike[str] | None = None,
+              problem_set: ProblemSet | None = None) -> Written:
     """Render every output of ``entries`` (only students still in the batch) under
-    ``out``; ``csv_path``/``json_path`` put the gradebook or the array elsewhere."""
+    ``out``; ``csv_path``/``json_path`` put the gradebook or the array elsewhere;
+    ``feedback`` (with the ``problem_set`` the pages quote) adds the HTML pages."""
     root = Path(out)
     ordered = sorted(entries, key=lambda e: e.student)
     written = Written(Path(csv_path) if csv_path else root / "grades.csv",
                       Path(json_path) if json_path else root / "grades.json",
-                      root / "gradescope")
+                      root / "gradescope", Path(feedback) if feedback else None)
     write_atomic(written.csv, csv_report.render([(e.student, e.report) for e in ordered]))
     write_atomic(written.json, json_array.render([e.report for e in ordered]))
     for entry in ordered:
         write_atomic(written.gradescope / f"{file_name(entry.student)}.json",
                      gradescope.render(entry.report))
+    if written.feedback is not None and problem_set is not None:
+        _pages(ordered, written.feedback, problem_set)
     return written
+
+
+def _pages(entries: Sequence[Entry], folder: Path, problem_set: ProblemSet) -> None:
+    """Each student's feedback page (in their variant of a set with params) and the
+    class report."""
+    for entry in entries:
+        variant = for_student(problem_set, entry.student)
+        write_atomic(folder / f"{file_name(entry.student)}.html",
+                     html_feedback.render(entry.report, variant))
+    write_atomic(folder / "class_report.html",
+                 class_report.render([e.report for e in entries], problem_set))

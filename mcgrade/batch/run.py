@@ -40,6 +40,7 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
               csv_path: str | None = None, json_path: str | None = None,
+              feedback: str | None = None,
               id_pattern: str | None = None, force: bool = False, sandbox: str = "auto",
               jobs: int = 1, dask: str | None = None) -> int:
     """Grade every submission under ``paths`` into ``out``; the summary on stdout."""
@@ -55,7 +56,8 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
                 progress.update(graded)
         finally:
             progress.close()
-            written = write_all(entries, out, csv_path=csv_path, json_path=json_path)
+            written = write_all(entries, out, csv_path=csv_path, json_path=json_path,
+                                feedback=feedback, problem_set=problem_set)
             if len(entries) < len(batch.files):
                 print(f"mcgrade: stopped after {len(entries)} of {len(batch.files)} "
                       f"students; {_where(written)} hold them. Run the same command again "
@@ -68,4 +70,5 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
 
 
 def _where(written: Written) -> str:
-    return f"{written.csv}, {written.json} and {written.gradescope}/"
+    pages = f", {written.feedback}/" if written.feedback else ""
+    return f"{written.csv}, {written.json}{pages} and {written.gradescope}/"
