@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from mcgrade.batch import Ledger, grade_many, plan
+from mcgrade.batch import Entry, Ledger, grade_many, plan
 from mcgrade.batch.autograder import build
 from mcgrade.batch.ids import assign, compile_pattern, file_name, from_name
 from mcgrade.cli import main
 from mcgrade.errors import UsageError
+from mcgrade.model import MISSING, Answer, GradeReport
 from mcgrade.problemset import load_problem_set
 from tests.test_batch import CLASS, make_course
 
@@ -122,6 +123,18 @@ def test_feedback_pages_and_the_class_report_are_written(course, tmp_path,
     assert sorted(p.name for p in pages.iterdir()) == [
         "%3Dcmd.html", "alice.html", "bob.html", "class_report.html", "crash.html",
         "garbage.html", "hang.html"]
-    assert "alice.py" in (pages / "alice.html").read_text(encoding="utf-8")
+    alice = (pages / "alice.html").read_text(encoding="utf-8")
+    assert "alice.py" in alice and "Your answer" in alice       # answers kept in records
     assert "Class report" in (pages / "class_report.html").read_text(encoding="utf-8")
     assert f", {pages}/ and " in capsys.readouterr().out
+
+
+def test_records_keep_every_kind_of_answer() -> None:
+    answers = {"f": Answer("function", value=(Answer("number", value=1.5),
+                                              Answer("timeout", text="slow"))),
+               "a": Answer("array", value=(1.0, 2.0), shape=(2, 1)),
+               "s": Answer("shape", value=(1, "n")), "t": Answer("string", text="x.T"),
+               "m": MISSING}
+    report = GradeReport("alice.py", "set.yaml", ())
+    entry = Entry("alice", "alice.py", "k", report, answers)
+    assert Entry.from_json(json.loads(entry.to_json())) == entry

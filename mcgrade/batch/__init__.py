@@ -85,7 +85,8 @@ def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
         reports = grade_on_dask(dask, todo, problem_set.path, sandbox=sandbox, jobs=jobs)
     else:
         reports = grade_local(todo, Grader(problem_set), sandbox=sandbox, jobs=jobs)
-    for student, report in reports:
-        entry = Entry(student, batch.files[student].name, batch.keys[student], report)
+    for student, report, answers in reports:
+        entry = Entry(student, batch.files[student].name, batch.keys[student], report,
+                      answers)
         ledger.put(entry)
         yield Graded(entry, reused=False)

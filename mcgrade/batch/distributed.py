@@ -19,10 +19,9 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from mcgrade.batch.engine import Item, grade_local
-from mcgrade.batch.ledger import report_of
+from mcgrade.batch.engine import Graded, Item, grade_local
+from mcgrade.batch.ledger import answer_data, answer_of, report_of
 from mcgrade.errors import UsageError
-from mcgrade.model import GradeReport
 
 CHUNK = 8
 Payload = tuple[str, str, "bytes | None"]          # (student, file name, contents)
@@ -32,8 +31,8 @@ _lock = threading.Lock()                              # one chunk at a time per 
 
 def grade_on_dask(address: str, items: Sequence[Item], problem_set_path: str, *,
                   sandbox: str = "auto", jobs: int = 1,
-                  chunk: int = CHUNK) -> Iterator[tuple[str, GradeReport]]:
-    """Each item's report, as the cluster at ``address`` finishes its chunk."""
+                  chunk: int = CHUNK) -> Iterator[Graded]:
+    """Each item's report (and answers), as the cluster at ``address`` finishes its chunk."""
     try:
         from dask.distributed import Client, as_completed
     except ImportError:
@@ -51,14 +50,16 @@ def grade_on_dask(address: str, items: Sequence[Item], problem_set_path: str, *,
         futures = client.map(grade_chunk, chunks, set_name=set_path.name,
                              set_bytes=set_bytes, sandbox=sandbox, jobs=jobs, pure=False)
         for future in as_completed(futures):
-            for student, record, notes in future.result():
-                yield student, report_of(record, notes)
+            for student, record, notes, answers in future.result():
+                yield student, report_of(record, notes), {
+                    name: answer_of(data) for name, data in answers.items()}
     finally:
         client.close()
 
 
 def grade_chunk(chunk: Sequence[Payload], *, set_name: str, set_bytes: bytes,
-                sandbox: str, jobs: int) -> list[tuple[str, dict[str, Any], list[str]]]:
+                sandbox: str, jobs: int) -> list[tuple[str, dict[str, Any], list[str],
+                                                    dict[str, Any]]]:
     """On a worker: grade a chunk of submissions; their records and notes as plain data."""
     with _lock, tempfile.TemporaryDirectory(prefix="mcgrade-dask-") as folder:
         grader = _grader(set_name, set_bytes)
@@ -69,9 +70,10 @@ def grade_chunk(chunk: Sequence[Payload], *, set_name: str, set_bytes: bytes,
             if content is not None:
                 path.write_bytes(content)
             items.append((student, path))
-        return [(student, report.to_record(), list(report.notes))
-                for student, report in grade_local(items, grader, sandbox=sandbox,
-                                                   jobs=jobs)]
+        return [(student, report.to_record(), list(report.notes),
+                 {name: answer_data(a) for name, a in answers.items()})
+                for student, report, answers in grade_local(items, grader,
+                                                            sandbox=sandbox, jobs=jobs)]
 
 
 def _grader(set_name: str, set_bytes: bytes) -> Any:

@@ -10,13 +10,14 @@ from becoming the bottleneck behind the workers that run code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Hashable, Iterator, Sequence
+from typing import Hashable, Iterator, Mapping, Sequence
 
 from mcgrade.grading import LOCAL_NOTE, Grader
 from mcgrade.model import MISSING, Answer, GradeReport, Problem, Verdict
 from mcgrade.submission import Submission, read_many
 
 Item = tuple[str, Path]            # (student id, submission file)
+Graded = tuple[str, GradeReport, Mapping[str, Answer]]    # (student, report, answers)
 
 
 class MemoGrader:
@@ -47,8 +48,8 @@ class MemoGrader:
 
 
 def grade_local(items: Sequence[Item], grader: Grader, *, sandbox: str = "auto",
-                jobs: int = 1) -> Iterator[tuple[str, GradeReport]]:
-    """Each item's report, as the pool finishes them. Students of a set with ``params:``
+                jobs: int = 1) -> Iterator[Graded]:
+    """Each item's report (and answers), as the pool finishes them. Students of a set with ``params:``
     are grouped by variant (one run of the pool per variant), in order within each."""
     groups: dict[int, tuple[MemoGrader, list[int]]] = {}
     for index, (student, _) in enumerate(items):
@@ -62,4 +63,4 @@ def grade_local(items: Sequence[Item], grader: Grader, *, sandbox: str = "auto",
         streams.append((memo, indices, submissions))
     for memo, indices, submissions in streams:
         for index, submission in zip(indices, submissions):
-            yield items[index][0], memo.grade(submission)
+            yield items[index][0], memo.grade(submission), submission.answers

@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from mcgrade.batch.ids import file_name
 from mcgrade.files import write_atomic
-from mcgrade.model import GradeReport, Verdict
+from mcgrade.model import Answer, GradeReport, Verdict
 
 FORMAT = 1
 try:
@@ -36,17 +36,43 @@ class Entry:
     file: str
     key: str
     report: GradeReport
+    answers: Mapping[str, Answer] = field(default_factory=dict)   # for feedback pages
 
     def to_json(self) -> str:
         record = {"format": FORMAT, "student": self.student, "file": self.file,
                   "key": self.key, "notes": list(self.report.notes),
-                  "record": self.report.to_record()}
+                  "record": self.report.to_record(),
+                  "answers": {n: answer_data(a) for n, a in self.answers.items()}}
         return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Entry:
         report = report_of(data["record"], data.get("notes", ()))
-        return cls(data["student"], data["file"], data["key"], report)
+        answers = {n: answer_of(a) for n, a in data.get("answers", {}).items()}
+        return cls(data["student"], data["file"], data["key"], report, answers)
+
+
+def answer_data(answer: Answer) -> dict[str, Any]:
+    """An answer as JSON data (what the feedback pages show as "your answer")."""
+    value = answer.value
+    if answer.kind == "function":
+        value = [answer_data(a) for a in value or ()]
+    elif isinstance(value, tuple):
+        value = list(value)
+    elif not isinstance(value, (int, float, str, type(None))):
+        value = None                                    # e.g. a complex: its text says it
+    return {"kind": answer.kind, "text": answer.text, "value": value,
+            "shape": list(answer.shape)}
+
+
+def answer_of(data: Mapping[str, Any]) -> Answer:
+    """The inverse of ``answer_data``."""
+    value = data.get("value")
+    if data["kind"] == "function":
+        value = tuple(answer_of(a) for a in value or ())
+    elif isinstance(value, list):
+        value = tuple(value)
+    return Answer(data["kind"], data.get("text", ""), value, tuple(data.get("shape", ())))
 
 
 def report_of(record: Mapping[str, Any], notes: Iterable[str] = ()) -> GradeReport:

@@ -53,8 +53,8 @@ def write_all(entries: Sequence[Entry], out: str | os.PathLike[str], *,
     write_atomic(written.csv, csv_report.render([(e.student, e.report) for e in ordered]))
     write_atomic(written.json, json_array.render([e.report for e in ordered]))
     for entry in ordered:
-        write_atomic(written.gradescope / f"{file_name(entry.student)}.json",
-                     gradescope.render(entry.report))
+        _put(written.gradescope / f"{file_name(entry.student)}.json",
+             gradescope.render(entry.report))
     if written.feedback is not None and problem_set is not None:
         _pages(ordered, written.feedback, problem_set)
     return written
@@ -65,7 +65,18 @@ def _pages(entries: Sequence[Entry], folder: Path, problem_set: ProblemSet) -> N
     class report."""
     for entry in entries:
         variant = for_student(problem_set, entry.student)
-        write_atomic(folder / f"{file_name(entry.student)}.html",
-                     html_feedback.render(entry.report, variant))
+        _put(folder / f"{file_name(entry.student)}.html",
+             html_feedback.render(entry.report, variant, entry.answers))
     write_atomic(folder / "class_report.html",
                  class_report.render([e.report for e in entries], problem_set))
+
+
+def _put(path: Path, text: str) -> None:
+    """Write ``text`` unless the file holds it already: a resumed run of 400 students
+    rewrites (and syncs) only what changed."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_atomic(path, text)
