@@ -31,8 +31,11 @@ def _grade(args: argparse.Namespace) -> int:
 
     if _is_batch(args):
         return _grade_batch(args)
+    from mcgrade.submission import warm_up
+
     try:
         problem_set = load_problem_set(args.problems)
+        warm_up(args.sandbox)                     # the worker starts while we compile
         report = grade_file(args.submissions[0], Grader(problem_set), student=args.student,
                             sandbox=args.sandbox)
     except McgradeError as exc:
