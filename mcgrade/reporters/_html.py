@@ -17,6 +17,7 @@ script, no font download and no network:
 
 from __future__ import annotations
 
+import functools
 import re
 
 from mcgrade.reporters._latex import esc, latex_mathml
@@ -80,6 +81,7 @@ def page(title: str, body: str, css: str = "") -> str:
 _SEGMENT = re.compile(r"\$([^$]+)\$|`([^`]+)`")
 
 
+@functools.lru_cache(maxsize=4096)   # the same prompts, for every student
 def prose(text: str) -> str:
     """A prompt as HTML: escaped text, ``$…$`` as inline MathML, ```…``` as code."""
     out, last = [], 0

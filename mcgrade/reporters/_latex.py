@@ -7,6 +7,7 @@ anything outside that subset is shown as its escaped source rather than guessed 
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable
@@ -282,6 +283,7 @@ def _bold(markup: str) -> str:
     return re.sub(r"<mi>", '<mi mathvariant="normal" class="bf">', markup)
 
 
+@functools.lru_cache(maxsize=4096)   # the same prompts, for every student
 def latex_mathml(source: str) -> str:
     """Inline ``<math>`` for a LaTeX fragment of the subset (see the module docstring)."""
     reader = _Latex(source)
