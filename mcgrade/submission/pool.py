@@ -294,16 +294,21 @@ _POOLS: dict[str, Pool] = {}
 _UNAVAILABLE: dict[str, str] = {}
 
 
+def _this_process_pool(sandbox: str) -> Pool:
+    """The pool for ``sandbox`` owned by this process (a forked grader gets its own)."""
+    pool = _POOLS.get(sandbox)
+    if pool is None or pool._owner != os.getpid():
+        pool = _POOLS[sandbox] = Pool(sandbox)
+    return pool
+
+
 def launch(sandbox: str) -> None:
     """Start the process-wide worker for ``sandbox`` in the background (see Pool.launch);
     a worker that can't start is reported later, by ``shared``."""
     if sandbox in _UNAVAILABLE:
         return
-    pool = _POOLS.get(sandbox)
-    if pool is None or pool._owner != os.getpid():
-        pool = _POOLS[sandbox] = Pool(sandbox)
     try:
-        pool.launch()
+        _this_process_pool(sandbox).launch()
     except WorkerUnavailable as exc:
         _UNAVAILABLE[sandbox] = str(exc)
 
@@ -315,9 +320,7 @@ def shared(sandbox: str) -> Pool:
     """
     if sandbox in _UNAVAILABLE:
         raise WorkerUnavailable(_UNAVAILABLE[sandbox])
-    pool = _POOLS.get(sandbox)
-    if pool is None or pool._owner != os.getpid():
-        pool = _POOLS[sandbox] = Pool(sandbox)
+    pool = _this_process_pool(sandbox)
     try:
         pool.start()
     except WorkerUnavailable as exc:
