@@ -34,6 +34,7 @@ class GradingSession:
         self.is_worker = is_worker
         self.problem_sets = frozenset(settings.problems.value)
         self._sets: dict[Path, Any] = {}
+        self._answers: dict[str, Any] | None = None
         self._reports: dict[Path, Any] = {}
         self._recorded: dict[str, list[dict[str, Any]]] = {}
         self._local: set[str] = set()         # problem sets graded from a student copy
@@ -63,7 +64,13 @@ class GradingSession:
         return next(v for v in self.report(path).verdicts if v.id == problem_id)
 
     def plain_answers(self) -> dict[str, Any]:
-        """Every answer of the submission, to every problem set, as plain data."""
+        """Every answer of the submission, to every problem set, as plain data (read in
+        the sandbox once per session, however many tests ask)."""
+        if self._answers is None:
+            self._answers = self._read_plain_answers()
+        return self._answers
+
+    def _read_plain_answers(self) -> dict[str, Any]:
         from mcgrade.submission import read_answers
         answers: dict[str, Any] = {}
         for path in sorted(self.problem_sets):

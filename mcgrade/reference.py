@@ -251,9 +251,7 @@ class _Compiler:
             raise self.error(self._main_key(), "no sample point inside the symbols' domains "
                              "gives a finite reference; declare a domain (e.g. "
                              "'domain: positive') for the symbols involved")
-        shape = instances.resolve(value.shape if isinstance(value, sp.MatrixBase) else None,
-                                  sizes) if value is not None else _shape_instance(
-            self.shape, sizes)
+        shape = instances.resolve(self.shape, sizes)
         samples = candidates.take(chosen)
         return Instance(
             sizes=sizes, env=bound, value=value, shape=shape,
@@ -297,10 +295,6 @@ def _dimension_names(source: Expression, mistakes: tuple[tuple[Mistake, Expressi
             names.update(d for d in node.shape if isinstance(d, str))
             stack.extend(node.args)
     return frozenset(names)
-
-
-def _shape_instance(shape: tuple[Dim, Dim], sizes: Mapping[str, int]) -> tuple[int, int]:
-    return instances.resolve(shape, sizes)
 
 
 def _entries(value: Any) -> list[Any]:
