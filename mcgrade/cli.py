@@ -1,7 +1,8 @@
 """The ``mcgrade`` command: ``main(argv) -> int``, one plain function per subcommand.
 
 Exit codes: 0 done; 1 the input is wrong (a problem set, a missing file); 2 usage;
-3 an internal error (a bug: the traceback goes to a log file, not the screen); 130 Ctrl-C.
+3 an internal error (a bug: the traceback goes to a log file, not the screen), or a batch
+in which this machine failed to run some submissions (the next run grades them); 130 Ctrl-C.
 """
 
 from __future__ import annotations

@@ -131,6 +131,37 @@ def test_a_rerun_resumes_and_force_regrades(course, tmp_path, capsys) -> None:
     assert "(6 now, 0 unchanged since the last run)" in capsys.readouterr().out
 
 
+def test_a_submission_this_machine_failed_to_run_is_graded_on_the_next_run(
+        course, tmp_path, capsys, monkeypatch) -> None:
+    """The pool lost bob's job twice (its sandbox never reported): the run says so, exits
+    3, and the same command again grades bob, and only bob."""
+    import mcgrade.submission as submission
+    from mcgrade.submission.protocol import RunResult
+
+    problems, folder = course
+    to_result = submission.to_result
+    lost = "bob.py could not be graded: its sandbox ended twice without reporting"
+
+    def losing_bob(job, outcome, **kw):
+        if job.payload["label"] == "bob.py":
+            return RunResult("internal-error", notes=(lost,))
+        return to_result(job, outcome, **kw)
+
+    monkeypatch.setattr(submission, "to_result", losing_bob)
+    out = str(tmp_path / "r")
+    assert grade(problems, str(folder), "--out", out) == 3
+    err = capsys.readouterr().err
+    assert err.endswith("mcgrade: 1 of them could not be run here (bob): a fault of this "
+                        "machine, not theirs, and their rows score 0 for now. Run the same "
+                        "command again to grade them.\n")
+    rows = (tmp_path / "r" / "grades.csv").read_text(encoding="utf-8")
+    assert "bob,bob.py,0,0,0,0,0,5," in rows and lost in rows
+    monkeypatch.setattr(submission, "to_result", to_result)
+    assert grade(problems, str(folder), "--out", out) == 0
+    assert "(1 now, 5 unchanged since the last run)" in capsys.readouterr().out
+    assert "bob,bob.py,2,1,1,1,5,5," in (tmp_path / "r" / "grades.csv").read_text(encoding="utf-8")
+
+
 def test_grading_is_deterministic(course, tmp_path) -> None:
     problems, folder = course
     texts = []

@@ -28,10 +28,13 @@ __all__ = ["Entry", "Graded", "Ledger", "Plan", "grade_many", "plan"]
 
 @dataclass(frozen=True)
 class Graded:
-    """One student's entry, and whether it was graded now or found done in the ledger."""
+    """One student's entry, and whether it was graded now or found done in the ledger.
+    ``ungraded``: why this machine failed to run the submission (its entry is kept, with a
+    key that makes the next run grade it again)."""
 
     entry: Entry
     reused: bool
+    ungraded: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,8 @@ def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
         reports = grade_on_dask(dask, todo, problem_set.path, sandbox=sandbox, jobs=jobs)
     else:
         reports = grade_local(todo, Grader(problem_set), sandbox=sandbox, jobs=jobs)
-    for student, report, answers in reports:
-        entry = Entry(student, batch.files[student].name, batch.keys[student], report,
-                      answers)
+    for student, report, answers, ungraded in reports:
+        key = "" if ungraded else batch.keys[student]       # "": never up to date
+        entry = Entry(student, batch.files[student].name, key, report, answers)
         ledger.put(entry)
-        yield Graded(entry, reused=False)
+        yield Graded(entry, reused=False, ungraded=ungraded)

@@ -50,16 +50,16 @@ def grade_on_dask(address: str, items: Sequence[Item], problem_set_path: str, *,
         futures = client.map(grade_chunk, chunks, set_name=set_path.name,
                              set_bytes=set_bytes, sandbox=sandbox, jobs=jobs, pure=False)
         for future in as_completed(futures):
-            for student, record, notes, answers in future.result():
+            for student, record, notes, answers, ungraded in future.result():
                 yield student, report_of(record, notes), {
-                    name: answer_of(data) for name, data in answers.items()}
+                    name: answer_of(data) for name, data in answers.items()}, ungraded
     finally:
         client.close()
 
 
 def grade_chunk(chunk: Sequence[Payload], *, set_name: str, set_bytes: bytes,
                 sandbox: str, jobs: int) -> list[tuple[str, dict[str, Any], list[str],
-                                                    dict[str, Any]]]:
+                                                    dict[str, Any], str]]:
     """On a worker: grade a chunk of submissions; their records and notes as plain data."""
     with _lock, tempfile.TemporaryDirectory(prefix="mcgrade-dask-") as folder:
         grader = _grader(set_name, set_bytes)
@@ -71,9 +71,9 @@ def grade_chunk(chunk: Sequence[Payload], *, set_name: str, set_bytes: bytes,
                 path.write_bytes(content)
             items.append((student, path))
         return [(student, report.to_record(), list(report.notes),
-                 {name: answer_data(a) for name, a in answers.items()})
-                for student, report, answers in grade_local(items, grader,
-                                                            sandbox=sandbox, jobs=jobs)]
+                 {name: answer_data(a) for name, a in answers.items()}, ungraded)
+                for student, report, answers, ungraded in grade_local(
+                    items, grader, sandbox=sandbox, jobs=jobs)]
 
 
 def _grader(set_name: str, set_bytes: bytes) -> Any:

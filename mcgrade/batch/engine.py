@@ -17,7 +17,8 @@ from mcgrade.model import MISSING, Answer, GradeReport, Problem, Verdict
 from mcgrade.submission import Submission, read_many
 
 Item = tuple[str, Path]            # (student id, submission file)
-Graded = tuple[str, GradeReport, Mapping[str, Answer]]    # (student, report, answers)
+# (student, report, answers, why this machine could not grade it: "" when it did)
+Graded = tuple[str, GradeReport, Mapping[str, Answer], str]
 
 
 class MemoGrader:
@@ -63,4 +64,5 @@ def grade_local(items: Sequence[Item], grader: Grader, *, sandbox: str = "auto",
         streams.append((memo, indices, submissions))
     for memo, indices, submissions in streams:
         for index, submission in zip(indices, submissions):
-            yield items[index][0], memo.grade(submission), submission.answers
+            yield (items[index][0], memo.grade(submission), submission.answers,
+                   submission.ungraded)

@@ -48,11 +48,14 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     batch = plan(paths, problem_set.path, ledger, id_pattern=id_pattern, force=force)
     progress = Progress(len(batch.files))
     entries: list[Entry] = []
+    ungraded: list[str] = []
     with terminate_as_interrupt():
         try:
             for graded in grade_many(batch, problem_set, ledger, sandbox=sandbox,
                                      jobs=jobs, dask=dask):
                 entries.append(graded.entry)
+                if graded.ungraded:
+                    ungraded.append(graded.entry.student)
                 progress.update(graded)
         finally:
             progress.close()
@@ -66,6 +69,13 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     print(f"mcgrade: {len(entries)} students graded against {Path(problem_set.path).name}"
           f" ({len(entries) - reused} now, {reused} unchanged since the last run); "
           f"wrote {_where(written)}")
+    if ungraded:
+        shown = ", ".join(ungraded[:5]) + (f" and {len(ungraded) - 5} more"
+                                           if len(ungraded) > 5 else "")
+        print(f"mcgrade: {len(ungraded)} of them could not be run here ({shown}): a fault "
+              "of this machine, not theirs, and their rows score 0 for now. Run the same "
+              "command again to grade them.", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -34,6 +34,7 @@ class Submission:
     name: str
     answers: Mapping[str, Answer]
     notes: tuple[str, ...] = ()
+    ungraded: str = ""      # why it could not be run at all, by a fault of this machine
 
 
 def warm_up(sandbox: str = "auto") -> None:
@@ -71,12 +72,15 @@ def read_answers(path: str | os.PathLike[str], problem_set: ProblemSet, *,
     """Run the submission at ``path`` and return its answer to every problem.
 
     Raises SubmissionError only when the file can't be a submission at all (missing,
-    empty or truncated notebook, wrong kind) or no sandbox can run; everything the code does
+    empty or truncated notebook, wrong kind) or no sandbox can run it; everything the code does
     wrong becomes an answer or a note. ``calls`` maps a function problem's answer name to
     the argument lists to call it with; its answer is ``Answer("function")``.
     """
     source = load(path)
-    return next(_read([source], problem_set, sandbox, calls, 1))
+    submission = next(_read([source], problem_set, sandbox, calls, 1))
+    if submission.ungraded:
+        raise SubmissionError(submission.ungraded)
+    return submission
 
 
 def read_many(paths: Iterable[str | os.PathLike[str]], problem_set: ProblemSet, *,
@@ -85,7 +89,8 @@ def read_many(paths: Iterable[str | os.PathLike[str]], problem_set: ProblemSet, 
     """Every submission's answers, in the order of ``paths``, ``jobs`` at a time.
 
     A file that can't be a submission yields a Submission whose every answer is that
-    error (and whose one note says it), so a batch always has one row per file.
+    error (and whose one note says it), so a batch always has one row per file. One that
+    this machine failed to run (``ungraded``) is reported the same way, to be run again.
     """
     loaded: list[Source | tuple[str, str]] = []
     for path in paths:
@@ -124,7 +129,8 @@ def _read(sources: Sequence[Source], problem_set: ProblemSet, sandbox: str,
     for index, outcome in pool.run(jobs, concurrency):
         result = to_result(jobs[index], outcome, before=sources[index].notes)
         answers = {name: result.answer(name, expect_shape=name in shapes) for name in names}
-        done[index] = Submission(sources[index].label, answers, result.notes)
+        ungraded = result.headline if result.status == "internal-error" else ""
+        done[index] = Submission(sources[index].label, answers, result.notes, ungraded)
         while following in done:
             yield done.pop(following)
             following += 1

@@ -130,8 +130,11 @@ def _kill_descendants() -> None:
                 pass
 
 
-def _supervise(job_r: int, res_w: int, out_w: int) -> None:
+def _supervise(job_r: int, res_w: int, out_w: int, zygote: int) -> None:
     start = time.monotonic()
+    _isolate.die_with_parent()               # the worker is gone: so is the grader
+    if os.getppid() != zygote:
+        os._exit(0)
     job = json.loads(_read_all(job_r, JOB_CAP))
     try:
         _isolate.enter_namespaces()
@@ -198,12 +201,13 @@ def _serve(control: socket.socket) -> None:
             return                           # the grader is gone
         request = json.loads(message)
         if request["op"] == "run" and len(fds) == 3:
+            zygote = os.getpid()
             pid = os.fork()
             if pid == 0:
                 control.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 try:
-                    _supervise(*fds)
+                    _supervise(*fds, zygote)
                 finally:
                     os._exit(71)
             jobs[request["job"]] = pid

@@ -9,7 +9,13 @@ the zygote's memory, which every child inherits, never holds a submission.
 Deadlines are enforced twice: by the supervisor inside the sandbox, and here (a job's
 total plus a grace) by asking the zygote to kill it. If the worker dies, it is restarted;
 the jobs that were in flight are run again, one at a time, and only a job that kills the
-worker while running alone is given up ("the grading worker died while it ran").
+worker while running alone is given up ("the grading worker died while it ran"). A job
+whose supervisor ends without writing its result (which student code cannot cause: the
+supervisor is outside its namespaces) is run again alone too; if that fails as well, the
+job is "lost": a fault of this machine, reported as such, never as a mark.
+
+A pool may be used from several threads (``grade_file`` runs a submission in a helper
+thread while the problem set compiles): starting and stopping the worker hold a lock.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import selectors
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -50,7 +57,8 @@ class Job:
 @dataclass(frozen=True)
 class Outcome:
     """A job's raw outcome. ``failure``: "" (see ``result``), "deadline", "worker" (it
-    killed the worker while running alone) or "overflow" (its result was too large)."""
+    killed the worker while running alone), "overflow" (its result was too large) or
+    "lost" (its supervisor ended without a result, twice)."""
 
     result: bytes | None
     output: bytes = b""
@@ -85,6 +93,7 @@ class Pool:
         self._ids = itertools.count(1)
         self._owner = os.getpid()
         self._launched: tuple[subprocess.Popen, socket.socket, Any, float] | None = None
+        self._lock = threading.RLock()
 
     # --- the worker --------------------------------------------------------------------
 
@@ -92,52 +101,55 @@ class Pool:
         """Start the worker's interpreter without waiting for it to be ready, so that it
         imports numpy and sympy while the grader does other work (compiling the problem
         set). ``start`` waits for it."""
-        if self.alive() or self._launched is not None:
-            return
-        self.close()
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        errors = tempfile.TemporaryFile()
-        try:
-            argv, env = worker_command(self.sandbox, child.fileno())
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=errors, pass_fds=(child.fileno(),), env=env,
-                                    cwd="/", start_new_session=True)
-        except OSError as exc:
-            parent.close()
-            errors.close()
-            raise WorkerUnavailable(f"could not start {exc.filename or 'the worker'}: "
-                                    f"{exc.strerror or exc}") from None
-        finally:
-            child.close()
-        self._launched = (proc, parent, errors, time.monotonic() + START_TIMEOUT)
+        with self._lock:
+            if self.alive() or self._launched is not None:
+                return
+            self.close()
+            parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            errors = tempfile.TemporaryFile()
+            try:
+                argv, env = worker_command(self.sandbox, child.fileno())
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=errors,
+                                        pass_fds=(child.fileno(),), env=env, cwd="/",
+                                        start_new_session=True)
+            except OSError as exc:
+                parent.close()
+                errors.close()
+                raise WorkerUnavailable(f"could not start {exc.filename or 'the worker'}: "
+                                        f"{exc.strerror or exc}") from None
+            finally:
+                child.close()
+            self._launched = (proc, parent, errors, time.monotonic() + START_TIMEOUT)
 
     def start(self) -> None:
         """Start the worker unless it runs, and wait until it is ready; WorkerUnavailable
         if it can't start."""
-        if self.alive():
-            return
-        self.launch()
-        assert self._launched is not None
-        proc, parent, errors, deadline = self._launched
-        self._launched = None
-        message = b""
-        while time.monotonic() < deadline and proc.poll() is None:
-            parent.settimeout(0.05)
-            try:
-                message = parent.recv(4096)
-                break
-            except socket.timeout:
-                continue
-        parent.settimeout(None)
-        if not message.startswith(b'{"op": "ready"'):
-            _stop(proc)
-            parent.close()
-            errors.seek(0)
-            lines = errors.read(1 << 16).decode("utf-8", "replace").strip().splitlines()
-            why = lines[-1] if lines else f"it exited with code {proc.returncode}"
-            raise WorkerUnavailable(why[:300])
-        errors.close()
-        self._proc, self._sock, self._owner = proc, parent, os.getpid()
+        with self._lock:
+            if self.alive():
+                return
+            self.launch()
+            assert self._launched is not None
+            proc, parent, errors, deadline = self._launched
+            self._launched = None
+            message = b""
+            while time.monotonic() < deadline and proc.poll() is None:
+                parent.settimeout(0.05)
+                try:
+                    message = parent.recv(4096)
+                    break
+                except socket.timeout:
+                    continue
+            parent.settimeout(None)
+            if not message.startswith(b'{"op": "ready"'):
+                _stop(proc)
+                parent.close()
+                errors.seek(0)
+                lines = errors.read(1 << 16).decode("utf-8", "replace").strip().splitlines()
+                why = lines[-1] if lines else f"it exited with code {proc.returncode}"
+                raise WorkerUnavailable(why[:300])
+            errors.close()
+            self._proc, self._sock, self._owner = proc, parent, os.getpid()
 
     def alive(self) -> bool:
         return (self._proc is not None and self._owner == os.getpid()
@@ -148,17 +160,18 @@ class Pool:
             self._proc = self._sock = None
             self._launched = None
             return
-        if self._launched is not None:
-            proc, parent, errors, _ = self._launched
-            _stop(proc)
-            parent.close()
-            errors.close()
-            self._launched = None
-        if self._sock is not None:
-            self._sock.close()
-        if self._proc is not None:
-            _stop(self._proc)
-        self._proc = self._sock = None
+        with self._lock:
+            if self._launched is not None:
+                proc, parent, errors, _ = self._launched
+                _stop(proc)
+                parent.close()
+                errors.close()
+                self._launched = None
+            if self._sock is not None:
+                self._sock.close()
+            if self._proc is not None:
+                _stop(self._proc)
+            self._proc = self._sock = None
 
     # --- jobs --------------------------------------------------------------------------
 
@@ -185,7 +198,13 @@ class Pool:
                     if flight.result_done and (out_done or now > flight.result_done + 0.25):
                         del flights[jid]
                         _close(sel, flight)
-                        yield flight.index, self._outcome(flight, "")
+                        if flight.result or flight.result is None:
+                            yield flight.index, self._outcome(flight, "")
+                        elif not flight.alone:       # no result at all: not the job's doing
+                            retry.append((flight.index, flight.job))
+                        else:
+                            yield flight.index, self._outcome(flight, "worker" if dead
+                                                              else "lost")
                     elif dead or now > flight.deadline:
                         del flights[jid]
                         _close(sel, flight)

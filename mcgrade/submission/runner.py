@@ -71,6 +71,11 @@ def to_result(job: Job, outcome: Outcome, *, memory_mb: int = 2048,
     if outcome.failure == "worker":
         return RunResult("crashed", notes=(f"the grading worker died while running {label} "
                                            "on its own; no answers were read", *extra), **common)
+    if outcome.failure == "lost":
+        return RunResult("internal-error", notes=(
+            f"{label} could not be graded: its sandbox ended twice without reporting (a "
+            "fault of the grading machine, not of the submission); grade it again", *extra),
+            **common)
     if outcome.failure == "overflow":
         return RunResult("crashed", notes=(f"{label} sent more answer data than allowed; no "
                                            "answers were read", *extra), **common)

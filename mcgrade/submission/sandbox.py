@@ -5,9 +5,13 @@ start ``_child.py``. Under ``bwrap`` the worker sees, read-only, only ``/usr`` (
 ``/lib*``, ``/bin`` links into it), the Python installation it runs (prefixes and
 site-packages directories) and the worker's own scripts at ``/mcgrade-worker``; a tmpfs
 ``/tmp``; a ``/proc`` of its own PID namespace and a minimal ``/dev``. No network, no
-capabilities, uid 65534 inside, a new session, killed with its parent. When the grader is
-root, ``_launch.py`` first stages those sources and drops to uid 65534, so the sandbox is
-not uid 0 outside either (``RLIMIT_NPROC`` then caps each submission's processes).
+capabilities, uid 65534 inside, a new session. The worker lives as long as its control
+socket: when the grader's process ends, however it ends, the socket closes, the worker
+exits, and the sandbox ends with it, every job inside included. (Not ``--die-with-parent``:
+that signal follows the *thread* that started bwrap, so a worker started by a helper thread
+died with the thread, taking its jobs' results along.) When the grader is root,
+``_launch.py`` first stages those sources and drops to uid 65534, so the sandbox is not
+uid 0 outside either (``RLIMIT_NPROC`` then caps each submission's processes).
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ def _sandbox_site_path() -> list[str]:
 
 
 def _bwrap_argv(bwrap: str, binds: list[tuple[str, str]], config: dict) -> list[str]:
-    argv = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
+    argv = [bwrap, "--unshare-all", "--unshare-user", "--new-session",
             "--cap-drop", "ALL", "--uid", str(NOBODY), "--gid", str(NOBODY),
             "--hostname", "mcgrade", "--clearenv"]
     for key, value in {**ENV, "HOME": "/tmp"}.items():

@@ -1,0 +1,178 @@
+"""The warm worker pool when the machine, not the submission, fails.
+
+A job whose result never arrives is run again alone; a job lost twice is reported as the
+machine's fault ("grade it again"), never as a mark. The worker outlives the thread that
+started it (grade_file starts it from a helper thread) and dies with the grader's process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mcgrade.errors import SubmissionError
+from mcgrade.model import Answer, Problem, ProblemSet
+from mcgrade.submission import read_answers, read_many
+from mcgrade.submission.pool import shared
+from tests.test_hostile import SANDBOXES
+
+PSET = ProblemSet("t", (Problem(id="a", kind="answer", answer="1"),), timeout=5.0)
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found.update(int(p) for p in f.read().split())
+    except OSError:
+        pass
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        for child in _children(todo.pop()) - found:
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class SupervisorKiller:
+    """Kills the process sandbox's job supervisors (the zygote's children) as they appear,
+    ``times`` of them in all: a stand-in for a machine that loses jobs."""
+
+    def __init__(self, times: int) -> None:
+        self.zygote = shared("process")._proc.pid
+        self.before = _children(self.zygote)      # jobs ending now are not ours to kill
+        self.left = times
+        self.killed = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        done = set(self.before)
+        while self.left and not self.stop.is_set():
+            for pid in _children(self.zygote) - done:
+                if self.left and _alive(pid):          # not a zombie yet to be reaped
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        continue
+                    done.add(pid)
+                    self.left -= 1
+                    self.killed += 1
+            time.sleep(0.01)
+
+    def __enter__(self) -> "SupervisorKiller":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _sleepers(tmp_path: Path, count: int, seconds: float = 0.5) -> list[Path]:
+    paths = []
+    for i in range(count):
+        paths.append(tmp_path / f"s{i}.py")
+        paths[-1].write_text(f"import time\ntime.sleep({seconds})\na = {i}\n")
+    return paths
+
+
+def test_a_lost_job_is_run_again_and_nobody_pays(tmp_path: Path) -> None:
+    paths = _sleepers(tmp_path, 4)
+    with SupervisorKiller(times=1) as killer:
+        subs = list(read_many(paths, PSET, sandbox="process", jobs=2))
+    assert killer.killed == 1
+    assert [s.answers["a"] for s in subs] == [Answer("number", value=float(i)) for i in range(4)]
+    assert all(not s.ungraded and not s.notes for s in subs)
+
+
+def test_a_job_lost_twice_is_the_machines_fault_not_a_mark(tmp_path: Path) -> None:
+    path, = _sleepers(tmp_path, 1)
+    with SupervisorKiller(times=2) as killer:
+        sub, = read_many([path], PSET, sandbox="process")
+    assert killer.killed == 2, sub
+    assert sub.ungraded == ("s0.py could not be graded: its sandbox ended twice without "
+                            "reporting (a fault of the grading machine, not of the "
+                            "submission); grade it again")
+    assert sub.answers["a"].kind == "error" and sub.notes == (sub.ungraded,)
+    with SupervisorKiller(times=2), pytest.raises(SubmissionError, match="grade it again"):
+        read_answers(path, PSET, sandbox="process")
+    assert read_answers(path, PSET, sandbox="process").answers["a"].value == 0.0
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_worker_started_by_a_thread_outlives_the_thread(tmp_path: Path, sandbox: str) -> None:
+    """grade_file runs the submission in a helper thread: the worker it starts must serve
+    the next submission too (it used to die with the thread, losing jobs in flight)."""
+    shared(sandbox).close()
+    path, = _sleepers(tmp_path, 1, seconds=0)
+    helper = threading.Thread(target=read_answers, args=(path, PSET), kwargs={"sandbox": sandbox})
+    helper.start()
+    helper.join()
+    worker = shared(sandbox)._proc
+    time.sleep(0.3)
+    assert worker.poll() is None
+    assert read_answers(path, PSET, sandbox=sandbox).answers["a"].value == 0.0
+    assert shared(sandbox)._proc is worker
+
+
+GRADER = textwrap.dedent("""
+    import sys, threading
+    from mcgrade.model import Problem, ProblemSet
+    from mcgrade.submission import read_answers
+    pset = ProblemSet("t", (Problem(id="a", kind="answer", answer="1"),), timeout=60.0)
+    threading.Thread(target=read_answers, args=(sys.argv[1], pset),
+                     kwargs={"sandbox": sys.argv[2]}).start()
+""")
+
+
+# How deep below the grader the submission's process is: zygote, supervisor, runner; under
+# bwrap, its two processes come first.
+RUNNER_DEPTH = {"process": 3, "bwrap": 5}
+
+
+def _depth(pid: int) -> int:
+    return 1 + max((_depth(child) for child in _children(pid)), default=0)
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_killed_grader_takes_its_worker_and_jobs_along(tmp_path: Path, sandbox: str) -> None:
+    """SIGKILL the grading process while a submission runs: its worker, the job's
+    supervisor and the submission all end, though nothing could tell them to."""
+    path = tmp_path / "long.py"
+    path.write_text("import time\ntime.sleep(60)\na = 1\n")
+    grader = subprocess.Popen([sys.executable, "-c", GRADER, str(path), sandbox])
+    try:
+        deadline = time.monotonic() + 60
+        while _depth(grader.pid) - 1 < RUNNER_DEPTH[sandbox]:
+            assert time.monotonic() < deadline, "the submission never started"
+            time.sleep(0.05)
+        running = _descendants(grader.pid)
+    finally:
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in running):
+        time.sleep(0.05)
+    assert not [pid for pid in running if _alive(pid)]
