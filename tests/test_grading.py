@@ -173,7 +173,7 @@ def test_transposed_feedback_names_the_layout(grader: Grader) -> None:
     ("dz_dw", "x.T @ x", "Wrong shape: in numerator layout the derivative of a scalar by an "
      "n×1 vector is a 1×n row (at n = 2 that is 1×2), but your answer is a scalar."),
     ("dz_dw", "x^T", "could not read your answer: x^T is not a transpose here; write x.T"
-     "\n    x^T\n    ^"),
+     "\n    x^T\n     ^"),
     ("logs", "log(s) * 0 + 1/s", "this problem does not allow log in the answer: work the "
      "derivative out yourself"),
     ("dz_dw", "-x", "This is the transpose of the expected answer: in numerator layout the "

@@ -19,8 +19,10 @@ def message(text: str) -> str:
     ("3 w", "multiplication must be written out: write 3*w… instead of 3w… (at column 1)"),
     ("x'", "x' is not a transpose here; write x.T (at column 2)"),
     ("(A@x)'", "(A@x)' is not a transpose here; write (A@x).T (at column 6)"),
-    ("x^T", "x^T is not a transpose here; write x.T (at column 1)"),
-    ("x^2", "^ is not a power; write x**2 (at column 1)"),
+    ("x^T", "x^T is not a transpose here; write x.T (at column 2)"),
+    ("x^2", "^ is not a power; write x**2 (at column 2)"),
+    ("20*(s + t + 1)^19", "^ is not a power; write 20*(s + t + 1)**19 (at column 15)"),
+    ("2*t*cos(t ^ 2)", "^ is not a power; write t**2 (at column 11)"),
     ("x.shape", "x.shape: the only attribute allowed is .T (at column 1)"),
     ("x.t", "x.t: the only attribute allowed is .T; for a transpose write x.T (at column 1)"),
     ("(a+b)(c)", "(a+b)(c) reads as calling (a+b); multiplication must be written out: "

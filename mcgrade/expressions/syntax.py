@@ -164,15 +164,27 @@ def _col(node: ast.AST) -> int | None:
     return getattr(node, "col_offset", None)
 
 
+def _operator_col(text: str, node: ast.BinOp, operator: str) -> int | None:
+    """Where ``operator`` of ``node`` stands (after its left operand), so a caret points at
+    it rather than at the start of the left operand; the node's start if not found."""
+    left = node.left
+    if getattr(left, "end_lineno", None) == node.lineno == 1:
+        at = text.encode().find(operator.encode(), left.end_col_offset or 0)
+        if at >= 0:
+            return at
+    return _col(node)
+
+
 def _allowed_children(node: ast.AST, text: str) -> list[ast.AST]:
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.BitXor):
             left = _segment(text, node.left)
             if isinstance(node.right, ast.Name) and node.right.id == "T":
                 raise ExpressionError(f"{left}^T is not a transpose here; write {left}.T",
-                                      text, _col(node))
+                                      text, _operator_col(text, node, "^"))
             right = _segment(text, node.right)
-            raise ExpressionError(f"^ is not a power; write {left}**{right}", text, _col(node))
+            raise ExpressionError(f"^ is not a power; write {left}**{right}", text,
+                                  _operator_col(text, node, "^"))
         if type(node.op) not in _ALLOWED_BINOPS:
             raise ExpressionError(f"the operator in {_segment(text, node)!r} is not part of "
                                   "the language (use + - * / ** @)", text, _col(node))
