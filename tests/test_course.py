@@ -1,6 +1,6 @@
 """The course: the problem sets covering Parr & Howard, and their example submissions.
 
-For every set with examples, ``examples/<set>_solution.py`` must score full marks and
+For every set, ``examples/<set>_solution.py`` must score full marks and
 ``examples/<set>_mistakes.py`` must get, problem by problem, the diagnoses written below
 (which are also the ones its comments announce). The course as a whole must have at least
 60 problems and use every kind of problem.
@@ -134,6 +134,57 @@ MISTAKES: dict[str, dict[str, list[str]]] = {
         "taylor_value": ["not-equivalent"],
         "taylor_model": ["author-mistake"],
     },
+    "identities": {
+        "grad_aTx": ["transposed"],
+        "grad_xTAx": ["author-mistake"],
+        "grad_xTSx": ["scale-factor"],
+        "jac_Ax": ["transposed"],
+        "jac_Bx": ["transposed"],
+        "grad_norm_sq": ["wrong-shape"],
+        "grad_norm": ["scale-factor"],
+        "softmax_jac": ["author-mistake"],
+        "logsumexp_grad": ["author-mistake"],
+        "chain_sin": ["author-mistake"],
+        "expanded_power": ["unparseable"],
+        "total_derivative": ["author-mistake"],
+        "chain_sigmoid": ["sign"],
+        "directional": ["wrong-shape"],
+        "grad_trace": ["transposed"],
+        "grad_logdet": ["transposed"],
+    },
+    "neuron": {
+        "dz_dw": ["transposed"],
+        "dz_db": ["author-mistake"],
+        "grad_shape": ["transposed"],
+        "jac_shape": ["wrong-shape"],
+        "jac_Wx": ["transposed"],
+        "jac_wx_elementwise": ["elementwise-vs-matrix"],
+        "expand_db": ["wrong-shape"],
+        "expand_dx": ["author-mistake"],
+        "sum_grad": ["transposed"],
+        "sum_sq_grad": ["scale-factor"],
+        "neuron_dw": ["author-mistake"],
+        "neuron_db": ["piecewise-branch"],
+        "neuron_at": ["flat-array"],
+        "layer_jac": ["piecewise-branch"],
+        "loss_grad": ["sign"],
+        "hess_xAx": ["scale-factor"],
+        "grad_uv": ["transposed"],
+    },
+    "denominator": {
+        "grad_aTx": ["transposed"],
+        "grad_xTAx": ["transposed"],
+        "grad_xTSx": ["scale-factor"],
+        "grad_at": ["transposed"],
+        "jac_Wx": ["transposed"],
+        "jac_shape": ["transposed"],
+        "dz_dw": ["elementwise-vs-matrix"],
+        "neuron_dw": ["piecewise-branch"],
+        "loss_grad": ["sign"],
+        "grad_trace": ["transposed"],
+        "grad_logdet": ["wrong-shape"],
+        "hess_xAx": ["author-mistake"],
+    },
 }
 
 # Mistakes the engine is believed to diagnose wrongly (strict: a fix shows up as XPASS).
@@ -253,6 +304,10 @@ def test_examples_are_one_commented_answer_per_problem(set_name: str, which: str
             assert announced.group(1).split(", ") == MISTAKES[set_name][name], comment
 
 
+def test_every_set_has_its_examples() -> None:
+    assert COURSE_SETS == sorted(p.stem for p in SETS.glob("*.yaml"))
+
+
 def test_mistakes_exercise_the_issue_diagnoses() -> None:
     used = {code for expected in MISTAKES.values() for codes in expected.values()
             for code in codes}
@@ -261,7 +316,7 @@ def test_mistakes_exercise_the_issue_diagnoses() -> None:
 
 def test_course_size_and_kinds() -> None:
     """At least 60 problems across problem_sets/, using every kind of problem, in both
-    layouts."""
+    layouts: the paper's numerator layout, and one set repeating it in denominator."""
     sets = [load_problem_set(path) for path in sorted(SETS.glob("*.yaml"))]
     problems = [p for s in sets for p in s.problems]
     assert len(problems) >= 60
@@ -273,7 +328,8 @@ def test_course_size_and_kinds() -> None:
     assert any(p.mistakes for p in problems) and any(p.partial_credit for p in problems)
     assert {s.layout for s in sets} == {"numerator", "denominator"}
     for set_name in COURSE_SETS:
-        assert grader(set_name).problem_set.layout == "numerator"
+        layout = "denominator" if set_name == "denominator" else "numerator"
+        assert grader(set_name).problem_set.layout == layout
 
 
 def test_every_problem_has_a_prompt() -> None:
