@@ -88,10 +88,16 @@ def _gradescope(args: argparse.Namespace) -> int:
     from mcgrade.files import write_atomic
     from mcgrade.problemset import load_problem_set
 
-    load_problem_set(args.problem_set)            # a broken set fails here, not on upload
-    write_atomic(args.output, build(args.problem_set))
+    problem_set = load_problem_set(args.problem_set)   # a broken set fails here
+    variants = bool(problem_set.params)
+    write_atomic(args.output, build(args.problem_set, variants=variants,
+                                    student_key=args.student_key))
     print(f"mcgrade: wrote {args.output}, a Gradescope autograder for {args.problem_set} "
           "(upload it as a zip file in the assignment's Configure Autograder page)")
+    if variants:
+        print(f"mcgrade: each submission is graded in the variant of its student's "
+              f"Gradescope {args.student_key}; make their starter notebooks with those ids "
+              f"(mcgrade notebook {args.problem_set} --student ID)")
     return 0
 
 
@@ -213,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     autograder.add_argument("problem_set", metavar="SET.yaml", help="the problem set")
     autograder.add_argument("--output", "-o", required=True, metavar="ZIP",
                             help="the zip to write (e.g. autograder.zip)")
+    autograder.add_argument("--student-key", default="email",
+                            choices=("email", "sid", "id", "name"),
+                            help="for a set with params: the field of the submitter's "
+                            "Gradescope record that is the student id picking their variant "
+                            "(default: email)")
     autograder.set_defaults(run=_gradescope)
     return parser
 

@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -93,6 +94,57 @@ def test_run_autograder_grades_a_submission_as_gradescope_would(course, tmp_path
     subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, check=True)
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert results["score"] == 0 and "found 2" in results["output"]
+
+
+VARIANT_SET = """\
+title: Scaled
+params:
+  a: {range: [2, 9]}
+symbols:
+  n: {dimension: true, sizes: [2]}
+  x: {shape: [n, 1]}
+problems:
+  - id: scaled
+    derivative: {of: "{a} * x.T @ x", wrt: x}
+"""
+
+
+def _run_autograder(root: Path, metadata: dict | None) -> dict:
+    if metadata is not None:
+        (root / "submission_metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    mcgrade = shutil.which("mcgrade")
+    assert mcgrade
+    env = {"AUTOGRADER_ROOT": str(root), "MCGRADE": mcgrade, "PYTHON": sys.executable,
+           "PATH": "/usr/bin:/bin"}
+    subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, check=True,
+                   capture_output=True)
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+
+
+def test_gradescope_grades_the_variant_of_the_student_who_submitted(tmp_path, capsys) -> None:
+    """The id comes from Gradescope's submission_metadata.json, not the file's name: every
+    student uploads "hw.py". Without an id a set with params can't be graded."""
+    problems = tmp_path / "scaled.yaml"
+    problems.write_text(VARIANT_SET, encoding="utf-8")
+    students = {}
+    for i in range(40):
+        a = dict(load_problem_set(problems, f"s{i}@uni.edu").variant)["a"]
+        students.setdefault(a, f"s{i}@uni.edu")
+    (a1, alice), (a2, bob) = sorted(students.items())[:2]
+    zip_path = tmp_path / "autograder.zip"
+    assert main(["gradescope", str(problems), "-o", str(zip_path)]) == 0
+    assert "graded in the variant of its student's Gradescope email" in capsys.readouterr().out
+    root = tmp_path / "autograder"
+    zipfile.ZipFile(zip_path).extractall(root / "source")
+    (root / "submission").mkdir()
+    (root / "submission" / "hw.py").write_text(f'scaled = "{2 * a1} * x.T"\n',
+                                               encoding="utf-8")
+    user = {"id": 7, "name": "A", "sid": "123"}
+    assert _run_autograder(root, {"users": [{**user, "email": alice}]})["score"] == 1
+    assert _run_autograder(root, {"users": [{**user, "email": bob}]})["score"] == 0
+    missing = _run_autograder(root, {"users": [user]})
+    assert missing["score"] == 0 and "users[0].email" in missing["output"]
+    assert _run_autograder(root, {"users": [{**user, "email": "a$(reboot)"}]})["score"] == 0
 
 
 def test_a_dask_cluster_grades_the_same_as_this_machine(course, tmp_path) -> None:

@@ -7,8 +7,12 @@ zip made here holds the problem set, mcgrade's own source (so the image runs the
 version that made the zip, with no package index needed for mcgrade itself), and those two
 scripts: ``setup.sh`` installs Python, bubblewrap and mcgrade into a venv;
 ``run_autograder`` runs ``mcgrade grade --gradescope`` on the one notebook or .py file
-submitted, which writes a valid results.json even when grading fails. The zip is
-byte-identical for the same inputs (sorted entries, fixed times).
+submitted, which writes a valid results.json even when grading fails. A set with
+``params:`` is graded in the variant of the submitting student, whose id is read from
+Gradescope's ``submission_metadata.json`` (``users[0]``, under the key the instructor
+chose: the ids their starter notebooks were made with), never from the file's name or the
+notebook, which the student controls. The zip is byte-identical for the same inputs
+(sorted entries, fixed times).
 """
 
 from __future__ import annotations
@@ -38,15 +42,32 @@ RUN = """#!/usr/bin/env bash
 set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 MCGRADE="${{MCGRADE:-$ROOT/mcgrade-venv/bin/python -m mcgrade}}"
+PYTHON="${{PYTHON:-$ROOT/mcgrade-venv/bin/python}}"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
+fail() {{
+  printf '{{"score": 0, "output": "%s", "tests": []}}\\n' "$1" > "$RESULTS"
+  exit 0
+}}
 shopt -s nullglob
 files=("$ROOT"/submission/*.ipynb "$ROOT"/submission/*.py)
 if [ "${{#files[@]}}" -ne 1 ]; then
-  printf '{{"score": 0, "output": "mcgrade expects exactly one .ipynb or .py file in the submission; found %d. Resubmit one file.", "tests": []}}\\n' "${{#files[@]}}" > "$RESULTS"
-  exit 0
+  fail "mcgrade expects exactly one .ipynb or .py file in the submission; found ${{#files[@]}}. Resubmit one file."
 fi
-$MCGRADE grade "${{files[0]}}" --problems "$ROOT/source/{set_name}" \\
+student=()
+if [ "{variants}" = yes ]; then
+  # the variant is the submitter's, as Gradescope knows them: users[0].{student_key}
+  id="$("$PYTHON" -c 'import json, re, sys
+user = (json.load(open(sys.argv[1])).get("users") or [{{}}])[0]
+value = str(user.get(sys.argv[2]) or "")
+print(value if re.fullmatch(r"[A-Za-z0-9@._+-]{{1,200}}", value) else "")' \\
+    "$ROOT/submission_metadata.json" "{student_key}" 2>/dev/null)"
+  if [ -z "$id" ]; then
+    fail "mcgrade could not read this submission's student id (users[0].{student_key} in submission_metadata.json), so it cannot tell which variant of {set_name} to grade. Please tell your instructor."
+  fi
+  student=(--student "$id")
+fi
+$MCGRADE grade "${{files[0]}}" --problems "$ROOT/source/{set_name}" "${{student[@]}}" \\
   --gradescope "$RESULTS" --sandbox "${{MCGRADE_SANDBOX:-auto}}"
 exit 0
 """
@@ -67,12 +88,17 @@ def pyproject() -> str:
             '[tool.setuptools.packages.find]\ninclude = ["mcgrade*"]\n')
 
 
-def build(problem_set: str | Path) -> bytes:
-    """The autograder zip for ``problem_set``, as bytes."""
+def build(problem_set: str | Path, *, variants: bool = False,
+          student_key: str = "email") -> bytes:
+    """The autograder zip for ``problem_set``, as bytes. ``variants``: the set has
+    ``params:``, so each submission is graded in the variant of the student whose
+    ``student_key`` (a key of Gradescope's user record: email, sid, id) it names."""
     set_path = Path(problem_set)
+    run = RUN.format(set_name=set_path.name, variants="yes" if variants else "no",
+                     student_key=student_key)
     entries: dict[str, tuple[bytes, int]] = {
         "setup.sh": (SETUP.encode(), 0o755),
-        "run_autograder": (RUN.format(set_name=set_path.name).encode(), 0o755),
+        "run_autograder": (run.encode(), 0o755),
         set_path.name: (set_path.read_bytes(), 0o644),
         "mcgrade-src/pyproject.toml": (pyproject().encode(), 0o644),
     }
