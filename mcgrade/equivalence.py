@@ -260,5 +260,5 @@ def _mistake(reference: Reference, candidate: Candidate,
                 break
         if matched:
             return Outcome(("author-mistake",), method="numeric", detail=mistake.feedback,
-                           mistake=mistake)
+                           evidence={"mistake": mistake.answer}, mistake=mistake)
     return None

@@ -109,7 +109,8 @@ def bob() -> GradeReport:
 
 
 def class_reports() -> list[GradeReport]:
-    """Seventeen students: 7 of them (41%) transposed dz_dw."""
+    """Seventeen students: 7 of them (41%) transposed dz_dw; 3 made the author's mistakes
+    in jac (2 * W twice, W.T once)."""
     reports = [alice()[0], bob()]
     for i in range(15):
         transposed = i < 6
@@ -117,7 +118,9 @@ def class_reports() -> list[GradeReport]:
             _v("dz_dw", "partial" if transposed else "correct", 1 if transposed else 2, 2,
                ["transposed"] if transposed else (), "", "numeric"),
             _v("jac", "incorrect" if i % 3 == 0 else "correct", 0 if i % 3 == 0 else 2, 2,
-               ["sign"] if i % 3 == 0 else ()),
+               ["sign"] if i % 3 == 0 else ()) if i not in (1, 2, 4) else
+            _v("jac", "incorrect", 0, 2, ["author-mistake"], "Known.", "numeric",
+               mistake="W.T" if i == 4 else "2 * W"),
             _v("shape_q", "correct", 1, 1),
             _v("at_pt", "error" if i == 14 else "correct", 0 if i == 14 else 1, 1,
                ["error"] if i == 14 else ()),

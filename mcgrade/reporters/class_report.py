@@ -5,7 +5,7 @@
 It shows the number of students, the mean and median score, a histogram of total scores,
 each problem's success rate (a stacked bar per problem: correct, partial, incorrect, no
 answer; and a table), and per problem the most frequent diagnoses with their share of the
-class ("41% transposed in dz_dw"). The plots are inline SVG written here — no script, no
+class ("41% transposed in dz_dw"), an author's anticipated mistake named by its answer. The plots are inline SVG written here — no script, no
 matplotlib, no network — so the page is byte-for-byte deterministic for given reports.
 ``summary(reports, problem_set)`` gives the same numbers as plain data.
 """
@@ -60,6 +60,7 @@ class ProblemSummary:
     counts: tuple[tuple[str, int], ...]          # status group → submissions
     mean_score: float
     diagnoses: tuple[tuple[str, int], ...]       # most frequent first
+    mistakes: tuple[tuple[str, int], ...] = ()   # author's mistakes made, by their answer
 
     def share(self, count: int) -> float:
         return count / self.graded if self.graded else 0.0
@@ -89,13 +90,16 @@ def summary(reports: Sequence[GradeReport], problem_set: ProblemSet) -> Summary:
         groups = Counter(_GROUP_OF.get(v.status, "incorrect") for v in verdicts)
         diagnoses = Counter(code for v in verdicts for code in dict.fromkeys(v.diagnoses))
         ranked = sorted(diagnoses.items(), key=lambda item: (-item[1], item[0]))
+        mistakes = Counter(str(v.evidence["mistake"]) for v in verdicts
+                           if "author-mistake" in v.diagnoses and "mistake" in v.evidence)
         max_points = problem.points if problem else max((v.max_score for v in verdicts),
                                                         default=0.0)
         problems.append(ProblemSummary(
             problem_id, max_points, len(verdicts),
             tuple((g, groups.get(g, 0)) for g, _, _ in _GROUPS),
             statistics.fmean(v.score for v in verdicts) if verdicts else 0.0,
-            tuple(ranked)))
+            tuple(ranked),
+            tuple(sorted(mistakes.items(), key=lambda item: (-item[1], item[0])))))
     return Summary(len(reports), problem_set.max_score, scores,
                    statistics.fmean(scores) if scores else 0.0,
                    statistics.median(scores) if scores else 0.0, tuple(problems))
@@ -270,6 +274,15 @@ def _phrase(code: str) -> str:
     return DIAGNOSIS_PHRASES.get(code, f"were diagnosed {code}")
 
 
+def _mistakes(p: ProblemSummary) -> str:
+    """Which of the author's mistakes were made, each by its answer, most frequent first."""
+    if not p.mistakes:
+        return ""
+    return '<ul class="mistakes">' + "".join(
+        f'<li><span class="code">{esc(answer)}</span> <span class="muted">({n})</span></li>'
+        for answer, n in p.mistakes) + "</ul>"
+
+
 def _diagnoses(data: Summary, problem_set: ProblemSet) -> str:
     out = []
     for p in data.problems:
@@ -283,8 +296,8 @@ def _diagnoses(data: Summary, problem_set: ProblemSet) -> str:
             out.append("<ul>" + "".join(
                 f"<li><strong>{_pct(p.share(n))}</strong> {esc(_phrase(code))} "
                 f'<span class="muted">(<span class="code">{esc(code)}</span>, {n} of '
-                f"{p.graded})</span></li>" for code, n in p.diagnoses[:TOP_DIAGNOSES])
-                + "</ul>")
+                f"{p.graded})</span>{_mistakes(p) if code == 'author-mistake' else ''}</li>"
+                for code, n in p.diagnoses[:TOP_DIAGNOSES]) + "</ul>")
         else:
             out.append('<p class="muted">No diagnoses.</p>')
         out.append("</div>\n")
