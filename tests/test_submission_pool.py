@@ -23,6 +23,7 @@ from mcgrade.model import Answer, Problem, ProblemSet
 from mcgrade.submission import read_answers, read_many
 from mcgrade.submission.pool import shared
 from tests.test_hostile import SANDBOXES
+from tests.test_submission_runner import _alive
 
 PSET = ProblemSet("t", (Problem(id="a", kind="answer", answer="1"),), timeout=5.0)
 
@@ -45,14 +46,6 @@ def _descendants(pid: int) -> set[int]:
             found.add(child)
             todo.append(child)
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 class SupervisorKiller:

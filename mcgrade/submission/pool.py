@@ -195,26 +195,21 @@ class Pool:
                 now, dead = time.monotonic(), not self.alive()
                 for jid, flight in list(flights.items()):
                     out_done = "out" not in flight.fds
-                    if flight.result_done and (out_done or now > flight.result_done + 0.25):
-                        del flights[jid]
-                        _close(sel, flight)
-                        if flight.result or flight.result is None:
-                            yield flight.index, self._outcome(flight, "")
-                        elif not flight.alone:       # no result at all: not the job's doing
-                            retry.append((flight.index, flight.job))
-                        else:
-                            yield flight.index, self._outcome(flight, "worker" if dead
-                                                              else "lost")
-                    elif dead or now > flight.deadline:
-                        del flights[jid]
-                        _close(sel, flight)
-                        if not dead:
-                            self._send({"op": "kill", "job": jid})
-                            yield flight.index, self._outcome(flight, "deadline")
-                        elif flight.alone:
-                            yield flight.index, self._outcome(flight, "worker")
-                        else:
-                            retry.append((flight.index, flight.job))
+                    ended = flight.result_done and (out_done or now > flight.result_done + 0.25)
+                    lost = ended and flight.result == b""     # its supervisor said nothing
+                    if not (ended or dead or now > flight.deadline):
+                        continue
+                    del flights[jid]
+                    _close(sel, flight)
+                    if ended and not lost:
+                        yield flight.index, self._outcome(flight, "")
+                    elif not (dead or lost):
+                        self._send({"op": "kill", "job": jid})
+                        yield flight.index, self._outcome(flight, "deadline")
+                    elif not flight.alone:     # a dead worker or a lost job: not the job's doing
+                        retry.append((flight.index, flight.job))
+                    else:
+                        yield flight.index, self._outcome(flight, "worker" if dead else "lost")
         finally:
             for flight in flights.values():
                 _close(sel, flight)
