@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 import os
 import re
+import subprocess
+import sys
 import textwrap
 import time
+import venv
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ import pytest
 from mcgrade.model import Answer
 from mcgrade.submission.protocol import RunResult, decode, read_result
 from mcgrade.submission.runner import run_submission
+from tests.test_hostile import SANDBOXES
 
 
 def run(tmp_path: Path, source: str, names: str, name: str = "hw1.py", **kw) -> RunResult:
@@ -304,3 +308,34 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+VENV_GRADER = """
+import sys
+from mcgrade.model import Problem, ProblemSet
+from mcgrade.submission import read_answers
+pset = ProblemSet("t", (Problem(id="a", kind="answer", answer="1"),), timeout=20.0)
+answer = read_answers(sys.argv[1], pset, sandbox=sys.argv[2]).answers["a"]
+print(answer.kind, answer.text)
+"""
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_grader_installed_under_tmp_still_lets_submissions_import(tmp_path: Path,
+                                                                     sandbox: str) -> None:
+    """A virtual environment in /tmp: the sandbox's private /tmp must not hide it, from
+    bwrap (which then could not start) or from the submission (whose imports failed)."""
+    assert str(tmp_path).startswith("/tmp/")
+    venv.create(tmp_path / "env", system_site_packages=True, with_pip=False)
+    python = tmp_path / "env" / "bin" / "python"
+    site = subprocess.run([python, "-c", "import site; print(site.getsitepackages()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert site.startswith(str(tmp_path))
+    Path(site, "mcgrade_probe.py").write_text("VALUE = 'imported'\n")
+    submission = tmp_path / "hw.py"
+    submission.write_text("import mcgrade_probe\na = mcgrade_probe.VALUE\n"
+                          "try:\n    open(mcgrade_probe.__file__, 'a')\n"
+                          "    a = 'wrote'\nexcept OSError:\n    pass\n")
+    done = subprocess.run([python, "-c", VENV_GRADER, str(submission), sandbox],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.stdout == "string imported\n", done.stderr[-2000:]

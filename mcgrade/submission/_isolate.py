@@ -9,6 +9,7 @@ Linux system calls through ``ctypes`` (Python 3.10 has no ``os.unshare``/``mount
 * ``private_files`` (in the submission's process, still holding capabilities of its new
   user namespace): every mount read-only, a fresh size-capped tmpfs on ``/tmp`` (its working
   directory) and ``/dev/shm``, a ``/proc`` of its own PID namespace where the kernel allows.
+  Import directories under ``/tmp`` (a virtual environment there) stay visible, read-only.
 * ``drop_privileges``: no capabilities (bounding set included), ``no_new_privs``, not
   dumpable (no ptrace, no ``/proc/<pid>/mem`` for processes of the same user).
 
@@ -28,7 +29,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REC, MS_PRIVATE = 16384, 1 << 18
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 38, 36
 SYS_MOUNT_SETATTR = 442       # x86-64 and arm64 alike (a "new" system call number)
@@ -96,8 +97,9 @@ def _mount(source: str, target: str, fstype: "str | None", flags: int,
                        data.encode() if data else None), f"mount {target}")
 
 
-def private_files(tmp_bytes: int) -> "list[str]":
-    """This process's own view of the file system (see the module docstring).
+def private_files(tmp_bytes: int, keep: "list[str]") -> "list[str]":
+    """This process's own view of the file system (see the module docstring). ``keep``:
+    directories (``sys.path``) to keep visible, read-only, if the new ``/tmp`` hides them.
 
     Returns what could not be done, as short phrases (an empty list when all was).
     """
@@ -107,8 +109,16 @@ def private_files(tmp_bytes: int) -> "list[str]":
     if _libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr),
                      ctypes.sizeof(attr)) != 0:
         missing.append("read-only file system")
+    hidden = sorted({os.path.realpath(p) for p in keep if os.path.isdir(p)})
+    hidden = [p for p in hidden if p.startswith("/tmp/")]
+    kept = [(p, os.open(p, os.O_PATH | os.O_CLOEXEC)) for p in hidden
+            if not any(p.startswith(q + "/") for q in hidden)]    # outermost only
     options = f"size={tmp_bytes},mode=0700,uid={INNER_ID},gid={INNER_ID}"
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, options)
+    for path, fd in kept:
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)   # read-only as its source
+        os.close(fd)
     if os.path.isdir("/dev/shm"):
         try:
             _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,

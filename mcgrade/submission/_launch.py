@@ -31,7 +31,7 @@ def main() -> None:
             os.mkdir(target)
         else:
             os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
-        _isolate._mount(f"/proc/self/fd/{fd}", target, None, 4096 | _isolate.MS_REC)  # MS_BIND
+        _isolate._mount(f"/proc/self/fd/{fd}", target, None, _isolate.MS_BIND | _isolate.MS_REC)
         os.close(fd)
     uid = gid = int(spec["uid"])
     os.setgroups([])

@@ -44,7 +44,7 @@ def _prepare(job: dict, isolated: bool) -> "tuple[dict, list, str]":
     """Working directory, privileges, limits and the submission's module namespace."""
     missing = []
     if isolated:
-        missing = _isolate.private_files(job["limits"]["tmp_bytes"])
+        missing = _isolate.private_files(job["limits"]["tmp_bytes"], sys.path)
         workdir = "/tmp/" + job["workname"]
         os.mkdir(workdir, 0o700)
     else:

@@ -96,6 +96,8 @@ def _bwrap_argv(bwrap: str, binds: list[tuple[str, str]], config: dict) -> list[
             "--hostname", "mcgrade", "--clearenv"]
     for key, value in {**ENV, "HOME": "/tmp"}.items():
         argv += ["--setenv", key, value]
+    # /tmp first: a bind below it (a venv in /tmp) then lands on the tmpfs, not under it
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for source, dest in binds:
         argv += ["--ro-bind", source, dest]
     for name in ("lib", "lib64", "lib32", "bin", "sbin"):
@@ -104,7 +106,7 @@ def _bwrap_argv(bwrap: str, binds: list[tuple[str, str]], config: dict) -> list[
             argv += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             argv += ["--ro-bind", path, path]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    argv += ["--chdir", "/tmp"]
     return argv + [sys.executable, "-I", "-S", "-X", "utf8", f"{WORKER_DIR}/_child.py",
                    json.dumps(config)]
 
