@@ -281,6 +281,8 @@ class GradeReport:
     problem_set: str
     verdicts: tuple[Verdict, ...]
     notes: tuple[str, ...] = ()          # submission-level messages (e.g. it crashed)
+    sandbox: str = ""                    # the sandbox the code ran in, and its layers
+                                         # ("bwrap", "process (uid 65534, landlock)")
 
     @property
     def score(self) -> float:
@@ -294,5 +296,6 @@ class GradeReport:
         return {
             "submission": self.submission, "problem_set": self.problem_set,
             "score": number(self.score), "max_score": number(self.max_score),
+            **({"sandbox": self.sandbox} if self.sandbox else {}),
             "problems": [v.to_record() for v in self.verdicts],
         }

@@ -79,7 +79,7 @@ def report_of(record: Mapping[str, Any], notes: Iterable[str] = ()) -> GradeRepo
     """The GradeReport a SPEC §4 record (and its notes, which the record leaves out) was."""
     return GradeReport(record["submission"], record["problem_set"],
                        tuple(Verdict.from_record(v) for v in record["problems"]),
-                       tuple(notes))
+                       tuple(notes), record.get("sandbox", ""))
 
 
 def key_of(submission: bytes, problem_set: bytes, student: str) -> str:
