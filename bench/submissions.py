@@ -24,7 +24,7 @@ from nbformat import v4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mcgrade.submission import sandbox_kind  # noqa: E402
+from mcgrade.submission.layers import choose  # noqa: E402
 from mcgrade.submission.pool import Pool  # noqa: E402
 from mcgrade.submission.runner import make_job, to_result  # noqa: E402
 from mcgrade.submission.sources import load  # noqa: E402
@@ -79,7 +79,7 @@ def main() -> None:
         path = Path(folder) / "hw1.ipynb"
         path.write_text(nbformat.writes(v4.new_notebook(
             cells=[v4.new_code_cell(c) for c in CELLS])), encoding="utf-8")
-        kinds = ["process"] + (["bwrap"] if sandbox_kind("auto") == "bwrap" else [])
+        kinds = ["process"] + (["bwrap"] if choose("auto").kind == "bwrap" else [])
         print(f"{'sandbox':<8} {'worker start':>13} {'warm pool':>10} {'fresh python':>13} "
               f"{'speed-up':>9}   (medians; warm n={args.warm}, fresh n={args.fresh})")
         for kind in kinds:

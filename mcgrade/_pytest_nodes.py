@@ -38,6 +38,8 @@ class GradingSession:
         self._reports: dict[Path, Any] = {}
         self._recorded: dict[str, list[dict[str, Any]]] = {}
         self._local: set[str] = set()         # problem sets graded from a student copy
+        self._sandboxes: dict[str, str] = {}  # problem set → the sandbox its answers ran in
+        self._notes: dict[str, tuple[str, ...]] = {}   # problem set → what the run said
 
     # --- grading (runs where the items run) -------------------------------------------
     def problem_set(self, path: Path) -> Any:
@@ -95,6 +97,8 @@ class GradingSession:
                 problem_set = record.pop("problem_set")
                 if record.pop("local"):
                     self._local.add(problem_set)
+                self._sandboxes[problem_set] = record.pop("sandbox", "")
+                self._notes[problem_set] = tuple(record.pop("notes", ()))
                 self._recorded.setdefault(problem_set, []).append(record)
 
     @pytest.hookimpl(trylast=True)
@@ -113,13 +117,17 @@ class GradingSession:
     def _grade_reports(self) -> list[Any]:
         from mcgrade.model import GradeReport, Verdict
         name = Path(self.settings.submission.value).name
-        return [GradeReport(name, problem_set, tuple(Verdict.from_record(r) for r in records))
+        return [GradeReport(name, problem_set, tuple(Verdict.from_record(r) for r in records),
+                            self._notes.get(problem_set, ()),
+                            self._sandboxes.get(problem_set, ""))
                 for problem_set, records in self._recorded.items()]
 
     def summary_lines(self) -> list[str]:
         from mcgrade.reporters.terminal import points
         lines, score, total = [], 0.0, 0.0
         for report in self._grade_reports():
+            # how the run went (a cell that failed, a timeout): the why behind the verdicts
+            lines += [f"{report.problem_set}: note: {note}" for note in report.notes]
             width = max(len(v.id) for v in report.verdicts)
             for v in report.verdicts:
                 codes = f" ({', '.join(v.diagnoses)})" if v.diagnoses else ""
@@ -129,6 +137,9 @@ class GradingSession:
         scope = (" (local checks: your instructor grades again, with other sample points)"
                  if self._local else "")
         lines.append(f"mcgrade: {points(score)}/{points(total)} points{scope}")
+        sandboxes = sorted({r.sandbox for r in self._grade_reports() if r.sandbox})
+        if sandboxes:
+            lines.append(f"mcgrade: the submission ran in the {' and '.join(sandboxes)} sandbox")
         return lines
 
     def write_outputs(self, exitstatus: int) -> None:
@@ -144,7 +155,9 @@ class GradingSession:
             merged = _merge(reports)
             failure = "" if merged else f"pytest ended with exit status {exitstatus} before " \
                                         "any problem was graded"
-            write_atomic(self.settings.gradescope.value, gradescope.render(merged, failure))
+            only = next(iter(self._sets.values())) if len(self._sets) == 1 else None
+            write_atomic(self.settings.gradescope.value,
+                         gradescope.render(merged, failure, problem_set=only))
 
 
 def _merge(reports: list[Any]) -> Any:
@@ -154,7 +167,8 @@ def _merge(reports: list[Any]) -> Any:
     from mcgrade.model import GradeReport
     first = reports[0]
     return GradeReport(first.submission, ", ".join(r.problem_set for r in reports),
-                       tuple(v for r in reports for v in r.verdicts))
+                       tuple(v for r in reports for v in r.verdicts), first.notes,
+                       first.sandbox)
 
 
 class ProblemSetFile(pytest.File):
@@ -183,8 +197,10 @@ class ProblemItem(pytest.Item):
     def runtest(self) -> None:
         grading = self.config.pluginmanager.get_plugin("mcgrade-grading")
         verdict = grading.verdict(self.path.resolve(), self.problem.id)
+        report = grading.report(self.path.resolve())
         record = verdict.to_record() | {"problem_set": self.path.name,
-                                        "local": grading.is_local(self.path.resolve())}
+                                        "local": grading.is_local(self.path.resolve()),
+                                        "sandbox": report.sandbox, "notes": list(report.notes)}
         self.user_properties.append((_VERDICT, json.dumps(record)))
         self.user_properties.append(("mcgrade_score", verdict.score))
         self.user_properties.append(("mcgrade_max_score", verdict.max_score))

@@ -118,7 +118,8 @@ def grade_file(path: str | os.PathLike[str], grader: Grader, student: str | None
             grader.compiled  # noqa: B018  (compiles; the submission runs meanwhile)
             submission = running.result()
     report = grader.grade(submission.answers, submission.name, submission.notes)
-    return replace(report, problem_set=Path(grader.problem_set.path).name)
+    return replace(report, problem_set=Path(grader.problem_set.path).name,
+                   sandbox=submission.sandbox)
 
 
 def student_of(path: str | os.PathLike[str]) -> str:

@@ -19,7 +19,7 @@ _SESSION = pytest.StashKey[Any]()
 _INI = (("mcgrade_submission", "the submission file to grade (.ipynb or .py)"),
         ("mcgrade_json", "write the verdict records (JSON) here"),
         ("mcgrade_gradescope", "write a Gradescope results.json here"),
-        ("mcgrade_sandbox", "auto | bwrap | process"))
+        ("mcgrade_sandbox", "auto | bwrap | process | subprocess"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,7 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mcgrade-gradescope", metavar="PATH", dest="mcgrade_gradescope",
                     help="write a Gradescope results.json to PATH")
     group.addoption("--mcgrade-sandbox", metavar="KIND", dest="mcgrade_sandbox",
-                    help="auto (default), bwrap or process")
+                    help="auto (default), bwrap, process or subprocess")
     for name, text in _INI:
         parser.addini(name, text, default=None)
     parser.addini("mcgrade_problems", "problem sets (YAML) to grade against", type="paths",

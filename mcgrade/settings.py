@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 from mcgrade.errors import UsageError
 
-SANDBOXES = ("auto", "bwrap", "process")
+SANDBOXES = ("auto", "bwrap", "process", "subprocess")   # the one list of sandbox kinds
 PROBLEM_SET_SUFFIXES = (".yaml", ".yml")
 
 

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from mcgrade.cli import main
+from mcgrade.submission.layers import choose
+
+HERE = choose().label           # the sandbox this machine grades in (named in every report)
 
 SET = """
 title: Neuron
@@ -61,7 +64,7 @@ def test_grade_prints_a_line_per_problem_and_the_total(files, capsys) -> None:
         "  dz_db        correct        1/1  Correct. [checked numerically at 16 points]",
         "  shape_dz_dx  correct        1/1  Correct. [proved symbolically]",
         "  at_one       correct        1/1  Correct. [checked numerically at 8 points]",
-        "mcgrade: 4/5 points",
+        f"mcgrade: 4/5 points (sandbox: {HERE})",
     ]
 
 
@@ -71,9 +74,10 @@ def test_json_record_is_the_spec_record(files, tmp_path, capsys) -> None:
     assert main(["grade", str(submission), "--problems", str(problems),
                  "--json", str(out)]) == 0
     record = json.loads(out.read_text(encoding="utf-8"))
-    assert list(record) == ["submission", "problem_set", "score", "max_score", "problems"]
+    assert list(record) == ["submission", "problem_set", "score", "max_score", "sandbox",
+                            "problems"]
     assert (record["submission"], record["problem_set"], record["score"],
-            record["max_score"]) == ("alice.py", "neuron.yaml", 4, 5)
+            record["max_score"], record["sandbox"]) == ("alice.py", "neuron.yaml", 4, 5, HERE)
     first = record["problems"][0]
     assert list(first) == ["id", "status", "score", "max_score", "diagnoses", "feedback",
                            "method", "evidence"]
@@ -88,7 +92,7 @@ def test_json_to_stdout_moves_the_table_to_stderr(files, capsys) -> None:
     assert main(["grade", str(submission), "--problems", str(problems), "--json", "-"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["score"] == 4
-    assert captured.err.endswith("mcgrade: 4/5 points\n")
+    assert captured.err.endswith(f"mcgrade: 4/5 points (sandbox: {HERE})\n")
 
 
 def test_a_bad_problem_set_is_one_line_with_file_and_line(files, capsys) -> None:
@@ -133,7 +137,7 @@ def test_a_crashing_submission_is_graded_up_to_the_crash(files, capsys) -> None:
     assert ("  dz_db        error          0/1  dz_db was not defined before the script "
             "stopped: alice.py raised ZeroDivisionError: division by zero at line 2 "
             "(`1 / 0`)") in out
-    assert out.endswith("mcgrade: 2/5 points\n")
+    assert out.endswith(f"mcgrade: 2/5 points (sandbox: {HERE})\n")
 
 
 def test_the_console_script_runs(files) -> None:
@@ -142,7 +146,7 @@ def test_the_console_script_runs(files) -> None:
                            "--problems", str(problems)], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.endswith("mcgrade: 4/5 points\n")
+    assert done.stdout.endswith(f"mcgrade: 4/5 points (sandbox: {HERE})\n")
 
 
 def test_gradescope_results(files, tmp_path) -> None:

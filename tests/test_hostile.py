@@ -2,8 +2,9 @@
 
 Each attack runs in both sandboxes (bwrap where it can run here), within its time limit;
 then an honest submission in the same warm pool is graded normally, and the course's files
-(an answer key, a results file) are unchanged. Attacks that only bubblewrap defends
-against (reading files) are asserted under bwrap only: docs/security.md says why.
+(an answer key, a results file) are unchanged. Reading files is asserted under bwrap, and
+under the process sandbox where Landlock confines it (docs/security.md says why;
+tests/test_sandbox_layers.py attacks the key where bwrap can't start).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import pytest
 
 from mcgrade.errors import SubmissionError
 from mcgrade.model import Answer, Problem, ProblemSet
-from mcgrade.submission import read_many, sandbox_kind
+from mcgrade.submission import read_many
+from mcgrade.submission.layers import choose
 from mcgrade.submission.pool import shared
 from mcgrade.submission.protocol import RunResult
 from mcgrade.submission.runner import run_submission
@@ -29,7 +31,7 @@ TOKEN = secrets.token_hex(8)
 
 def _bwrap_reason() -> str:
     try:
-        return "" if sandbox_kind("bwrap") == "bwrap" else "no bwrap"
+        return "" if choose("bwrap").kind == "bwrap" else "no bwrap"
     except SubmissionError as exc:
         return str(exc)
 
@@ -223,6 +225,40 @@ def test_bwrap_hides_the_course_and_the_network(tmp_path: Path, course: Path) ->
         a = ",".join(seen) + f",uid={{os.getuid()}}"
     """)
     assert r.answer("a").text == "False,False,False,False,OSError,uid=65534"
+
+
+LANDLOCK = "landlock" in choose("process").label
+
+
+@pytest.mark.skipif(not LANDLOCK and not os.environ.get("CI"),
+                    reason="this kernel offers no Landlock")
+def test_landlock_hides_the_course_from_the_process_sandbox(tmp_path: Path,
+                                                             course: Path) -> None:
+    r = attack(tmp_path, "process", f"""
+        import os, socket
+        seen = []
+        for path in ("{course}/key.yaml", "{Path(__file__)}", "/etc/passwd"):
+            try:
+                open(path).read()
+                seen.append("read")
+            except OSError as exc:
+                seen.append(type(exc).__name__)
+        try:
+            open("{course}/results.json", "w").write("forged")
+            seen.append("wrote")
+        except OSError as exc:
+            seen.append(type(exc).__name__)
+        try:
+            socket.create_connection(("127.0.0.1", 22), timeout=0.5)
+            seen.append("net")
+        except OSError as exc:
+            seen.append("OSError")
+        a = ",".join(seen)
+    """)
+    *files, net = r.answer("a").text.split(",")
+    assert len(files) == 4 and net == "OSError"
+    # denied by Landlock, or not there at all (the course is in a /tmp of the grader's)
+    assert set(files) <= {"PermissionError", "FileNotFoundError"}, files
 
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)

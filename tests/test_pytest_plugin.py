@@ -85,6 +85,7 @@ def test_one_item_per_problem_with_feedback_and_score(course: pytest.Pytester) -
         "hw1.yaml::dz_db  1/1  correct",
         "hw1.yaml::d2     1/1  correct",
         "mcgrade: 3/4 points",
+        "mcgrade: the submission ran in the * sandbox",
         "FAILED hw1.yaml::dz_dw - 1/2 points: transposed",
     ])
 
@@ -140,7 +141,7 @@ def test_a_bad_setting_says_where_it_came_from(course: pytest.Pytester,
                               "--mcgrade-sandbox", "docker")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*mcgrade: --mcgrade-sandbox: sandbox 'docker' is not one "
-                                 "of auto, bwrap, process"])
+                                 "of auto, bwrap, process, subprocess"])
     course.makepyprojecttoml("""
         [tool.pytest.ini_options]
         mcgrade_problems = ["hw1.yaml"]
@@ -153,7 +154,7 @@ def test_a_bad_setting_says_where_it_came_from(course: pytest.Pytester,
     monkeypatch.setenv("MCGRADE_SANDBOX", "vm")
     result = course.runpytest("--mcgrade-submission", "alice.py", "hw1.yaml")
     result.stderr.fnmatch_lines(["*mcgrade: the environment variable MCGRADE_SANDBOX: "
-                                 "sandbox 'vm' is not one of auto, bwrap, process"])
+                                 "sandbox 'vm' is not one of auto, bwrap, process, subprocess"])
 
 
 def test_submission_without_problem_set_is_a_usage_error(course: pytest.Pytester) -> None:
@@ -198,7 +199,9 @@ def test_json_and_gradescope_outputs(course: pytest.Pytester) -> None:
                      "--mcgrade-json", "out/grades.json",
                      "--mcgrade-gradescope", "out/results.json")
     record = json.loads((course.path / "out" / "grades.json").read_text())
-    assert list(record) == ["submission", "problem_set", "score", "max_score", "problems"]
+    assert list(record) == ["submission", "problem_set", "score", "max_score", "sandbox",
+                            "problems"]
+    assert record["sandbox"] == "bwrap" or record["sandbox"].startswith("process")
     assert [p["id"] for p in record["problems"]] == ["dz_dw", "dz_db", "d2"]
     results = json.loads((course.path / "out" / "results.json").read_text())
     assert results["score"] == 3

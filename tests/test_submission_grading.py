@@ -72,3 +72,52 @@ def test_hostile_answers_earn_nothing_and_the_next_is_graded(grader: Grader,
     assert reports[0].score == 0
     assert {v.status for v in reports[0].verdicts} <= {"error", "incorrect"}
     assert reports[1].score == reports[1].max_score
+
+
+BLAME_SET = """\
+title: Blame
+timeout: 2
+symbols:
+  n: {dimension: true, sizes: [2]}
+  x: {shape: [n, 1]}
+problems:
+  - {id: dz_dw, answer: "x.T"}
+  - {id: dz_db, answer: "1"}
+"""
+
+
+@pytest.fixture
+def broken_then_looping(tmp_path: Path) -> Path:
+    """A notebook whose first cell does not compile and whose second never ends."""
+    (tmp_path / "blame.yaml").write_text(BLAME_SET, encoding="utf-8")
+    notebook = v4.new_notebook(cells=[v4.new_code_cell("dz_dw = x.T +"),
+                                      v4.new_code_cell("while True:\n    pass"),
+                                      v4.new_code_cell("dz_db = 1")])
+    path = tmp_path / "hw.ipynb"
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def test_each_problem_blames_the_cell_that_failed(broken_then_looping: Path) -> None:
+    grader = Grader(load_problem_set(broken_then_looping.parent / "blame.yaml"))
+    report = grade(grader, broken_then_looping)
+    syntax, loop = report.verdicts
+    assert syntax.status == "error"                 # its cell did not compile: not a timeout
+    assert "cell 1, which failed: invalid syntax in `dz_dw = x.T +`" in syntax.feedback
+    assert loop.status == "timeout"                 # never defined: the loop in cell 2
+    assert "stopped at cell 2, line 1 (`while True:`)" in loop.feedback
+    assert "cell 1" not in loop.feedback
+    assert report.notes[0].startswith("hw.ipynb did not finish within 2 s")
+
+
+def test_pytest_shows_the_run_notes(broken_then_looping: Path,
+                                    pytester: pytest.Pytester) -> None:
+    for path in broken_then_looping.parent.iterdir():
+        (pytester.path / path.name).write_bytes(path.read_bytes())
+    result = pytester.runpytest("--mcgrade-submission", "hw.ipynb", "blame.yaml")
+    result.stdout.fnmatch_lines([
+        "blame.yaml: note: hw.ipynb did not finish within 2 s: stopped at cell 2, *",
+        "blame.yaml: note: hw.ipynb, cell 1, line 1: invalid syntax in `dz_dw = x.T +`*",
+        "blame.yaml::dz_dw  0/1  error (error)",
+        "blame.yaml::dz_db  0/1  timeout (timeout)",
+    ])

@@ -1,6 +1,6 @@
 """The warm worker pool when the machine, not the submission, fails.
 
-A job whose result never arrives is run again alone; a job lost twice is reported as the
+A job whose result never arrives, or arrives cut short, is run again alone; a job lost twice is reported as the
 machine's fault ("grade it again"), never as a mark. The worker outlives the thread that
 started it (grade_file starts it from a helper thread) and dies with the grader's process.
 """
@@ -15,13 +15,14 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mcgrade.errors import SubmissionError
 from mcgrade.model import Answer, Problem, ProblemSet
 from mcgrade.submission import read_answers, read_many
-from mcgrade.submission.pool import shared
+from mcgrade.submission.pool import Pool, shared
 from tests.test_hostile import SANDBOXES
 from tests.test_submission_runner import _alive
 
@@ -106,12 +107,62 @@ def test_a_job_lost_twice_is_the_machines_fault_not_a_mark(tmp_path: Path) -> No
         sub, = read_many([path], PSET, sandbox="process")
     assert killer.killed == 2, sub
     assert sub.ungraded == ("s0.py could not be graded: its sandbox ended twice without "
-                            "reporting (a fault of the grading machine, not of the "
+                            "a whole report (a fault of the grading machine, not of the "
                             "submission); grade it again")
     assert sub.answers["a"].kind == "error" and sub.notes == (sub.ungraded,)
     with SupervisorKiller(times=2), pytest.raises(SubmissionError, match="grade it again"):
         read_answers(path, PSET, sandbox="process")
     assert read_answers(path, PSET, sandbox="process").answers["a"].value == 0.0
+
+
+class MidSendKiller:
+    """Kills the job's supervisor while its result is on the way to the grader (once the
+    first megabyte arrived), ``times`` times in all: a machine that cuts results short."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, times: int) -> None:
+        self.left, self.killed = times, 0
+        zygote = shared("process")._proc.pid
+        original = Pool._on_ready
+        cut: set[int] = set()                  # the flights cut off already
+
+        def on_ready(pool: Pool, sel: object, flight: Any, fd: int) -> None:
+            original(pool, sel, flight, fd)
+            if self.left and id(flight) not in cut and flight.result is not None \
+                    and len(flight.result) > 1 << 20:
+                for pid in _children(zygote):
+                    os.kill(pid, signal.SIGKILL)
+                cut.add(id(flight))
+                self.left -= 1
+                self.killed += 1
+        monkeypatch.setattr(Pool, "_on_ready", on_ready)
+
+
+BIG = "import numpy\na = numpy.linspace(0, 1, 200_000) * 1e-7\n"  # a 4.5 MB answer
+
+
+def test_a_result_cut_off_mid_send_is_run_again(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big.py"
+    path.write_text(BIG)
+    honest, = read_many([path], PSET, sandbox="process")
+    killer = MidSendKiller(monkeypatch, times=1)
+    cut, = read_many([path], PSET, sandbox="process")
+    assert killer.killed == 1
+    assert cut == honest and not cut.ungraded
+
+
+def test_a_result_cut_off_twice_is_the_machines_fault(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big.py"
+    path.write_text(BIG)
+    killer = MidSendKiller(monkeypatch, times=2)
+    sub, = read_many([path], PSET, sandbox="process")
+    assert killer.killed == 2
+    assert sub.ungraded.startswith("big.py could not be graded: its sandbox ended twice "
+                                   "without a whole report")
+    with pytest.raises(SubmissionError, match="grade it again"):
+        MidSendKiller(monkeypatch, times=2)
+        read_answers(path, PSET, sandbox="process")
 
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)

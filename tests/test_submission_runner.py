@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -283,10 +284,47 @@ def test_decode_rejects_malformed_records() -> None:
                   expect_shape=True) == Answer("shape", value=(2, 3))
     assert decode({"kind": "array", "shape": [2], "value": ["nan", 3]},
                   expect_shape=True).kind == "array"
-    with pytest.raises(ValueError):
-        read_result(b'{"protocol": 2, "stream": "", "exit": {}, "answers": {"a": NaN}}', ["a"])
-    with pytest.raises(ValueError):
-        read_result(b"[" * 100_000, ["a"])
+    # the supervisor's own object broken: the machine's fault, not the submission's
+    assert "not valid JSON" in read_result(
+        b'{"protocol": 3, "stream": "", "exit": {}, "answers": {"a": NaN}}', ["a"]).fault
+    assert read_result(b"[" * 100_000, ["a"]).fault
+    with pytest.raises(ValueError):      # the submission's own report broken: its doing
+        read_result(b'{"protocol": 3, "stream": "{\\"t\\": \\"armed\\"}\\n[", "exit": {}}',
+                    ["a"])
+
+
+def test_a_run_that_never_armed_is_the_machines_fault() -> None:
+    """Before its "armed" line no student code has run, so a sandbox that could not be set
+    up is a fault of this machine ("grade it again"), never the student's zero; after it,
+    a forged "fault" line is the submission's own broken report."""
+    from mcgrade.submission.pool import Outcome
+    from mcgrade.submission.runner import make_job, to_result
+    from mcgrade.submission.sources import Source
+
+    job = make_job(Source("hw1.py", "py", b"a = 1\n"), ["a"])
+    exit_ = {"code": 0, "signal": None, "cpu": 0.1, "killed": ""}
+
+    def result(stream: str) -> RunResult:
+        data = json.dumps({"protocol": 3, "stream": stream, "exit": exit_}).encode()
+        return to_result(job, Outcome(data))
+
+    supervisor = to_result(job, Outcome(b'{"protocol": 3, "fault": "could not enter its '
+                                        b'namespaces (unshare: EPERM)"}'))
+    runner = result('{"t": "fault", "text": "landlock restrict_self: EPERM"}\n')
+    died = result("")
+    for r, why in ((supervisor, "could not enter its namespaces (unshare: EPERM)"),
+                   (runner, "landlock restrict_self: EPERM"),
+                   (died, "its process ended before its sandbox was ready")):
+        assert r.status == "internal-error", r
+        assert r.headline.startswith(f"hw1.py could not be graded: its sandbox could not be "
+                                     f"set up ({why}"), r.headline
+        assert "a fault of the grading machine, not of the submission" in r.headline
+    forged = result('{"t": "armed"}\n{"t": "fault", "text": "please regrade"}\n')
+    assert forged.status == "crashed"
+    honest = result('{"t": "armed"}\n{"t": "ran", "status": "ok", "events": []}\n'
+                    '{"t": "answer", "name": "a", "record": {"kind": "number", "value": 1}}\n'
+                    '{"t": "done"}\n')
+    assert honest.status == "ok" and honest.answer("a") == Answer("number", value=1)
 
 
 def _running(comm: str) -> bool:
@@ -326,16 +364,26 @@ def test_a_grader_installed_under_tmp_still_lets_submissions_import(tmp_path: Pa
     """A virtual environment in /tmp: the sandbox's private /tmp must not hide it, from
     bwrap (which then could not start) or from the submission (whose imports failed)."""
     assert str(tmp_path).startswith("/tmp/")
-    venv.create(tmp_path / "env", system_site_packages=True, with_pip=False)
-    python = tmp_path / "env" / "bin" / "python"
+    if sys.prefix != sys.base_prefix:            # a venv's venv would not see our packages
+        if not sys.prefix.startswith("/tmp/"):
+            pytest.skip(f"the tests run in a venv outside /tmp ({sys.prefix}); .ci/run's "
+                        "is under /tmp")
+        python = Path(sys.executable)            # .ci/run's own venv is one already
+    else:
+        venv.create(tmp_path / "env", system_site_packages=True, with_pip=False)
+        python = tmp_path / "env" / "bin" / "python"
     site = subprocess.run([python, "-c", "import site; print(site.getsitepackages()[0])"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    assert site.startswith(str(tmp_path))
-    Path(site, "mcgrade_probe.py").write_text("VALUE = 'imported'\n")
+    assert site.startswith("/tmp/")
+    probe = Path(site, f"mcgrade_probe_{tmp_path.name}.py")
+    probe.write_text("VALUE = 'imported'\n")
     submission = tmp_path / "hw.py"
-    submission.write_text("import mcgrade_probe\na = mcgrade_probe.VALUE\n"
-                          "try:\n    open(mcgrade_probe.__file__, 'a')\n"
+    submission.write_text(f"import {probe.stem} as probe\na = probe.VALUE\n"
+                          "try:\n    open(probe.__file__, 'a')\n"
                           "    a = 'wrote'\nexcept OSError:\n    pass\n")
-    done = subprocess.run([python, "-c", VENV_GRADER, str(submission), sandbox],
-                          capture_output=True, text=True, cwd=tmp_path)
+    try:
+        done = subprocess.run([python, "-c", VENV_GRADER, str(submission), sandbox],
+                              capture_output=True, text=True, cwd=tmp_path)
+    finally:
+        probe.unlink()
     assert done.stdout == "string imported\n", done.stderr[-2000:]

@@ -169,16 +169,17 @@ def test_read_many_keeps_order_and_one_row_per_file(tmp_path: Path) -> None:
 
 
 def test_a_missing_bwrap_is_one_line_saying_what_to_do(monkeypatch) -> None:
-    from mcgrade.submission import pool, sandbox, sandbox_kind
+    from mcgrade.submission import pool, sandbox
+    from mcgrade.submission.layers import choose
     monkeypatch.setattr(pool, "_POOLS", {})
     monkeypatch.setattr(pool, "_UNAVAILABLE", {})
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     with pytest.raises(SubmissionError) as info:
-        sandbox_kind("bwrap")
+        choose("bwrap").kind
     assert str(info.value) == (
         "the bwrap sandbox can't run here (could not start bwrap: it is not installed (not "
         "on PATH)); install bubblewrap (apt-get install bubblewrap) on a kernel that allows "
-        "user namespaces, or choose the weaker --sandbox process")
-    assert sandbox_kind("auto") == "process"
+        "user namespaces, or choose --sandbox process")
+    assert choose("auto").kind == "process"
     with pytest.raises(SubmissionError, match="sandbox 'docker' is not one of auto, bwrap"):
-        sandbox_kind("docker")
+        choose("docker")

@@ -35,7 +35,8 @@ class MemoGrader:
                          for p in problem_set.problems)
         notes = (LOCAL_NOTE, *submission.notes) if problem_set.published else \
             submission.notes
-        return GradeReport(submission.name, Path(problem_set.path).name, verdicts, notes)
+        return GradeReport(submission.name, Path(problem_set.path).name, verdicts, notes,
+                           submission.sandbox)
 
     def _check(self, problem: Problem, answer: Answer) -> Verdict:
         try:

@@ -32,7 +32,8 @@ def render(report: GradeReport, title: str = "") -> str:
     out += [f"  note: {note}" for note in report.notes]
     width = max((len(v.id) for v in report.verdicts), default=0)
     out += [_line(v, width) for v in report.verdicts]
-    out.append(f"mcgrade: {points(report.score)}/{points(report.max_score)} points")
+    out.append(f"mcgrade: {points(report.score)}/{points(report.max_score)} points"
+               + (f" (sandbox: {report.sandbox})" if report.sandbox else ""))
     return "\n".join(out) + "\n"
 
 

@@ -14,7 +14,9 @@ Three kinds of process, none of which the grader trusts:
   namespaces (``_isolate``), forks the runner, relays the runner's byte stream (capped)
   and enforces the deadlines: the script's own plus one second before any answer, the
   job's total (script plus each answer's budget) before the rest. It then writes one JSON
-  object, ``{"protocol": 2, "stream": …, "exit": …}``, and ends. Student code never runs in
+  object, ``{"protocol": 3, "stream": …, "exit": …}``, followed by its length (the end
+  marker the grader checks), and ends (``{"protocol": 3,
+  "fault": …}`` if it could not confine the job as asked: a fault of this machine). Student code never runs in
   it, and the runner can't reach its descriptors (different namespace; not dumpable).
 * the **runner** (``_runner``; PID 1 of its namespace) runs the submission, then reads each
   answer in forked helpers, one per group of answers, each with its own time limit, and
@@ -35,9 +37,11 @@ CONFIG = json.loads(sys.argv[1]) if __name__ == "__main__" else {}
 sys.path.extend(CONFIG.get("site_path", []))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # -I leaves it out
 import _isolate     # noqa: E402  (the sibling child-side modules)
+import _landlock    # noqa: E402
 import _runner      # noqa: E402
 del sys.path[0]
 
+PROTOCOL = 3                   # mcgrade.submission.protocol reads what we write
 GRACE = 1.0                    # seconds past a deadline before the supervisor kills
 JOB_CAP = 16 << 20             # bytes of one job description
 _dumps = json.dumps
@@ -84,17 +88,17 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _relay(pid: int, r: int, job: dict, start: float) -> "tuple[bytearray, bool, str]":
     """The runner's stream (capped), whether it was cut, and which deadline killed it."""
-    stream, cut = bytearray(), False
+    stream, cut, lines = bytearray(), False, 0
     first = start + float(job["timeout"]) + GRACE
     final = start + float(job["total"]) + GRACE
     sel = selectors.DefaultSelector()
     sel.register(r, selectors.EVENT_READ)
     killed = ""
     while True:
-        deadline = final if b"\n" in stream else first
-        wait = deadline - time.monotonic()
+        ran = lines >= 2                     # "armed", then "ran" once the code is done
+        wait = (final if ran else first) - time.monotonic()
         if wait <= 0 or not sel.select(wait):
-            killed = "answers" if b"\n" in stream else "script"
+            killed = "answers" if ran else "script"
             os.kill(pid, signal.SIGKILL)
             break
         chunk = os.read(r, 1 << 16)
@@ -105,6 +109,7 @@ def _relay(pid: int, r: int, job: dict, start: float) -> "tuple[bytearray, bool,
             os.kill(pid, signal.SIGKILL)
             break
         stream += chunk
+        lines += chunk.count(b"\n")
     sel.close()
     os.close(r)
     return stream, cut, killed
@@ -130,21 +135,46 @@ def _kill_descendants() -> None:
                 pass
 
 
+def _send_result(fd: int, result: dict) -> None:
+    """The result, then its length on a line of its own: the end marker that tells the
+    grader it arrived whole (a supervisor killed mid-send leaves a result without it)."""
+    data = _dumps(result).encode()
+    _write_all(fd, data + b"\n%d\n" % len(data))
+
+
+def _enter(job: dict) -> "tuple[bool, str]":
+    """The supervisor's own confinement, as the job asks (``job["confine"]``): whether it
+    entered new namespaces, and why it could not do what was asked ("" when it did).
+
+    With a uid as well (a root grader), the supervisor takes that uid first, so the
+    namespace's user is that uid outside too. Without namespaces, the runner takes the uid
+    itself and the supervisor stays root, out of its reach.
+    """
+    confine = job.get("confine") or {}
+    if not confine.get("namespaces"):
+        _isolate.not_dumpable()
+        _isolate.become_subreaper()
+        return False, ""
+    try:
+        if confine.get("uid") is not None:
+            _isolate.become(int(confine["uid"]))
+            _isolate.die_with_parent()
+        _isolate.enter_namespaces()
+    except OSError as exc:
+        return False, f"could not enter its namespaces ({exc})"
+    return True, ""
+
+
 def _supervise(job_r: int, res_w: int, out_w: int, zygote: int) -> None:
     start = time.monotonic()
     _isolate.die_with_parent()               # the worker is gone: so is the grader
     if os.getppid() != zygote:
         os._exit(0)
     job = json.loads(_read_all(job_r, JOB_CAP))
-    try:
-        _isolate.enter_namespaces()
-        isolated = True
-    except OSError:
-        if os.path.exists("/proc/self/uid_map") and not open("/proc/self/uid_map").read():
-            os._exit(72)                     # a namespace without an identity: unusable
-        isolated = False
-        _isolate.not_dumpable()
-        _isolate.become_subreaper()
+    isolated, fault = _enter(job)
+    if fault:
+        _send_result(res_w, {"protocol": PROTOCOL, "fault": fault})
+        os._exit(0)
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -171,11 +201,11 @@ def _supervise(job_r: int, res_w: int, out_w: int, zygote: int) -> None:
             pass
         _kill_descendants()
     code = os.waitstatus_to_exitcode(status)
-    result = {"protocol": 2, "stream": stream.decode("utf-8", "replace"), "truncated": cut,
+    result = {"protocol": PROTOCOL, "stream": stream.decode("utf-8", "replace"),
+              "truncated": cut, "namespaces": isolated,
               "exit": {"code": code if code >= 0 else None, "signal": -code if code < 0 else None,
-                       "cpu": round(usage.ru_utime + usage.ru_stime, 3), "killed": killed},
-              "namespaces": isolated}
-    _write_all(res_w, _dumps(result).encode())
+                       "cpu": round(usage.ru_utime + usage.ru_stime, 3), "killed": killed}}
+    _send_result(res_w, result)
     os._exit(0)
 
 
@@ -220,11 +250,36 @@ def _serve(control: socket.socket) -> None:
             os.close(fd)
 
 
+def _works(step) -> bool:
+    """Whether ``step`` succeeds in a forked child (which then ends)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            step()
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+
+def _probe() -> dict:
+    """What the kernel lets a job use here, asked before any submission runs: the grader
+    decides from it which layers every job must apply (and refuses if none hides a key)."""
+    root = os.geteuid() == 0
+
+    def as_nobody() -> None:
+        _isolate.become(_isolate.INNER_ID)
+        _isolate.enter_namespaces()
+    return {"euid": os.geteuid(), "landlock": _landlock.abi(),
+            "namespaces": _works(_isolate.enter_namespaces),
+            "namespaces_as_nobody": root and _works(as_nobody)}
+
+
 def main() -> None:
     _isolate.not_dumpable()
     control = socket.socket(fileno=CONFIG["control_fd"])
     _preload()
-    control.sendall(_dumps({"op": "ready", "pid": os.getpid()}).encode())
+    control.sendall(_dumps({"op": "ready", "pid": os.getpid(), "probe": _probe()}).encode())
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)                      # start-up errors went to the grader; no more
     os.close(devnull)

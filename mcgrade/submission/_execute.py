@@ -8,8 +8,9 @@ escape (``%matplotlib inline``, ``!pip install x``, ``x = !ls``, ``np.sum?``) is
 when, and only when, the cell does not compile with it; a cell magic (``%%bash``) skips its
 cell, except ``%%time``, ``%%timeit`` and ``%%capture``, whose body runs once as Python.
 
-The whole run has one time limit, raised inside the running code by ``SIGALRM``; code
-that suppresses it is killed from outside a moment later (the supervisor's deadline).
+The whole run has one time limit, raised inside the running code by an alarm (``arm``);
+code that suppresses it is killed from outside a moment later (the supervisor's deadline,
+or the portable runner's).
 
 ``run`` returns ``(status, events)``: status ``ok``, ``raised``, ``memory``, ``timeout`` or
 ``syntax-error`` (a ``.py`` file that does not compile); events are plain dicts that the
@@ -206,10 +207,35 @@ def _run_cells(job: dict, namespace: dict) -> "tuple[str, list]":
     return worst, events
 
 
+def arm(seconds: float):
+    """Raise ``ScriptTimeout`` in the main thread after ``seconds``: by ``SIGALRM`` where
+    there is one (Linux, macOS), else by a timer thread that interrupts the main thread
+    (Windows). Returns the function that disarms it."""
+    seconds = max(0.01, float(seconds))
+    if hasattr(signal, "setitimer"):
+        previous = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+        def disarm() -> None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return disarm
+    import _thread
+    import threading
+    previous = signal.signal(signal.SIGINT, _on_alarm)
+    timer = threading.Timer(seconds, _thread.interrupt_main, (signal.SIGINT,))
+    timer.daemon = True
+    timer.start()
+
+    def disarm() -> None:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    return disarm
+
+
 def run(job: dict, namespace: dict) -> "tuple[str, list]":
     """Run the job's code in ``namespace`` within ``job['timeout']`` seconds."""
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, max(0.01, float(job["timeout"])))
+    disarm = arm(job["timeout"])
     try:
         if job["kind"] == "py":
             status, events = _run_py(job, namespace)
@@ -218,8 +244,7 @@ def run(job: dict, namespace: dict) -> "tuple[str, list]":
     except ScriptTimeout:                 # between cells, or in our own code
         status, events = "timeout", [{"kind": "timeout", "cell": None}]
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        disarm()
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             stream.flush()

@@ -12,6 +12,8 @@ Linux system calls through ``ctypes`` (Python 3.10 has no ``os.unshare``/``mount
   Import directories under ``/tmp`` (a virtual environment there) stay visible, read-only.
 * ``drop_privileges``: no capabilities (bounding set included), ``no_new_privs``, not
   dumpable (no ptrace, no ``/proc/<pid>/mem`` for processes of the same user).
+* ``become``: when the grader is root, a uid and gid of the submission's own (65534) with
+  no supplementary groups, so files readable by root only are not readable by it.
 
 Every function raises ``OSError`` when the kernel refuses; the caller decides what that
 means (a note, or a weaker fallback).
@@ -141,6 +143,15 @@ def drop_privileges() -> None:
     _check(_libc.capset(ctypes.byref(header), data), "capset")
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     prctl(PR_SET_DUMPABLE, 0)
+
+
+def become(uid: int) -> None:
+    """Give up root for ``uid`` (and the same gid), with no supplementary groups. Every
+    capability goes with it; so do the parent-death signal and dumpability, which the
+    caller sets again."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
 
 
 def not_dumpable() -> None:

@@ -1,9 +1,10 @@
 """The submission's own process: run its code, then read every answer (stdlib only).
 
 Forked by the supervisor (``_child.py``) as PID 1 of the job's namespaces. ``run`` sets up
-the private working directory, drops every privilege, applies the limits, runs the code
-(``_execute``) and writes the result stream: a ``ran`` line, one ``answer`` line per name,
-``done``. Values are read, and functions called, in forked helpers with per-answer time
+the private working directory, applies the layers the grader asked for (a uid of its own,
+Landlock), drops every privilege, applies the limits, runs the code (``_execute``) and
+writes the result stream: an ``armed`` line (or a ``fault`` line, and nothing runs), a
+``ran`` line, one ``answer`` line per name, ``done``. Values are read, and functions called, in forked helpers with per-answer time
 limits, so a value whose ``__float__`` or ``__repr__`` hangs, or a function that loops or
 crashes, costs that answer only. Student code can rewrite anything in this process; that
 only spoils its own answers, which the parent validates as untrusted data.
@@ -19,6 +20,8 @@ import time
 import _encode
 import _execute
 import _isolate
+import _landlock
+import _reading
 
 _dumps = json.dumps
 
@@ -27,17 +30,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
-
-
-def _ipython_stub(calls: list):
-    """A stand-in for ``get_ipython()`` in exported notebooks: records, never runs."""
-    class Shell:
-        def __getattr__(self, name):
-            def record(*args, **kwargs):
-                text = ", ".join(repr(a)[:80] for a in args)
-                calls.append(f"get_ipython().{name}({text})"[:200])
-            return record
-    return lambda: Shell()
 
 
 def _prepare(job: dict, isolated: bool) -> "tuple[dict, list, str]":
@@ -50,112 +42,41 @@ def _prepare(job: dict, isolated: bool) -> "tuple[dict, list, str]":
     else:
         import tempfile
         workdir = tempfile.mkdtemp(prefix="mcgrade-run-")
-    os.chdir(workdir)
-    os.environ.clear()
-    os.environ.update(HOME=workdir, TMPDIR=workdir, PATH="/usr/local/bin:/usr/bin:/bin",
-                      MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    path = os.path.join(workdir, job["label"])
-    if job["kind"] == "py":
-        job["source"] = bytes.fromhex(job.pop("source_hex"))
-        with open(path, "wb") as f:
-            f.write(job["source"])
-    job["path"] = path
-    if isolated:
-        _isolate.drop_privileges()
-    else:
-        _isolate.prctl(_isolate.PR_SET_NO_NEW_PRIVS, 1)
-        _isolate.not_dumpable()
+    _reading.enter(job, workdir)
+    _confine(job.get("confine") or {}, workdir, isolated)
     _isolate.die_with_parent()
     limits = dict(job["limits"])
     if not isolated:
         limits.pop("processes", None)        # RLIMIT_NPROC would count the whole user
     _isolate.apply_limits(limits)
-    import builtins
-    import types
-    module = types.ModuleType("__main__")
-    namespace = module.__dict__
-    namespace.update(__builtins__=builtins, __cached__=None)
-    ipython_calls: list = []
-    namespace["get_ipython"] = _ipython_stub(ipython_calls)
-    if job["kind"] != "py":
-        namespace["display"] = lambda *values, **kw: print(*values)
-    sys.modules["__main__"] = module
-    sys.argv[:] = [path]
-    sys.path.insert(0, workdir)
+    namespace, ipython_calls = _reading.module_namespace(job, workdir)
     return namespace, missing, ipython_calls
 
 
-def _items(job: dict, namespace: dict) -> list:
-    """(name, call arguments or None) in order: one per value, one per function call."""
-    items = []
-    for name in job["names"]:
-        calls = job["calls"].get(name)
-        if calls is not None and name in namespace and callable(namespace[name]):
-            items.extend((name, i) for i in range(len(calls)))
-            if not calls:
-                items.append((name, -1))
-        else:
-            items.append((name, None))
-    return items
-
-
-def _argument(value):
-    if type(value) is list:
-        import numpy
-        return numpy.array(value, dtype=numpy.float64)
-    return float(value)
-
-
-def _record_of(job: dict, namespace: dict, name: str, call) -> dict:
-    if call is None:
-        if name not in namespace:
-            return {"kind": "missing"}
-        return _encode.encode(namespace[name])
-    if call < 0:
-        return {"kind": "missing"}
-    args = [_argument(a) for a in job["calls"][name][call]]
-    try:
-        result = namespace[name](*args)
-    except BaseException as exc:
-        import traceback
-        try:
-            message = str(exc)[:300]
-        except BaseException:
-            message = ""
-        try:
-            sys.stderr.write("".join(traceback.format_exception(type(exc), exc,
-                                                                exc.__traceback__))[-5000:])
-            sys.stderr.flush()
-        except BaseException:
-            pass
-        kind = _encode.type_name(exc)
-        return {"kind": "error", "text": f"{name}(…) raised {kind}"
-                + (f": {message}" if message else "")}
-    return _encode.encode_result(result)
-
-
-def _encode_item(job: dict, namespace: dict, name: str, call, budget: int) -> str:
-    """One item's record as JSON text, whatever the value does."""
-    value = namespace.get(name)
-    try:
-        text = _dumps(_record_of(job, namespace, name, call), allow_nan=False)
-    except _encode.Refused as why:
-        text = _dumps({"kind": "unsupported",
-                       "text": f"{_encode.type_name(value)} ({why.args[0]})"})
-    except BaseException as exc:
-        text = _dumps({"kind": "error", "text": f"{name} could not be read: "
-                                                f"{_encode.type_name(exc)}"})
-    if len(text) > budget:
-        text = _dumps({"kind": "unsupported", "text": f"{_encode.type_name(value)} "
-                                                      f"(too large to grade: {len(text)} bytes)"})
-    return text
+def _confine(confine: dict, workdir: str, isolated: bool) -> None:
+    """The layers the grader asked for (``job["confine"]``), all of them or ``OSError``:
+    a uid of the submission's own (when the supervisor, outside namespaces, is root), no
+    privileges, and Landlock (read only the Python installation, write only ``workdir``).
+    The ruleset is built while its paths can still be opened, and applied last."""
+    landlock = confine.get("landlock")
+    rules = None
+    if landlock is not None:
+        rules = _landlock.ruleset(list(landlock["read"]), [workdir, *landlock["write"]])
+    uid = confine.get("uid")
+    if uid is not None and not isolated:     # in namespaces, the supervisor took it
+        for name in [workdir] + [os.path.join(workdir, f) for f in os.listdir(workdir)]:
+            os.chown(name, uid, uid)
+        _isolate.become(int(uid))
+    _isolate.drop_privileges()
+    if rules is not None:
+        _landlock.restrict(rules)
 
 
 def _helper(job: dict, namespace: dict, items: list, start: int, fd: int, budget: int) -> None:
     """Encode items from ``start`` on, one JSON line each, then exit (a forked process)."""
     signal.setitimer(signal.ITIMER_REAL, 0)
     for name, call in items[start:]:
-        text = _encode_item(job, namespace, name, call, budget)
+        text = _reading.encode_item(job, namespace, name, call, budget)
         budget -= len(text)
         _write_all(fd, text.encode() + b"\n")
     os._exit(0)
@@ -187,7 +108,7 @@ def _plain(value, depth: int = 0) -> bool:
 
 def _answers(job: dict, namespace: dict, out: int) -> None:
     """Stream ``{"t": "answer", ...}`` lines: each value read within its name's budget."""
-    items = _items(job, namespace)
+    items = _reading.items(job, namespace)
     left = {name: float(job["budgets"].get(name, job["timeout"])) for name in job["names"]}
     records: dict = {name: [] for name in job["names"]}
     budget, i = int(job["answer_cap"]), 0
@@ -204,7 +125,7 @@ def _answers(job: dict, namespace: dict, out: int) -> None:
     while i < len(items):
         name, call = items[i]
         if call is None and _plain(namespace.get(name)):
-            text = _encode_item(job, namespace, name, None, budget)
+            text = _reading.encode_item(job, namespace, name, None, budget)
             budget -= len(text)
             finish(i, text)
             i += 1
@@ -283,8 +204,16 @@ def _reap_all() -> None:
 
 
 def run(job: dict, out: int, isolated: bool) -> None:
+    """Confine this process, say so ("armed": only after it may student code run, so the
+    line can't come from it), run the code, report. A confinement that fails is reported
+    as a fault of this machine, and no student code runs."""
     me = os.getpid()
-    namespace, missing, ipython_calls = _prepare(job, isolated)
+    try:
+        namespace, missing, ipython_calls = _prepare(job, isolated)
+    except OSError as exc:
+        _write_all(out, _dumps({"t": "fault", "text": str(exc)[:300]}).encode() + b"\n")
+        os._exit(0)
+    _write_all(out, b'{"t":"armed"}\n')
     status, events = _execute.run(job, namespace)
     if os.getpid() != me:            # a fork of the submission ran to here: stay silent
         os._exit(0)

@@ -93,22 +93,26 @@ def event_note(event: Mapping[str, Any] | None, label: str, memory_mb: int,
     return f"{label} raised {_error(event)} at {where}; {after}"
 
 
-def causes(events: Sequence[Mapping[str, Any]], notes: Sequence[str]) -> dict[str, str]:
-    """Why each name a failed unit would have defined has no value (``"*"``: any name)."""
-    found: dict[str, str] = {}
+def causes(events: Sequence[Mapping[str, Any]],
+           notes: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Why each name a failed unit would have defined has no value (``"*"``: any name), as
+    (answer kind, reason): "timeout" only where that unit ran out of time, "error" where it
+    raised or did not compile, whatever else happened later in the run."""
+    found: dict[str, tuple[str, str]] = {}
     for event, note in zip(events, notes):
         if event.get("kind") not in _FAILURES and not (
                 event.get("kind") == "exit" and event.get("exit_code") != 0):
             continue
+        kind = "timeout" if event.get("kind") == "timeout" else "error"
         cell = count(event.get("cell"))
         if cell is None:
-            found.setdefault("*", note.split("; ")[0])
+            found.setdefault("*", (kind, note.split("; ")[0]))
             continue
         names = event.get("names") if type(event.get("names")) is list else []
         for name in names[:200]:
             if type(name) is str:
-                found.setdefault(name, f"{name} is set in cell {cell}, which failed: "
-                                       f"{note.split(': ', 1)[-1].split('; ')[0]}")
+                found.setdefault(name, (kind, f"{name} is set in cell {cell}, which failed: "
+                                              f"{note.split(': ', 1)[-1].split('; ')[0]}"))
     return found
 
 

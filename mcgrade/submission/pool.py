@@ -10,9 +10,10 @@ Deadlines are enforced twice: by the supervisor inside the sandbox, and here (a 
 total plus a grace) by asking the zygote to kill it. If the worker dies, it is restarted;
 the jobs that were in flight are run again, one at a time, and only a job that kills the
 worker while running alone is given up ("the grading worker died while it ran"). A job
-whose supervisor ends without writing its result (which student code cannot cause: the
-supervisor is outside its namespaces) is run again alone too; if that fails as well, the
-job is "lost": a fault of this machine, reported as such, never as a mark.
+whose supervisor ends without writing its whole result (which student code cannot cause:
+the supervisor is outside its reach; a result is whole when its end marker, its length,
+checks out) is run again alone too; if that fails as well, the job is "lost": a fault of
+this machine, reported as such, never as a mark.
 
 A pool may be used from several threads (``grade_file`` runs a submission in a helper
 thread while the problem set compiles): starting and stopping the worker hold a lock.
@@ -28,6 +29,7 @@ import os
 import selectors
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -58,7 +60,7 @@ class Job:
 class Outcome:
     """A job's raw outcome. ``failure``: "" (see ``result``), "deadline", "worker" (it
     killed the worker while running alone), "overflow" (its result was too large) or
-    "lost" (its supervisor ended without a result, twice)."""
+    "lost" (its supervisor ended without a whole result, twice)."""
 
     result: bytes | None
     output: bytes = b""
@@ -94,6 +96,7 @@ class Pool:
         self._owner = os.getpid()
         self._launched: tuple[subprocess.Popen, socket.socket, Any, float] | None = None
         self._lock = threading.RLock()
+        self.probe: dict[str, Any] = {}     # what the kernel lets jobs use (the worker's)
 
     # --- the worker --------------------------------------------------------------------
 
@@ -149,6 +152,7 @@ class Pool:
                 why = lines[-1] if lines else f"it exited with code {proc.returncode}"
                 raise WorkerUnavailable(why[:300])
             errors.close()
+            self.probe = _probe_of(message)
             self._proc, self._sock, self._owner = proc, parent, os.getpid()
 
     def alive(self) -> bool:
@@ -196,7 +200,8 @@ class Pool:
                 for jid, flight in list(flights.items()):
                     out_done = "out" not in flight.fds
                     ended = flight.result_done and (out_done or now > flight.result_done + 0.25)
-                    lost = ended and flight.result == b""     # its supervisor said nothing
+                    # its supervisor said nothing, or was cut off mid-send: not the job's doing
+                    lost = ended and flight.result is not None and whole(flight.result) is None
                     if not (ended or dead or now > flight.deadline):
                         continue
                     del flights[jid]
@@ -275,7 +280,7 @@ class Pool:
         del tail[:max(0, len(tail) - flight.job.output_cap)]
         if flight.result is None and not failure:
             failure = "overflow"
-        result = bytes(flight.result) if flight.result is not None and not failure else None
+        result = whole(flight.result) if flight.result is not None and not failure else None
         return Outcome(result, bytes(tail), flight.total, time.monotonic() - flight.start,
                        failure)
 
@@ -284,6 +289,25 @@ class Pool:
             self._sock.send(json.dumps(message).encode())
         except (OSError, AttributeError):
             pass
+
+
+def whole(result: bytes | bytearray) -> bytes | None:
+    """A supervisor's result without its end marker (its length on the last line), or None
+    if the marker is missing or wrong: the result was cut off, by a fault of the machine."""
+    body, newline, marker = bytes(result).rstrip(b"\n").rpartition(b"\n")
+    if not newline or not marker.isdigit() or int(marker) != len(body):
+        return None
+    return body
+
+
+def _probe_of(ready: bytes) -> dict[str, Any]:
+    """The worker's answer to "what may jobs use here" from its ready message (read before
+    any submission ran, so trusted); {} if it has none."""
+    try:
+        probe = json.loads(ready).get("probe")
+    except ValueError:
+        return {}
+    return probe if isinstance(probe, dict) else {}
 
 
 def _close(sel: selectors.BaseSelector, flight: _Flight) -> None:
@@ -316,10 +340,23 @@ def _this_process_pool(sandbox: str) -> Pool:
     return pool
 
 
+def linux_sandbox_missing() -> str:
+    """Why the warm pool can't run here ("" when it can): it forks, passes descriptors on
+    Unix sockets and isolates with Linux system calls."""
+    if not sys.platform.startswith("linux"):
+        return f"the Linux sandbox needs Linux; this is {sys.platform}"
+    missing = [name for name, there in (("os.fork", hasattr(os, "fork")),
+                                        ("socket.SOCK_SEQPACKET",
+                                         hasattr(socket, "SOCK_SEQPACKET")),
+                                        ("socket.send_fds", hasattr(socket, "send_fds")))
+               if not there]
+    return f"this Python has no {', '.join(missing)}" if missing else ""
+
+
 def launch(sandbox: str) -> None:
     """Start the process-wide worker for ``sandbox`` in the background (see Pool.launch);
     a worker that can't start is reported later, by ``shared``."""
-    if sandbox in _UNAVAILABLE:
+    if sandbox in _UNAVAILABLE or sandbox == "subprocess" or linux_sandbox_missing():
         return
     try:
         _this_process_pool(sandbox).launch()
@@ -327,11 +364,17 @@ def launch(sandbox: str) -> None:
         _UNAVAILABLE[sandbox] = str(exc)
 
 
-def shared(sandbox: str) -> Pool:
-    """The process-wide pool for ``sandbox`` ("process" or "bwrap"), started.
+def shared(sandbox: str) -> Any:
+    """The process-wide pool for ``sandbox`` ("process" or "bwrap"), started; for
+    "subprocess", the portable pool (``mcgrade.submission.portable``).
 
     Raises WorkerUnavailable (remembered, so later calls fail at once).
     """
+    if sandbox == "subprocess":
+        from mcgrade.submission.portable import PortablePool
+        return PortablePool()
+    if sandbox not in _UNAVAILABLE and linux_sandbox_missing():
+        _UNAVAILABLE[sandbox] = linux_sandbox_missing()
     if sandbox in _UNAVAILABLE:
         raise WorkerUnavailable(_UNAVAILABLE[sandbox])
     pool = _this_process_pool(sandbox)

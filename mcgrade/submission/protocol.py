@@ -2,14 +2,17 @@
 
 A job's supervisor (``_child.py``) writes one JSON object to the job's result pipe::
 
-    {"protocol": 2, "stream": str, "truncated": bool, "namespaces": bool,
+    {"protocol": 3, "stream": str, "truncated": bool, "namespaces": bool,
      "exit": {"code": int | null, "signal": int | null, "cpu": float,
               "killed": "" | "script" | "answers"}}
+    {"protocol": 3, "fault": str}      it could not confine the job: nothing ran
 
 ``exit`` is how the submission's process ended (``killed``: the supervisor's deadline for the
 script, or for reading the answers, ran out). ``stream`` is what that process wrote, one
 JSON object a line::
 
+    {"t": "armed"}              confined as asked; only now may student code run
+    {"t": "fault", "text": str} the layers could not be applied; nothing ran
     {"t": "ran", "status": "ok" | "raised" | "memory" | "timeout" | "syntax-error",
      "events": [event, ...], "isolation": {...}}            after the code ran
     {"t": "answer", "name": str, "record": record}         one per requested name
@@ -35,8 +38,10 @@ A sympy matrix's shape is ``[rows, cols]``; ``[n]`` is a 1-D numpy array (or lis
 entries, sent as the text of an n×1 matrix; ``[]`` anything else. The text is read back
 by the grader's own whitelisting reader, never by ``eval``.
 
-Everything here is untrusted (student code ran in the process that wrote the stream): it
-is parsed with ``json`` only — never ``eval`` or ``pickle`` — and every field is checked.
+A stream that does not open with ``armed`` was cut short before any student code ran: a
+fault of this machine, never of the submission (``Stream.fault``); the ``armed`` line can't
+be forged away, since it is written before the code runs. Everything after it is untrusted
+(student code ran in the process that wrote the stream): it is parsed with ``json`` only — never ``eval`` or ``pickle`` — and every field is checked.
 A malformed record decodes to ``Answer("error")``; nothing in this module raises on bad
 input except ``read_result``, whose ``ValueError`` the runner turns into a note.
 """
@@ -51,7 +56,7 @@ from typing import Any, Literal, Mapping, Sequence
 
 from mcgrade.model import Answer
 
-PROTOCOL = 2
+PROTOCOL = 3
 MAX_TEXT = 100_000
 MAX_SREPR = 200_000
 MAX_DIMS = 32
@@ -86,7 +91,8 @@ class RunResult:
     ``answers`` maps every requested name to its raw record, and is empty unless
     ``answers_read``; use :meth:`answer` to get a validated :class:`Answer`. ``causes``
     maps a name that a failed notebook cell (or an interrupted run) would have defined to
-    the one-line reason it has no value.
+    the kind of answer it gets ("timeout" or "error", as that cell failed) and the
+    one-line reason it has no value. The headline is the note of what ended the run.
     """
 
     status: RunStatus
@@ -97,7 +103,7 @@ class RunResult:
     output_bytes: int = 0
     traceback: str = ""
     elapsed: float = 0.0
-    causes: Mapping[str, str] = field(default_factory=dict)
+    causes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "answers", MappingProxyType(dict(self.answers)))
@@ -118,14 +124,14 @@ class RunResult:
         if answer.kind != "missing" or answer.text:
             return answer
         if name in self.causes:
-            kind = "timeout" if self.status == "timeout" else "error"
-            return Answer(kind, text=self.causes[name])
+            kind, why = self.causes[name]
+            return Answer(kind, text=why)
         if self.status == "timeout":
             return Answer("timeout", text=f"{name} was not defined before the time ran out: "
                                           f"{self.headline.split('; ')[0]}")
         if self.status in ("raised", "memory") and "*" in self.causes:
             return Answer("error", text=f"{name} was not defined before the script stopped: "
-                                        f"{self.causes['*']}")
+                                        f"{self.causes['*'][1]}")
         return answer
 
 
@@ -288,22 +294,36 @@ class Stream:
     answers: Mapping[str, Any] = field(default_factory=dict)
     done: bool = False
     namespaces: bool = False
+    fault: str = ""                           # why the job never ran (not its doing)
 
 
 def read_result(data: bytes, names: Sequence[str]) -> Stream:
-    """The supervisor's result, validated; ``ValueError`` if it is malformed.
+    """The supervisor's result, validated. A broken supervisor's object is a fault of the
+    machine (``Stream.fault``); ``ValueError`` if the submission's own report, after its
+    ``armed`` line, is malformed (its process wrote it: the submission's doing).
 
     Lines of the stream that are malformed end it (what came before still counts); a
     requested name never reported stays out of ``answers``; unrequested names are dropped.
     """
-    obj = _loads(data)
+    try:                  # the supervisor's own object: if it is broken, the machine is
+        obj = _loads(data)
+    except ValueError as exc:
+        return Stream({}, fault=f"its supervisor's report is {exc}")
     if type(obj) is not dict or obj.get("protocol") != PROTOCOL:
-        raise ValueError("the result is not a protocol-2 object")
+        return Stream({}, fault="its supervisor's report is not a protocol-3 object")
+    if "fault" in obj:
+        return Stream({}, fault=f"its sandbox could not be set up ({_line(obj['fault'])})")
     stream, exit_ = obj.get("stream"), obj.get("exit")
     if type(stream) is not str or type(exit_) is not dict:
-        raise ValueError("the result has no stream or exit status")
+        return Stream({}, fault="its supervisor's report has no stream or exit status")
+    lines = stream.split("\n")
+    opening = _item(lines[0])
+    if opening.get("t") != "armed":
+        why = _line(opening.get("text")) if opening.get("t") == "fault" else \
+            _line(f"its process ended before its sandbox was ready (exit {exit_})")
+        return Stream(exit_, fault=f"its sandbox could not be set up ({why})")
     status, events, answers, done, wanted = None, (), {}, False, set(names)
-    for number, line in enumerate(stream.split("\n")):
+    for number, line in enumerate(lines[1:]):
         if not line:
             continue
         try:
@@ -330,3 +350,17 @@ def read_result(data: bytes, names: Sequence[str]) -> Stream:
         else:
             break
     return Stream(exit_, status, events, answers, done, obj.get("namespaces") is True)
+
+
+def _item(line: str) -> dict[str, Any]:
+    """A line of the trusted opening of a stream, as a dict ({} if it is not one)."""
+    try:
+        item = _loads(line)
+    except ValueError:
+        return {}
+    return item if type(item) is dict else {}
+
+
+def _line(text: object) -> str:
+    """A one-line message of at most 300 characters ("" if ``text`` is not a string)."""
+    return " ".join(text.split())[:300] if type(text) is str else ""

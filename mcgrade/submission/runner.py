@@ -22,7 +22,8 @@ from typing import Iterable, Mapping, Sequence
 
 from mcgrade.errors import SubmissionError
 from mcgrade.submission import notes as messages
-from mcgrade.submission.pool import Job, Outcome, WorkerUnavailable, shared
+from mcgrade.submission.layers import choose
+from mcgrade.submission.pool import Job, Outcome, shared
 from mcgrade.submission.protocol import RunResult, read_result
 from mcgrade.submission.sources import Source, load
 
@@ -35,8 +36,10 @@ PROCESSES = 64                # RLIMIT_NPROC inside its own user namespace
 def make_job(source: Source, names: Sequence[str], *, timeout: float = 10.0,
              memory_mb: int = 2048, output_cap: int = 1 << 20,
              calls: Mapping[str, Sequence[Sequence[object]]] | None = None,
-             budgets: Mapping[str, float] | None = None) -> Job:
-    """The job for one submission. ``budgets``: seconds per answer (default ``timeout``)."""
+             budgets: Mapping[str, float] | None = None,
+             confine: Mapping[str, object] | None = None) -> Job:
+    """The job for one submission. ``budgets``: seconds per answer (default ``timeout``);
+    ``confine``: the layers its process must apply (``Sandbox.confine``), all or none run."""
     names = list(dict.fromkeys(str(n) for n in names))
     calls = {str(k): [list(args) for args in v] for k, v in (calls or {}).items()
              if str(k) in names}
@@ -45,7 +48,7 @@ def make_job(source: Source, names: Sequence[str], *, timeout: float = 10.0,
     payload = {
         "kind": source.kind, "label": source.label, "names": names, "calls": calls,
         "budgets": budgets, "timeout": timeout, "total": total, "answer_cap": ANSWER_CAP,
-        "workname": "submission-" + secrets.token_hex(6),
+        "workname": "submission-" + secrets.token_hex(6), "confine": dict(confine or {}),
         "limits": {"memory_bytes": memory_mb << 20, "cpu_seconds": max(1, math.ceil(total)) + 1,
                    "file_bytes": FILE_SIZE_LIMIT, "core_bytes": 0, "processes": PROCESSES,
                    "tmp_bytes": TMP_SIZE},
@@ -73,7 +76,7 @@ def to_result(job: Job, outcome: Outcome, *, memory_mb: int = 2048,
                                            "on its own; no answers were read", *extra), **common)
     if outcome.failure == "lost":
         return RunResult("internal-error", notes=(
-            f"{label} could not be graded: its sandbox ended twice without reporting (a "
+            f"{label} could not be graded: its sandbox ended twice without a whole report (a "
             "fault of the grading machine, not of the submission); grade it again", *extra),
             **common)
     if outcome.failure == "overflow":
@@ -87,6 +90,11 @@ def to_result(job: Job, outcome: Outcome, *, memory_mb: int = 2048,
     except ValueError as exc:
         return RunResult("crashed", notes=(f"{label} produced an unreadable result ({exc}); "
                                            "no answers were read", *extra), **common)
+    if stream.fault:
+        return RunResult("internal-error", notes=(
+            f"{label} could not be graded: {stream.fault}; a fault of the grading machine, "
+            "not of the submission; grade it again", *extra),
+            **common)
     killed = stream.exit.get("killed")
     cpu_limit = payload["limits"]["cpu_seconds"]
     if stream.status is None:
@@ -96,7 +104,10 @@ def to_result(job: Job, outcome: Outcome, *, memory_mb: int = 2048,
         status, note = messages.failure(label, stream.exit, cpu_limit, memory_mb, "",
                                         outcome.output)
         return RunResult(status, notes=(note, *extra), **common)
-    events = [e for e in stream.events if e.get("kind") != "magic"] + \
+    # what ended the run first (its headline), then the other failures, then the magics
+    stopped = [e for e in stream.events if e.get("kind") == stream.status][:1]
+    events = stopped + [e for e in stream.events if e.get("kind") != "magic"
+                        and e not in stopped] + \
         [e for e in stream.events if e.get("kind") == "magic"]
     lines = [messages.event_note(e, label, memory_mb, timeout) for e in events]
     causes = messages.causes(events, lines)
@@ -121,22 +132,14 @@ def to_result(job: Job, outcome: Outcome, *, memory_mb: int = 2048,
                      causes=causes, **common)
 
 
-def run_jobs(jobs: Iterable[Job], sandbox: str, concurrency: int = 1):
-    """(index, outcome) for each job as it ends, in the shared pool of ``sandbox``."""
-    try:
-        pool = shared(sandbox)
-    except WorkerUnavailable as exc:
-        raise SubmissionError(f"the {sandbox} worker could not start: {exc}") from None
-    return pool.run(jobs, concurrency)
-
-
 def run_submission(path: str | os.PathLike[str], names: Iterable[str], *,
                    timeout: float = 10.0, memory_mb: int = 2048, output_cap: int = 1 << 20,
                    sandbox: str = "process",
                    calls: Mapping[str, Sequence[Sequence[object]]] | None = None
                    ) -> RunResult:
     """Run the file at ``path`` and return the values of ``names`` (never raises for
-    anything the submission does; a file that can't be read is ``unreadable``)."""
+    anything the submission does; a file that can't be read is ``unreadable``). There is
+    no key to hide: the job runs with every layer ``sandbox`` has here."""
     label = os.path.basename(os.fspath(path)) or "submission"
     try:
         source = load(path)
@@ -145,10 +148,11 @@ def run_submission(path: str | os.PathLike[str], names: Iterable[str], *,
         if "no such file" in text:
             text = f"{label} could not be read: no such file"
         return RunResult("unreadable", notes=(text,))
-    job = make_job(source, list(names), timeout=timeout, memory_mb=memory_mb,
-                   output_cap=output_cap, calls=calls)
     try:
-        (_, outcome), = run_jobs([job], sandbox)
+        chosen = choose(sandbox)
     except SubmissionError as exc:
         return RunResult("internal-error", notes=(str(exc),))
+    job = make_job(source, list(names), timeout=timeout, memory_mb=memory_mb,
+                   output_cap=output_cap, calls=calls, confine=chosen.confine)
+    (_, outcome), = shared(chosen.kind).run([job])
     return to_result(job, outcome, memory_mb=memory_mb, before=source.notes)

@@ -24,12 +24,13 @@ import site
 import sys
 from pathlib import Path
 
+from mcgrade.settings import SANDBOXES  # noqa: F401  (re-exported: the kinds)
+
 HERE = Path(__file__).parent
 CHILD = HERE / "_child.py"
 LAUNCH = HERE / "_launch.py"
 WORKER_DIR = "/mcgrade-worker"
 NOBODY = 65534
-SANDBOXES = ("auto", "bwrap", "process")
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -62,7 +63,7 @@ def site_path() -> tuple[str, ...]:
     return tuple(path)
 
 
-def _runtime_dirs() -> list[str]:
+def runtime_dirs() -> list[str]:
     """Directories of the Python installation: prefixes and site-packages, outermost only.
 
     A ``.pth`` line pointing outside them (a source checkout, which may hold problem sets)
@@ -84,7 +85,7 @@ def _runtime_dirs() -> list[str]:
 
 
 def _sandbox_site_path() -> list[str]:
-    dirs = _runtime_dirs() + ["/usr"]
+    dirs = runtime_dirs() + ["/usr"]
     return [p for p in site_path()
             if any(os.path.realpath(p) == d or os.path.realpath(p).startswith(d + os.sep)
                    for d in dirs)]
@@ -125,7 +126,7 @@ def worker_command(sandbox: str, control_fd: int) -> tuple[list[str], dict[str, 
     if bwrap is None:
         raise FileNotFoundError(2, "it is not installed (not on PATH)", "bwrap")
     config = {"control_fd": control_fd, "site_path": _sandbox_site_path()}
-    binds = [("/usr", "/usr")] + [(d, d) for d in _runtime_dirs()]
+    binds = [("/usr", "/usr")] + [(d, d) for d in runtime_dirs()]
     binds.append((str(HERE), WORKER_DIR))
     if os.path.isfile("/etc/ld.so.cache"):
         binds.append(("/etc/ld.so.cache", "/etc/ld.so.cache"))

@@ -1,0 +1,217 @@
+"""Which sandbox runs submissions here, with which layers, and whether they hide the key.
+
+SPEC §5.1: a submission never reads the problem sets, the answer keys or the grader's
+outputs, wherever grading runs. Bubblewrap hides them by showing the submission nothing
+but the Python installation. Where bwrap can't start (Docker and Gradescope containers
+usually forbid the user namespaces it needs), the process sandbox hides them with other
+layers, chosen from what the kernel offers (the worker's probe, asked before any
+submission runs):
+
+* **landlock** — the submission may read only the Python installation (and write only its
+  own directory), however privileged it is; no TCP, no signals out of its domain.
+* **uid 65534** — when the grader is root, the submission runs as its own unprivileged
+  user, so files readable by root only are not readable by it.
+* **namespaces** — user, PID, mount, network namespaces: a read-only file system, no
+  network, no other process in sight (they hide no file by themselves).
+
+Off Linux (macOS, Windows) there is only the **subprocess** sandbox, a plain child
+process (``mcgrade.submission.portable``): it hides nothing, so ``auto`` picks it for a
+student copy only.
+
+``choose`` picks the sandbox and its layers. For a set that holds keys (``secrets`` given:
+the set's file and the grader's outputs) it refuses, with one line saying why and what to
+do, unless landlock or the uid layer hides every one of them. A student copy holds no key,
+so it runs with whatever layers there are. Every layer asked for is applied by every job,
+or the job reports a fault of the machine and runs nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from mcgrade.errors import SubmissionError
+from mcgrade.submission.pool import WorkerUnavailable, shared
+from mcgrade.settings import SANDBOXES
+from mcgrade.submission.sandbox import NOBODY, runtime_dirs
+
+# /proc stays readable (libraries look at /proc/self); another process's memory, fds,
+# root and environment need ptrace access, which Landlock denies outside the domain
+SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/proc")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+ADVICE = ("install bubblewrap on a kernel that allows user namespaces, or grade on Linux "
+          "5.13+ with Landlock enabled, or as root with {what} readable by root only "
+          "({chmod}); students check their work against the student copy "
+          "(mcgrade publish), which holds no key")
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """The sandbox that runs the submissions: its worker, what records call it, and the
+    layers every job applies (``confine``, read by the child side)."""
+
+    kind: str                                   # the worker: "bwrap" or "process"
+    label: str                                  # "bwrap", "process (uid 65534, landlock)"
+    confine: Mapping[str, Any] = field(default_factory=dict)
+    fallback: str = ""                          # why "auto" is not bwrap here
+
+
+def choose(requested: str = "auto", secrets: Sequence[str] | None = None) -> Sandbox:
+    """The sandbox ``requested`` ("auto", "bwrap", "process" or "subprocess") means here.
+
+    ``secrets``: for a set that holds keys, the files and folders no submission may read
+    (its own file, the grader's outputs); ``None`` for a student copy or a bare run.
+    Raises SubmissionError (one line: why, and what to do) when ``bwrap`` was asked for
+    and can't start, or when no layer here would hide ``secrets``.
+    """
+    if requested not in SANDBOXES:
+        raise SubmissionError(f"sandbox {requested!r} is not one of {', '.join(SANDBOXES)}")
+    if requested == "subprocess":
+        return _portable(secrets, "--sandbox subprocess was chosen")
+    bwrap_error = ""
+    if requested != "process":
+        try:
+            pool = shared("bwrap")
+            return Sandbox("bwrap", "bwrap", {"namespaces": bool(pool.probe.get("namespaces"))})
+        except WorkerUnavailable as exc:
+            if requested == "bwrap":
+                raise SubmissionError(
+                    f"the bwrap sandbox can't run here ({exc}); install bubblewrap "
+                    "(apt-get install bubblewrap) on a kernel that allows user namespaces, "
+                    "or choose --sandbox process") from None
+            bwrap_error = str(exc)
+    try:
+        pool = shared("process")
+    except WorkerUnavailable as exc:
+        if requested == "auto":            # not Linux, or no fork: a student copy still runs
+            return _portable(secrets, f"the Linux sandbox can't run here ({exc})")
+        raise SubmissionError(f"the process worker could not start: {exc}") from None
+    sandbox = _process(pool.probe, tuple(secrets) if secrets is not None else None,
+                       bwrap_error)
+    if bwrap_error:
+        return Sandbox(sandbox.kind, sandbox.label, sandbox.confine,
+                       f"bwrap can't start here ({bwrap_error}); submissions run in the "
+                       f"{sandbox.label} sandbox instead")
+    return sandbox
+
+
+def _portable(secrets: tuple[str, ...] | Sequence[str] | None, why: str) -> Sandbox:
+    """The portable sandbox (a plain child process, any platform), for a student copy only:
+    it hides nothing, so a set that holds keys is refused."""
+    if secrets is not None:
+        what = _name(secrets[0]) if secrets and secrets[0] else "the problem set"
+        raise SubmissionError(
+            f"refusing to run submissions where they could read {what}: {why}, and the "
+            "portable subprocess sandbox hides nothing; it is for a student copy "
+            f"(mcgrade publish), which holds no key; grade {what} on Linux, where "
+            "bubblewrap, Landlock or a uid of its own can hide it")
+    fallback = "" if why.startswith("--sandbox") else \
+        f"{why}; submissions run in the subprocess sandbox (a plain child process) instead"
+    return Sandbox("subprocess", "subprocess", {}, fallback)
+
+
+def landlock_paths() -> tuple[list[str], list[str]]:
+    """What a submission may read (the Python installation, system libraries) and write
+    besides its own directory (harmless devices), under Landlock."""
+    return [*runtime_dirs(), *SYSTEM_DIRS], list(DEVICES)
+
+
+def _process(probe: Mapping[str, Any], secrets: tuple[str, ...] | None,
+             bwrap_error: str) -> Sandbox:
+    read, write = landlock_paths()
+    landlock = int(probe.get("landlock") or 0) >= 1
+    root = probe.get("euid") == 0
+    check = _as_nobody(tuple(runtime_dirs()), tuple(_existing(secrets or ()))) if root else None
+    uid = check is not None and check["runtime"]
+    namespaces = bool(probe.get("namespaces_as_nobody" if uid else "namespaces"))
+    layers = [name for name, used in (("namespaces", namespaces), (f"uid {NOBODY}", uid),
+                                      ("landlock", landlock)) if used]
+    label = f"process ({', '.join(layers)})" if layers else "process"
+    confine: dict[str, Any] = {"namespaces": namespaces, "uid": NOBODY if uid else None,
+                               "landlock": {"read": read, "write": write} if landlock else None}
+    if secrets is not None:
+        why = _exposed(secrets, landlock, root, check, read)
+        if why:
+            readable = check["readable"] if check and check["readable"] else secrets
+            what = _name(readable[0]) if readable else "the problem set"
+            chmod = "chmod 700" if readable and os.path.isdir(readable[0]) else "chmod 600"
+            bwrap = f"bwrap can't start here ({bwrap_error})" if bwrap_error else \
+                "--sandbox process was chosen"
+            raise SubmissionError(
+                f"refusing to run submissions where they could read {what}: {bwrap}, and "
+                f"{why}; {ADVICE.format(what=what, chmod=chmod)}")
+    return Sandbox("process", label, confine)
+
+
+def _exposed(secrets: tuple[str, ...], landlock: bool, root: bool,
+             check: Mapping[str, Any] | None, read: Sequence[str]) -> str:
+    """Why no layer here hides ``secrets`` ("" when one does)."""
+    reasons = []
+    if landlock:
+        inside = [s for s in _existing(secrets) if _within(s, read)]
+        if not inside:
+            return ""
+        reasons.append(f"Landlock would let them read {_name(inside[0])}, which is inside "
+                       "the Python installation or a system folder")
+    else:
+        reasons.append("this kernel offers no Landlock")
+    if not root:
+        reasons.append("the grader is not root, so submissions can't run as a user of "
+                       "their own")
+    elif check is None or not check["runtime"]:
+        reasons.append(f"uid {NOBODY} can't read this Python installation "
+                       f"({sys.prefix}), so submissions can't run as that user (install "
+                       "mcgrade in a Python other users can read, e.g. a venv under /opt)")
+    elif check["readable"]:
+        reasons.append(f"uid {NOBODY} can read {_name(check['readable'][0])}")
+    else:
+        return ""
+    return "; ".join(reasons)
+
+
+def _existing(paths: Sequence[str]) -> list[str]:
+    return [os.path.realpath(p) for p in paths if p and os.path.exists(p)]
+
+
+def _within(path: str, roots: Sequence[str]) -> bool:
+    real = [os.path.realpath(r) for r in roots]
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in real)
+
+
+def _name(path: str) -> str:
+    return os.path.basename(path.rstrip("/")) or path
+
+
+# Run as uid 65534: can it use this Python installation, and which secrets can it reach
+# (a file it can read, a folder it can enter)?
+_CHECK = """import json, os, sys
+paths = json.loads(sys.argv[1])
+ok = all(os.access(d, os.R_OK | os.X_OK) for d in paths["runtime"])
+reach = [p for p in paths["secrets"]
+         if os.access(p, os.X_OK if os.path.isdir(p) else os.R_OK)]
+print(json.dumps({"runtime": ok, "readable": reach}))
+"""
+
+
+@functools.lru_cache(maxsize=64)
+def _as_nobody(runtime: tuple[str, ...], secrets: tuple[str, ...]) -> dict[str, Any] | None:
+    """What uid 65534 can reach, asked of a process running as it (exact: ACLs and all);
+    None when that process can't even start (the interpreter is not readable by it)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", _CHECK,
+             json.dumps({"runtime": list(runtime), "secrets": list(secrets)})],
+            user=NOBODY, group=NOBODY, extra_groups=[], capture_output=True, timeout=60,
+            cwd="/", env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        result = json.loads(done.stdout)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0 or not isinstance(result, dict):
+        return None
+    return {"runtime": result.get("runtime") is True,
+            "readable": [p for p in result.get("readable", []) if p in secrets]}
