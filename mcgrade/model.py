@@ -22,6 +22,10 @@ Status = Literal["correct", "partial", "incorrect", "missing", "error", "timeout
 
 STATUSES: tuple[str, ...] = ("correct", "partial", "incorrect", "missing", "error", "timeout")
 
+Visibility = Literal["visible", "after_due_date", "after_published", "hidden"]
+VISIBILITIES: tuple[str, ...] = ("visible", "after_due_date", "after_published", "hidden")
+"""When Gradescope shows a problem's result to students (its documented test visibilities)."""
+
 DIAGNOSES: tuple[str, ...] = (
     "transposed", "flat-array", "wrong-shape", "sign", "scale-factor",
     "elementwise-vs-matrix", "piecewise-branch", "author-mistake", "not-equivalent",
@@ -162,6 +166,7 @@ class Problem:
     location: Location = Location()
     key_lines: tuple[tuple[str, int], ...] = ()   # key ("of", "mistakes[0]") → YAML line
     checks: LocalChecks | None = None   # a published copy's stand-in for the reference
+    visibility: Visibility = "visible"  # on Gradescope; the set's unless the problem says
 
     @property
     def answer_name(self) -> str:
@@ -191,6 +196,7 @@ class ProblemSet:
     variant: tuple[tuple[str, Any], ...] = ()   # the values this ProblemSet was made with
     student: str = ""                   # whose variant this is ("" when none was named)
     template: str = ""                  # the YAML text variants are made from (with params)
+    visibility: Visibility = "visible"  # on Gradescope, for problems that don't say
 
     @property
     def max_score(self) -> float:

@@ -55,7 +55,10 @@ def read_srepr(text: str) -> Any:
                               f"is {MAX_TEXT:,}")
     try:
         tree = ast.parse(text, mode="eval")
-    except (SyntaxError, RecursionError, MemoryError, ValueError):
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        if isinstance(exc, RecursionError) or "nested" in str(exc):   # Python's own limit
+            raise ExpressionError(f"the sympy answer is nested more than {MAX_DEPTH} "
+                                  "deep") from None
         raise ExpressionError("the sympy answer could not be read back") from None
     try:
         return _Reader().build(tree.body, 0)

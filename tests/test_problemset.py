@@ -195,7 +195,7 @@ def test_unknown_set_key_without_a_close_one_lists_the_keys(tmp_path: Path) -> N
     text = "title: T\ncolour: red\n" + MINIMAL_TAIL
     assert error_of(tmp_path, text) == (
         f"{tmp_path / 'hw1.yaml'}:2: 'colour' is not a key here; the keys here are title, "
-        f"layout, orientation, tolerance, timeout, symbols, problems, params")
+        f"layout, orientation, tolerance, timeout, symbols, problems, params, visibility")
 
 
 def test_key_of_another_level_says_where_it_goes(tmp_path: Path) -> None:
@@ -385,8 +385,8 @@ def test_type_error_says_what_was_expected_and_found(tmp_path: Path) -> None:
         points: two
     """
     assert error_of(tmp_path, text) == (
-        f"{tmp_path / 'hw1.yaml'}:5: problems[0] (id='q1') → points: expected a number ≥ 0, "
-        f"got 'two'")
+        f"{tmp_path / 'hw1.yaml'}:5: problems[0] (id='q1') → points: expected a number from "
+        f"0 to 1,000,000, got 'two'")
 
 
 def test_wrt_list_takes_only_scalars(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def test_round_trip(value) -> None:
     ("Pow(Integer(10), Integer(10000000000))", "a power in the sympy answer is too large to "
                                                "compute"),
     ("Integer(" + "9" * 50 + ")", "a number longer than 30 digits"),
-    ("Add(" * 200 + "Integer(1)" + ")" * 200, "the sympy answer could not be read back"),
+    ("Add(" * 200 + "Integer(1)" + ")" * 200, "the sympy answer is nested more than 100 deep"),
     ("x" * 300_000, "the sympy answer is 300,000 characters long; the limit is 200,000"),
     ("ImmutableDenseMatrix([[Integer(1)], [Integer(1), Integer(2)]])",
      "a Matrix needs rows of equal length (at most 2,500 entries)"),

@@ -13,13 +13,14 @@ nothing here prints.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from mcgrade.batch.engine import Item, grade_local
 from mcgrade.batch.ids import assign, collect, compile_pattern
-from mcgrade.batch.ledger import Entry, Ledger, key_of
+from mcgrade.batch.ledger import Entry, Ledger, key_of, set_digest
+from mcgrade.files import display_name
 from mcgrade.grading import Grader
 from mcgrade.model import ProblemSet
 
@@ -39,11 +40,13 @@ class Graded:
 
 @dataclass(frozen=True)
 class Plan:
-    """Who is in the batch, with their files and keys, and who is already done."""
+    """Who is in the batch, with their files and keys, who is already done, and the
+    digest of the problem set (``ledger.set_digest``)."""
 
     files: dict[str, Path]
     keys: dict[str, str]
     done: dict[str, Entry] = field(default_factory=dict)
+    set_digest: str = ""
 
     @property
     def todo(self) -> list[Item]:
@@ -56,20 +59,26 @@ def plan(paths: Iterable[str | os.PathLike[str]], problem_set_path: str | os.Pat
     them the ledger already holds graded against these same bytes (none if ``force``)."""
     files = assign(collect(paths), compile_pattern(id_pattern))
     set_bytes = Path(problem_set_path).read_bytes()
-    keys = {}
-    for student, path in files.items():
-        try:
-            content = path.read_bytes()
-        except OSError as exc:                 # unreadable: graded (as an error) every time
-            content = f"unreadable: {exc}".encode()
-        keys[student] = key_of(content, set_bytes, student)
+    keys = {student: key_of(_content(path), set_bytes, student)
+            for student, path in files.items()}
     done = {}
     if not force:
         for student in files:
             entry = ledger.get(student)
             if entry is not None and entry.key == keys[student]:
                 done[student] = entry
-    return Plan(files, keys, done)
+    return Plan(files, keys, done, set_digest(set_bytes))
+
+
+def _content(path: Path) -> bytes:
+    """What a file's key hashes: its bytes, or why it has none (its row says so). Only a
+    regular file is read: opening a pipe would wait for a writer."""
+    if not path.is_file():
+        return b"not a regular file"
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        return f"unreadable: {exc}".encode()
 
 
 def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
@@ -90,6 +99,8 @@ def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
         reports = grade_local(todo, Grader(problem_set), sandbox=sandbox, jobs=jobs)
     for student, report, answers, ungraded in reports:
         key = "" if ungraded else batch.keys[student]       # "": never up to date
-        entry = Entry(student, batch.files[student].name, key, report, answers)
+        name = display_name(batch.files[student].name)   # any file name can be written
+        entry = Entry(student, name, key, replace(report, submission=name), answers,
+                      batch.set_digest)
         ledger.put(entry)
         yield Graded(entry, reused=False, ungraded=ungraded)

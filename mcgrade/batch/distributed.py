@@ -12,7 +12,6 @@ submissions at once, keeping one compiled Grader per problem set.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import threading
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from mcgrade.batch.engine import Graded, Item, grade_local
-from mcgrade.batch.ledger import answer_data, answer_of, report_of
+from mcgrade.batch.ledger import answer_data, answer_of, report_of, set_digest
 from mcgrade.errors import UsageError
 
 CHUNK = 8
@@ -81,7 +80,7 @@ def _grader(set_name: str, set_bytes: bytes) -> Any:
     from mcgrade.grading import Grader
     from mcgrade.problemset import load_problem_set
 
-    digest = hashlib.sha256(set_bytes).hexdigest()
+    digest = set_digest(set_bytes)
     if digest not in _graders:
         folder = Path(tempfile.gettempdir()) / f"mcgrade-dask-set-{digest[:16]}-{os.getpid()}"
         folder.mkdir(exist_ok=True)
@@ -92,7 +91,7 @@ def _grader(set_name: str, set_bytes: bytes) -> Any:
 
 
 def _payload(student: str, path: Path) -> Payload:
-    try:
-        return student, path.name, path.read_bytes()
+    try:                # a pipe or a folder is not read: the worker reports it missing
+        return student, path.name, path.read_bytes() if path.is_file() else None
     except OSError:                         # the worker reports the missing file
         return student, path.name, None

@@ -18,25 +18,32 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from mcgrade.errors import UsageError
-
-SUFFIXES = (".ipynb", ".py")
+from mcgrade.files import display_name
+from mcgrade.submission.sources import SUFFIXES
 ID_GROUP = "id"
 
 
 def collect(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """The submission files named by ``paths``: files as given, folders searched (not
-    recursively) for notebooks and .py files, sorted by name so runs are repeatable."""
+    recursively) for notebooks and .py files, sorted by name so runs are repeatable.
+    Whatever is named like a submission counts, a folder or a pipe too: it gets its row,
+    which says what it is."""
     found: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir():
+        if is_folder_of_submissions(path):
             found += sorted(p for p in path.iterdir()
-                            if p.suffix in SUFFIXES and p.is_file()
-                            and not p.name.startswith("."))
-        elif path.exists():
+                            if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+        elif os.path.lexists(path):
             found.append(path)
         else:
             raise UsageError(f"{path}: no such file or folder")
     return found
+
+
+def is_folder_of_submissions(path: Path) -> bool:
+    """A folder to search, unless it is named like a submission (``alice.ipynb/``, which
+    is then one, unreadable, submission)."""
+    return path.is_dir() and path.suffix.lower() not in SUFFIXES
 
 
 def compile_pattern(pattern: str | None) -> re.Pattern[str] | None:
@@ -58,21 +65,21 @@ def from_name(path: Path, pattern: re.Pattern[str] | None) -> str | None:
     """The id in the file's name: its stem, or the pattern's ``id`` group (searched in the
     whole file name) when a pattern is given; None when the pattern does not match."""
     if pattern is None:
-        return path.stem or None
-    match = pattern.search(path.name)
+        return display_name(path.stem) or None
+    match = pattern.search(display_name(path.name))
     return (match.group(ID_GROUP) or None) if match else None
 
 
 def from_metadata(path: Path) -> str | None:
     """The id a notebook's metadata declares, or None (not a notebook, none declared)."""
-    if path.suffix != ".ipynb":
+    if path.suffix.lower() != ".ipynb" or not path.is_file():     # never open a pipe
         return None
     try:
         metadata = json.loads(path.read_bytes()).get("metadata", {})
         student = metadata.get("mcgrade", {}).get("student")
     except (OSError, ValueError, AttributeError):
         return None
-    return student.strip() or None if isinstance(student, str) else None
+    return display_name(student.strip()) or None if isinstance(student, str) else None
 
 
 def assign(paths: Sequence[Path], pattern: re.Pattern[str] | None = None) -> dict[str, Path]:

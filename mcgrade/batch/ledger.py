@@ -4,8 +4,11 @@ Each record is written atomically as soon as its student is graded, so an interr
 (Ctrl-C, a kill, a power cut) leaves only whole records. A record carries a key: a hash of
 the submission's bytes, the problem set's bytes, the student id and mcgrade's version. A
 re-run skips a student whose stored key matches (nothing changed) and regrades the rest;
-``--force`` regrades everyone. Gradebooks are rendered from the ledger, never kept apart
-from it, so they can't disagree with it.
+``--force`` regrades everyone. Gradebooks are rendered from the whole ledger, never kept
+apart from it, so they can't disagree with it; a record also carries the digest of the
+problem set it was graded against, so that records of another version of the set are
+never mixed into a gradebook. The records hold students' answers: the folder is private
+to its owner (0700), as is each record.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from mcgrade.batch.ids import file_name
-from mcgrade.files import write_atomic
+from mcgrade.files import remove_temporaries, write_atomic
 from mcgrade.model import Answer, GradeReport, Verdict
 
 FORMAT = 1
@@ -37,10 +40,12 @@ class Entry:
     key: str
     report: GradeReport
     answers: Mapping[str, Answer] = field(default_factory=dict)   # for feedback pages
+    set_digest: str = ""            # the problem set graded against (``set_digest``)
 
     def to_json(self) -> str:
         record = {"format": FORMAT, "student": self.student, "file": self.file,
-                  "key": self.key, "notes": list(self.report.notes),
+                  "key": self.key, "set_digest": self.set_digest,
+                  "notes": list(self.report.notes),
                   "record": self.report.to_record(),
                   "answers": {n: answer_data(a) for n, a in self.answers.items()}}
         return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
@@ -49,7 +54,8 @@ class Entry:
     def from_json(cls, data: Mapping[str, Any]) -> Entry:
         report = report_of(data["record"], data.get("notes", ()))
         answers = {n: answer_of(a) for n, a in data.get("answers", {}).items()}
-        return cls(data["student"], data["file"], data["key"], report, answers)
+        return cls(data["student"], data["file"], data["key"], report, answers,
+                   data.get("set_digest", ""))
 
 
 def answer_data(answer: Answer) -> dict[str, Any]:
@@ -82,6 +88,11 @@ def report_of(record: Mapping[str, Any], notes: Iterable[str] = ()) -> GradeRepo
                        tuple(notes), record.get("sandbox", ""))
 
 
+def set_digest(problem_set: bytes) -> str:
+    """Which version of a problem set a record was graded against: its bytes, hashed."""
+    return hashlib.sha256(problem_set).hexdigest()
+
+
 def key_of(submission: bytes, problem_set: bytes, student: str) -> str:
     """What a record depends on, hashed: any change to one of these regrades."""
     digest = hashlib.sha256()
@@ -111,7 +122,22 @@ class Ledger:
             return None
 
     def put(self, entry: Entry) -> None:
-        write_atomic(self.path(entry.student), entry.to_json())
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(self.path(entry.student), entry.to_json(), private=True)
+
+    def tidy(self) -> None:
+        """Before a run: remove the temporaries a killed run left, and make a folder that
+        an older mcgrade created readable by its owner only."""
+        remove_temporaries(self.folder, ".json")
+        if self.folder.is_dir() and self.folder.stat().st_mode & 0o077:
+            self.folder.chmod(0o700)
+
+    def gradebook(self, digest: str) -> tuple[list[Entry], int]:
+        """The entries graded against the problem set with this ``digest`` (``set_digest``),
+        and how many others the ledger holds (graded against another version of it)."""
+        everyone = list(self.entries())
+        current = [e for e in everyone if e.set_digest == digest]
+        return current, len(everyone) - len(current)
 
     def entries(self) -> Iterator[Entry]:
         """Every readable entry, in the order of student ids."""

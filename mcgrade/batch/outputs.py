@@ -8,8 +8,10 @@
     FEEDBACK/class_report.html  and the class report (``reporters.html_feedback``,
                                 ``reporters.class_report``)
 
-Every file is written atomically, and all of them only from the ledger, so after an
-interrupt they hold exactly the students done so far, and a re-run completes them.
+Every file is written atomically, and all of them from the whole ledger (everyone graded
+against this version of the set, in this run or before), so grading a few students again
+keeps everyone else's rows, after an interrupt they hold every student done so far, and a
+re-run completes them. Outputs follow the user's umask; the ledger alone is private.
 """
 
 from __future__ import annotations
@@ -21,43 +23,54 @@ from typing import Sequence
 
 from mcgrade.batch.ids import file_name
 from mcgrade.batch.ledger import Entry
-from mcgrade.files import write_atomic
+from mcgrade.files import remove_temporaries, write_atomic
 from mcgrade.model import ProblemSet
 from mcgrade.problemset import for_student
 from mcgrade.reporters import class_report, csv_report, gradescope, html_feedback, json_array
 
 
 @dataclass(frozen=True)
-class Written:
-    """The files one rendering wrote, for the driver to name."""
+class Outputs:
+    """Where a batch's files go, for the driver to write and to name."""
 
     csv: Path
     json: Path
     gradescope: Path
     feedback: Path | None = None
 
-
-def write_all(entries: Sequence[Entry], out: str | os.PathLike[str], *,
+    @classmethod
+    def under(cls, out: str | os.PathLike[str], *,
               csv_path: str | os.PathLike[str] | None = None,
               json_path: str | os.PathLike[str] | None = None,
-              feedback: str | os.PathLike[str] | None = None,
-              problem_set: ProblemSet | None = None) -> Written:
-    """Render every output of ``entries`` (only students still in the batch) under
-    ``out``; ``csv_path``/``json_path`` put the gradebook or the array elsewhere;
-    ``feedback`` (with the ``problem_set`` the pages quote) adds the HTML pages."""
-    root = Path(out)
+              feedback: str | os.PathLike[str] | None = None) -> Outputs:
+        """The outputs under ``out``; ``csv_path``/``json_path`` put the gradebook or the
+        array elsewhere; ``feedback`` adds the HTML pages."""
+        root = Path(out)
+        return cls(Path(csv_path) if csv_path else root / "grades.csv",
+                   Path(json_path) if json_path else root / "grades.json",
+                   root / "gradescope", Path(feedback) if feedback else None)
+
+    def remove_temporaries(self) -> None:
+        """Delete what a killed run left half-written next to these files."""
+        remove_temporaries(self.csv.parent, self.csv.name)
+        remove_temporaries(self.json.parent, self.json.name)
+        remove_temporaries(self.gradescope, ".json")
+        if self.feedback is not None:
+            remove_temporaries(self.feedback, ".html")
+
+
+def write_all(entries: Sequence[Entry], outputs: Outputs,
+              problem_set: ProblemSet | None = None) -> None:
+    """Render every output of ``entries`` (the gradebook: every student in the ledger
+    graded against this set); the feedback pages quote ``problem_set``."""
     ordered = sorted(entries, key=lambda e: e.student)
-    written = Written(Path(csv_path) if csv_path else root / "grades.csv",
-                      Path(json_path) if json_path else root / "grades.json",
-                      root / "gradescope", Path(feedback) if feedback else None)
-    write_atomic(written.csv, csv_report.render([(e.student, e.report) for e in ordered]))
-    write_atomic(written.json, json_array.render([e.report for e in ordered]))
+    write_atomic(outputs.csv, csv_report.render([(e.student, e.report) for e in ordered]))
+    write_atomic(outputs.json, json_array.render([e.report for e in ordered]))
     for entry in ordered:
-        _put(written.gradescope / f"{file_name(entry.student)}.json",
+        _put(outputs.gradescope / f"{file_name(entry.student)}.json",
              gradescope.render(entry.report))
-    if written.feedback is not None and problem_set is not None:
-        _pages(ordered, written.feedback, problem_set)
-    return written
+    if outputs.feedback is not None and problem_set is not None:
+        _pages(ordered, outputs.feedback, problem_set)
 
 
 def _pages(entries: Sequence[Entry], folder: Path, problem_set: ProblemSet) -> None:

@@ -2,8 +2,9 @@
 
 Kept out of ``cli.py`` so that the command stays a thin function. An interrupt (Ctrl-C, or
 SIGTERM, which a batch treats the same way) stops grading, the outputs are rendered from
-what is done, and the interrupt goes on up to ``main`` (exit 130). The ledger already holds
-every finished student, so a re-run resumes there.
+the ledger, and the interrupt goes on up to ``main`` (exit 130). The ledger already holds
+every finished student, so a re-run resumes there. While the outputs are written, further
+interrupts wait: a second Ctrl-C or kill can't leave them half-written.
 """
 
 from __future__ import annotations
@@ -15,27 +16,48 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from mcgrade.batch import Entry, Ledger, grade_many, plan
-from mcgrade.batch.outputs import Written, write_all
+from mcgrade.batch import Ledger, grade_many, plan
+from mcgrade.batch.outputs import Outputs, write_all
 from mcgrade.batch.progress import Progress
 from mcgrade.model import ProblemSet
 
 
-@contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """While inside, SIGTERM raises KeyboardInterrupt (a kill saves what is done)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class Interrupts:
+    """SIGINT and SIGTERM while a batch runs: the first stops grading (KeyboardInterrupt);
+    once ``hold`` is called, or after that first one, they only mark that one came."""
 
-    def interrupt(signum: int, frame: Any) -> None:
+    def __init__(self) -> None:
+        self.held = False
+        self.pending = False
+
+    def hold(self) -> None:
+        """From now on, an interrupt waits for the outputs to be finished."""
+        self.held = True
+
+    def arrive(self, signum: int, frame: Any) -> None:
+        if self.held:
+            self.pending = True
+            return
+        self.held = True                # grading stops once; the outputs then get written
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+
+@contextmanager
+def interrupts() -> Iterator[Interrupts]:
+    """While inside, SIGINT and SIGTERM go to an ``Interrupts`` (a kill saves what is done);
+    one that was held raises KeyboardInterrupt on the way out."""
+    state = Interrupts()
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+    previous = {s: signal.signal(s, state.arrive) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield state
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if state.pending:
+        raise KeyboardInterrupt
 
 
 def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
@@ -43,32 +65,46 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
               feedback: str | None = None,
               id_pattern: str | None = None, force: bool = False, sandbox: str = "auto",
               jobs: int = 1, dask: str | None = None) -> int:
-    """Grade every submission under ``paths`` into ``out``; the summary on stdout."""
+    """Grade every submission under ``paths`` into ``out``, and render every output from
+    the whole ledger (students graded before keep their rows); the summary on stdout."""
     ledger = Ledger(out)
     batch = plan(paths, problem_set.path, ledger, id_pattern=id_pattern, force=force)
+    outputs = Outputs.under(out, csv_path=csv_path, json_path=json_path, feedback=feedback)
+    ledger.tidy()
+    outputs.remove_temporaries()
     progress = Progress(len(batch.files))
-    entries: list[Entry] = []
+    done = 0
     ungraded: list[str] = []
-    with terminate_as_interrupt():
+    sandboxes: set[str] = set()          # where this run's submissions ran (named, always)
+    with interrupts() as held:
         try:
             for graded in grade_many(batch, problem_set, ledger, sandbox=sandbox,
                                      jobs=jobs, dask=dask):
-                entries.append(graded.entry)
+                done += 1
+                if not graded.reused and graded.entry.report.sandbox:
+                    sandboxes.add(graded.entry.report.sandbox)
                 if graded.ungraded:
                     ungraded.append(graded.entry.student)
                 progress.update(graded)
         finally:
+            held.hold()
             progress.close()
-            written = write_all(entries, out, csv_path=csv_path, json_path=json_path,
-                                feedback=feedback, problem_set=problem_set)
-            if len(entries) < len(batch.files):
-                print(f"mcgrade: stopped after {len(entries)} of {len(batch.files)} "
-                      f"students; {_where(written)} hold them. Run the same command again "
+            book, others = ledger.gradebook(batch.set_digest)
+            write_all(book, outputs, problem_set)
+            if others:
+                print(f"mcgrade: {others} records in {ledger.folder}/ were graded against "
+                      f"another version of {Path(problem_set.path).name} and are left out "
+                      "of the outputs; grade the whole class again with --force to regrade "
+                      "them", file=sys.stderr)
+            if done < len(batch.files):
+                print(f"mcgrade: stopped after {done} of {len(batch.files)} "
+                      f"students; {_where(outputs)} hold them. Run the same command again "
                       "to grade the rest.", file=sys.stderr)
     reused = len(batch.done)
-    print(f"mcgrade: {len(entries)} students graded against {Path(problem_set.path).name}"
-          f" ({len(entries) - reused} now, {reused} unchanged since the last run); "
-          f"wrote {_where(written)}")
+    where = f" in the {' and '.join(sorted(sandboxes))} sandbox" if sandboxes else ""
+    print(f"mcgrade: {done} students graded against {Path(problem_set.path).name}"
+          f" ({done - reused} now{where}, {reused} unchanged since the last run); the gradebook "
+          f"holds {len(book)} students; wrote {_where(outputs)}")
     if ungraded:
         shown = ", ".join(ungraded[:5]) + (f" and {len(ungraded) - 5} more"
                                            if len(ungraded) > 5 else "")
@@ -79,6 +115,6 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     return 0
 
 
-def _where(written: Written) -> str:
-    pages = f", {written.feedback}/" if written.feedback else ""
-    return f"{written.csv}, {written.json}{pages} and {written.gradescope}/"
+def _where(outputs: Outputs) -> str:
+    pages = f", {outputs.feedback}/" if outputs.feedback else ""
+    return f"{outputs.csv}, {outputs.json}{pages} and {outputs.gradescope}/"

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import (
     DIAGNOSES,
+    VISIBILITIES,
     Dimension,
     Location,
     Mistake,
@@ -29,7 +30,10 @@ from mcgrade.problemset.params import choose, normalise_student, read_params, su
 from mcgrade.problemset.published import read_checks
 from mcgrade.problemset.schema import (
     DERIVATIVE,
+    MAX_POINTS,
+    MAX_RUN_TIME,
     MAX_SIZE,
+    MAX_TIMEOUT,
     MISTAKE,
     PROBLEM,
     SET,
@@ -40,6 +44,7 @@ from mcgrade.problemset.values import ValueReader, is_name, shape_text
 from mcgrade.problemset.yamlsource import Path, load_yaml
 
 _FRACTION = "a number from 0 to 1"
+_SECONDS = f"a number of seconds > 0 and at most {MAX_TIMEOUT} (an hour)"
 
 
 def load_problem_set(path: str | os.PathLike[str], student: str | None = None
@@ -84,6 +89,8 @@ def for_student(problem_set: ProblemSet, student: str) -> ProblemSet:
 class _Reader(ValueReader):
     """Reads one problem set; raises on the first rule broken."""
 
+    visibility = SET.default("visibility")   # the set's, which problems inherit
+
     # --- the set and its symbols -----------------------------------------------------
 
     def read_set(self) -> ProblemSet:
@@ -105,7 +112,9 @@ class _Reader(ValueReader):
         if "tolerance" in top:
             tolerance = self.tolerance(("tolerance",), top["tolerance"], tolerance)
         timeout = self.number(("timeout",), top.get("timeout", SET.default("timeout")), 0,
-                              above=True, what="a number of seconds > 0")
+                              MAX_TIMEOUT, above=True, what=_SECONDS)
+        self.visibility = self.choice(("visibility",), top.get(
+            "visibility", SET.default("visibility")), VISIBILITIES)
         self.read_symbols(self.mapping(("symbols",), top.get("symbols")))
         problems = self.items(("problems",), top["problems"], "problems")
         if not problems:
@@ -113,9 +122,26 @@ class _Reader(ValueReader):
         read: list[Problem] = []
         for i, item in enumerate(problems):
             read.append(self.read_problem(("problems", i), item, read, tolerance))
+            self.totals(("problems", i), read, timeout)
         return ProblemSet(title, tuple(read), layout, orientation,  # type: ignore[arg-type]
                           tolerance, timeout, tuple(self.dims.values()),
-                          tuple(self.symbols.values()), src.path, self.published)
+                          tuple(self.symbols.values()), src.path, self.published,
+                          visibility=self.visibility)  # type: ignore[arg-type]
+
+    def totals(self, where: Path, problems: list[Problem], timeout: float) -> None:
+        """The points, and the time limits of one submission's run (its script, then each
+        answer's budget), of the problems read so far: bounded, so every total is finite
+        and no deadline overflows a wait."""
+        points = sum(p.points for p in problems)
+        if points > MAX_POINTS:
+            raise self.src.error(where + ("points",), f"the problems' points add up to "
+                                 f"{points:,.10g}, more than {MAX_POINTS:,}; give fewer points")
+        seconds = timeout + sum(p.timeout or timeout for p in problems)
+        if seconds > MAX_RUN_TIME:
+            raise self.src.error(where + ("timeout",), f"the time limits add up to "
+                                 f"{seconds:,.10g} s (the set's timeout for the script, then "
+                                 f"each problem's), more than a day ({MAX_RUN_TIME:,} s); "
+                                 f"lower the timeouts")
 
     def tolerance(self, where: Path, value: Any, base: Tolerance) -> Tolerance:
         given = self.mapping(where, value, TOLERANCE)
@@ -253,7 +279,7 @@ class _Reader(ValueReader):
         return Problem(  # type: ignore[arg-type]
             id=pid, kind=kind, name=name, **parts,
             points=self.number(w + ("points",), p.get("points", PROBLEM.default("points")), 0,
-                               what="a number ≥ 0"),
+                               MAX_POINTS, what=f"a number from 0 to {MAX_POINTS:,}"),
             prompt=self.text(w + ("prompt",), p["prompt"]) if "prompt" in p else "",
             form=form, signature=signature,
             partial_credit=self.partial_credit(w + ("partial_credit",),
@@ -266,8 +292,10 @@ class _Reader(ValueReader):
             domains=self.domains(w + ("domain",), p.get("domain"), lines),
             tolerance=(self.tolerance(w + ("tolerance",), p["tolerance"], set_tolerance)
                        if "tolerance" in p else None),
-            timeout=(self.number(w + ("timeout",), p["timeout"], 0, above=True,
-                                 what="a number of seconds > 0") if "timeout" in p else None),
+            timeout=(self.number(w + ("timeout",), p["timeout"], 0, MAX_TIMEOUT, above=True,
+                                 what=_SECONDS) if "timeout" in p else None),
+            visibility=(self.choice(w + ("visibility",), p["visibility"], VISIBILITIES)
+                        if "visibility" in p else self.visibility),
             location=Location(src.path, src.line(w)),
             key_lines=tuple((k, v) for k, v in lines.items() if v is not None))
 

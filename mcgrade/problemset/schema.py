@@ -13,6 +13,18 @@ from typing import Any
 DOMAIN_CHOICES: tuple[str, ...] = ("real", "positive", "nonnegative", "nonzero")
 MAX_SIZE = 50
 """The largest fixed size of a shape or of a dimension's ``sizes``."""
+MAX_TIMEOUT = 3600
+"""The most seconds a submission may run for one problem: an hour is far beyond any
+answer's needs, and keeps a whole run's deadline (its script, then each answer's budget)
+well inside what a wait can be (2³¹ ms, 24.8 days)."""
+MAX_RUN_TIME = 86400
+"""The most seconds the time limits of one submission's run may add up to (a day)."""
+MAX_POINTS = 1_000_000
+"""The most points one problem, or a whole set, may be worth: any real course fits, and
+every total stays an exact, finite number in JSON and in Gradescope."""
+MAX_DOMAIN = 1_000_000
+"""The largest magnitude of a domain's ends: sample points are whole 64ths, and far
+larger values only overflow the arithmetic they are checked with."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,8 @@ class Level:
 
 
 _DOMAIN_TYPE = "real | positive | nonnegative | nonzero | [low, high]"
+_TIMEOUT_TYPE = f"number of seconds > 0, at most {MAX_TIMEOUT}"
+_VISIBILITY_TYPE = "visible | after_due_date | after_published | hidden"
 
 SET = Level("set", "Problem set", "The top level of the file.", (
     Field("title", "string", None,
@@ -69,8 +83,9 @@ SET = Level("set", "Problem set", "The top level of the file.", (
     Field("tolerance", "mapping {rtol, atol}", None,
           "How closely numbers must agree when answers are compared numerically.",
           "tolerance: {rtol: 1.0e-6, atol: 1.0e-9}"),
-    Field("timeout", "number of seconds > 0", 10.0,
-          "How long a submission's code may run for each problem.", "timeout: 10"),
+    Field("timeout", _TIMEOUT_TYPE, 10.0,
+          "How long a submission's code may run for each problem; at most an hour, and "
+          "the limits of all problems may add up to a day at most.", "timeout: 10"),
     Field("symbols", "mapping name → symbol", None,
           "The symbols expressions may use, and the symbolic sizes (dimensions) of their "
           "shapes. A symbol with no keys (`b: {}`) is a real scalar.",
@@ -89,6 +104,11 @@ SET = Level("set", "Problem set", "The top level of the file.", (
           "Marks a student copy written by `mcgrade publish`: its problems carry `checks` "
           "(digests of the reference at fixed points) instead of answers, and grading "
           "with it is a local check only.", "published: true", authored=False),
+    Field("visibility", _VISIBILITY_TYPE, "visible",
+          "When students see each problem's result on Gradescope: always (visible), after "
+          "the due date, once grades are published, or never (hidden: Gradescope means "
+          "this for problems worth no points). A problem's own `visibility` overrides "
+          "it. Instructors always see everything.", "visibility: after_due_date"),
 ), inside="at the top level")
 
 TOLERANCE = Level("tolerance", "Tolerance",
@@ -112,7 +132,8 @@ SYMBOL = Level("symbol", "Symbol", "One entry of `symbols:`, named by its key.",
           f"declared otherwise. Without a shape the symbol is a scalar.", "shape: [m, n]"),
     Field("domain", _DOMAIN_TYPE, "real",
           "Where the symbol (or each of its entries) is sampled, and what may be assumed "
-          "of it when simplifying; `[low, high]` is an interval with low < high.",
+          "of it when simplifying; `[low, high]` is an interval with low < high, both "
+          f"within ±{MAX_DOMAIN:,}.",
           "domain: positive"),
     Field("symmetric", "true | false", False,
           "The matrix is symmetric; only for a square shape.", "symmetric: true"),
@@ -131,7 +152,9 @@ PROBLEM = Level("problem", "Problem",
     Field("id", "name (a Python identifier)", None,
           "The problem's unique identifier; by default also the name the submission "
           "gives its answer.", "id: dz_dw", required=True),
-    Field("points", "number ≥ 0", 1.0, "What the problem is worth.", "points: 2"),
+    Field("points", f"number from 0 to {MAX_POINTS:,}", 1.0,
+          f"What the problem is worth; the set's points add up to {MAX_POINTS:,} at most.",
+          "points: 2"),
     Field("name", "name (a Python identifier)", None,
           "The variable the submission's answer is read from, when it is not the id.",
           "name: grad_w"),
@@ -178,9 +201,12 @@ PROBLEM = Level("problem", "Problem",
     Field("tolerance", "mapping {rtol, atol}", None,
           "Numeric agreement for this problem; a key left out keeps the set's value.",
           "tolerance: {rtol: 1.0e-4}"),
-    Field("timeout", "number of seconds > 0", None,
+    Field("timeout", _TIMEOUT_TYPE, None,
           "How long the submission's code may run for this problem, overriding the set's.",
           "timeout: 30"),
+    Field("visibility", _VISIBILITY_TYPE, None,
+          "When students see this problem's result on Gradescope, overriding the set's "
+          "`visibility`.", "visibility: visible"),
     Field("checks", "mapping (written by `mcgrade publish`)", None,
           "In a published copy only: what the local checks compare an answer with, in "
           "place of `derivative`, `hessian`, `shape` or `answer`.",

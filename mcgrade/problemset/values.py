@@ -15,7 +15,7 @@ from typing import Any
 
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import Dimension, Domain, Location, Param, SymbolDecl
-from mcgrade.problemset.schema import DOMAIN_CHOICES, SCHEMA, Level
+from mcgrade.problemset.schema import DOMAIN_CHOICES, MAX_DOMAIN, SCHEMA, Level
 from mcgrade.problemset.yamlsource import Path, Source
 
 NAME_RULE = "use letters, digits and _, not starting with a digit"
@@ -206,6 +206,9 @@ class ValueReader:
             if value[0] >= value[1]:
                 raise self.src.error(where, f"{shape_text(value)} is empty; write [low, high] "
                                             f"with low < high")
+            if max(map(abs, value)) > MAX_DOMAIN:
+                raise self.src.error(where, f"{shape_text(value)} reaches past ±{MAX_DOMAIN:,}; "
+                                            f"sample points must stay within it")
             return Domain("interval", float(value[0]), float(value[1]))
         close = difflib.get_close_matches(str(value), DOMAIN_CHOICES, n=1)
         raise self.fail(where, DOMAIN_WORDS, value,

@@ -1,9 +1,13 @@
 """Submission files → plain code to run: a ``.py`` file's bytes, or a notebook's code cells.
 
 Notebooks are read here, in the grader, with ``nbformat`` (any 4.x; a version-3 notebook is
-upgraded): the child only ever receives the cells' source text. A file that can't be a
-submission at all (missing, empty or truncated notebook, not JSON, not a notebook, an
-unknown suffix) raises ``SubmissionError`` with one line saying what is wrong and what to do.
+upgraded): the child only ever receives the cells' source text. A notebook's stored outputs
+are never run, so they are dropped before it is validated and don't count against the
+size limit, which is the code's (PY_CAP). A file that can't be a submission at all
+(missing, a folder or a pipe, empty or truncated notebook, not JSON, not a notebook, an
+unknown suffix) raises ``SubmissionError`` with one line saying what is wrong and what to
+do. Suffixes are read in any case (``HW1.IPYNB``), and a name that is not UTF-8 is shown
+with escapes (``files.display_name``).
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcgrade.errors import SubmissionError
+from mcgrade.files import display_name
 
-PY_CAP = 5 << 20              # a larger .py file is refused unread
-NOTEBOOK_CAP = 50 << 20       # notebooks carry outputs (images): more room
+PY_CAP = 5 << 20              # a larger .py file (or a notebook's code) is not run
+NOTEBOOK_CAP = 256 << 20      # outputs (images) may be large, but the grader holds the
+                              # whole file to parse it: past this it is refused unread
 SUFFIXES = (".py", ".ipynb")
 
 
@@ -34,14 +40,14 @@ class Source:
 def load(path: str | os.PathLike[str]) -> Source:
     """Read the submission at ``path``; SubmissionError (one line) if it can't be one."""
     file = Path(path)
-    label = file.name or "submission"
+    label = display_name(file.name) or "submission"
+    suffix = file.suffix.lower()
     if not file.is_file():
-        raise SubmissionError(f"{path}: no such file; give the path of a notebook (.ipynb) "
-                              "or a Python file (.py)")
-    if file.suffix not in SUFFIXES:
+        raise SubmissionError(_not_a_file(file, label))
+    if suffix not in SUFFIXES:
         raise SubmissionError(f"{label}: mcgrade grades Jupyter notebooks (.ipynb) and Python "
                               "files (.py); save the answers in one of those")
-    cap = PY_CAP if file.suffix == ".py" else NOTEBOOK_CAP
+    cap = PY_CAP if suffix == ".py" else NOTEBOOK_CAP
     try:
         with open(file, "rb") as f:
             raw = f.read(cap + 1)
@@ -49,7 +55,7 @@ def load(path: str | os.PathLike[str]) -> Source:
         raise SubmissionError(f"{label} could not be read: {exc.strerror or exc}") from None
     if len(raw) > cap:
         raise SubmissionError(f"{label} is larger than {cap >> 20} MB; it was not run")
-    if file.suffix == ".ipynb":
+    if suffix == ".ipynb":
         return _notebook(label, raw)
     if raw.lstrip()[:1] == b"{" and b'"cells"' in raw:
         try:
@@ -62,6 +68,19 @@ def load(path: str | os.PathLike[str]) -> Source:
                 "notebook", *source.notes))
     notes = () if raw.strip() else (f"{label} is empty: it defines no answers",)
     return Source(label, "py", data=raw, notes=notes)
+
+
+def _not_a_file(file: Path, label: str) -> str:
+    """Why ``file`` is not a file to read, in one line (a pipe is never opened: reading it
+    would wait for a writer)."""
+    submit = "give the path of a notebook (.ipynb) or a Python file (.py)"
+    if not os.path.lexists(file):
+        return f"{display_name(str(file))}: no such file; {submit}"
+    if not file.exists():
+        return f"{label} is a link to a file that does not exist; {submit}"
+    if file.is_dir():
+        return f"{label} is a folder, not a file; {submit}"
+    return f"{label} is not a regular file (a pipe, a socket or a device); {submit}"
 
 
 def _notebook(label: str, raw: bytes) -> Source:
@@ -85,6 +104,9 @@ def _notebook(label: str, raw: bytes) -> Source:
                                   f"{exc.lineno}, so the file looks truncated; {again}") from None
         raise SubmissionError(f"{label} is not a valid notebook: {exc.msg} at line "
                               f"{exc.lineno}, column {exc.colno}; {again}") from None
+    except RecursionError:
+        raise SubmissionError(f"{label} is not a valid notebook: its JSON is nested too "
+                              f"deeply to read; {again}") from None
     if type(obj) is not dict or "nbformat" not in obj or not (
             "cells" in obj or "worksheets" in obj):
         raise SubmissionError(f"{label} is JSON but not a Jupyter notebook (it has no "
@@ -98,7 +120,8 @@ def _notebook(label: str, raw: bytes) -> Source:
     import nbformat
     captured: dict = {}
     try:
-        nb = nbformat.reads(text, as_version=4, capture_validation_error=captured)
+        nb = nbformat.reads(json.dumps(_without_outputs(obj)), as_version=4,
+                            capture_validation_error=captured)
     except Exception as exc:                  # nbformat raises many kinds on bad input
         raise SubmissionError(f"{label} could not be read as a notebook "
                               f"({type(exc).__name__}: {str(exc)[:200]}); {again}") from None
@@ -125,4 +148,20 @@ def _notebook(label: str, raw: bytes) -> Source:
             cells.append((position, source))
     if not cells:
         notes.append(f"{label} has no code cells: it defines no answers")
+    code = sum(len(source.encode("utf-8", "surrogatepass")) for _, source in cells)
+    if code > PY_CAP:
+        raise SubmissionError(f"{label} holds more than {PY_CAP >> 20} MB of code; it was "
+                              "not run")
     return Source(label, "ipynb", cells=tuple(cells), notes=tuple(notes))
+
+
+def _without_outputs(notebook: dict) -> dict:
+    """The notebook with every code cell's stored outputs emptied (nbformat 4, or 3's
+    worksheets): they are never run, and validating megabytes of images is slow."""
+    worksheets = notebook.get("worksheets")
+    for sheet in [notebook, *(worksheets if isinstance(worksheets, list) else ())]:
+        cells = sheet.get("cells") if isinstance(sheet, dict) else None
+        for cell in cells if isinstance(cells, list) else ():
+            if isinstance(cell, dict) and isinstance(cell.get("outputs"), list):
+                cell["outputs"] = []
+    return notebook
