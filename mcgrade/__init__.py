@@ -19,12 +19,14 @@ __all__ = [
     "Verdict",
     "assert_correct",
     "check",
+    "check_answers",
     "load_problem_set",
 ]
 
 _HOMES = {
     "assert_correct": "mcgrade.api",
     "check": "mcgrade.api",
+    "check_answers": "mcgrade.jupyter",
     "Answer": "mcgrade.model",
     "GradeReport": "mcgrade.model",
     "Grader": "mcgrade.grading",

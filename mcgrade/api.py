@@ -2,8 +2,10 @@
 
     verdict = mcgrade.check("x.T", "dz_dw", "hw1.yaml")
     mcgrade.assert_correct(student_answer, "dz_dw", "hw1.yaml")
+    report = grade_values({"dz_dw": "x.T", ...}, "hw1.yaml")   # a notebook's variables
 
-Answers here come from the instructor's own (trusted) code, so they are converted in this
+Answers here come from the caller's own code (an instructor's tests, a student's running
+notebook: nothing to protect from it), so they are converted in this
 process, by the same encoder the sandboxed child uses, and graded by the same engine as
 ``mcgrade grade``. A problem set is compiled once per file version and reused.
 """
@@ -12,12 +14,13 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from mcgrade.errors import McgradeError
 from mcgrade.grading import Grader
-from mcgrade.model import Answer, ProblemSet, Verdict
+from mcgrade.model import Answer, GradeReport, Problem, ProblemSet, Verdict
 from mcgrade.problemset import load_problem_set
 from mcgrade.reporters.terminal import failure_text
 from mcgrade.submission import _encode, protocol
@@ -29,14 +32,30 @@ def check(answer: Any, problem: str, problems: str | os.PathLike[str] | ProblemS
     loaded ProblemSet). ``answer`` is anything a submission may give: a string, a number,
     a list or numpy array, a shape tuple, a sympy value, or a function."""
     grader = _grader_for(problems)
-    found = grader.problem_set.problem(problem)
-    if found is None:
-        ids = ", ".join(p.id for p in grader.problem_set.problems)
-        raise McgradeError(f"no problem {problem!r} in {grader.problem_set.path or 'the set'}; "
-                           f"its problems are {ids}")
-    if found.form == "function" and callable(answer):
-        return grader.check(found, _call(answer, grader.calls()[found.answer_name]))
-    return grader.check(found, to_answer(answer, expect_shape=found.kind == "shape"))
+    found = _problem(grader.problem_set, problem)
+    return grader.check(found, _answer(grader, found, answer))
+
+
+def grade_values(values: Mapping[str, Any],
+                 problems: str | os.PathLike[str] | ProblemSet,
+                 names: Sequence[str] = (), *, student: str | None = None,
+                 submission: str = "") -> GradeReport:
+    """Python values by answer name (a running notebook's variables) graded as a
+    submission's answers are, by the same Grader: every problem of the set, or those
+    ``names`` names (problem ids or answer names), in the set's order. A name missing
+    from ``values`` is a missing answer; ``student`` picks the variant of a set with
+    ``params:``."""
+    grader = _grader_for(problems)
+    if student:
+        grader = grader.for_student(student)
+    named = {_problem(grader.problem_set, name).id for name in names}
+    chosen = [p for p in grader.problem_set.problems if not named or p.id in named]
+    answers = {p.answer_name: _answer(grader, p, values[p.answer_name])
+               for p in chosen if p.answer_name in values}
+    report = grader.grade(answers, submission)       # the others: missing, then left out
+    kept = {p.id for p in chosen}
+    return replace(report, problem_set=Path(grader.problem_set.path).name,
+                   verdicts=tuple(v for v in report.verdicts if v.id in kept))
 
 
 def assert_correct(answer: Any, problem: str,
@@ -49,8 +68,36 @@ def assert_correct(answer: Any, problem: str,
 
 
 def to_answer(value: Any, *, expect_shape: bool = False) -> Answer:
-    """A Python value as the plain-data Answer a submission would have sent."""
-    return protocol.decode(_encode.encode(value), expect_shape=expect_shape)
+    """A Python value as the plain-data Answer a submission would have sent. A value too
+    large, too deep or self-containing is refused as the sandbox refuses it, naming why:
+    a verdict, never an exception."""
+    try:
+        record = _encode.encode(value)
+    except _encode.Refused as why:
+        record = {"kind": "unsupported", "text": f"{_encode.type_name(value)} ({why})"}
+    except RecursionError:                # sympy's own printer, on a very deep expression
+        record = {"kind": "unsupported",
+                  "text": f"{_encode.type_name(value)} (nested too deeply to read)"}
+    return protocol.decode(record, expect_shape=expect_shape)
+
+
+def _problem(problem_set: ProblemSet, name: str) -> Problem:
+    """The problem with this id, or else this answer name; McgradeError naming the ids."""
+    found = problem_set.problem(name) or next(
+        (p for p in problem_set.problems if p.answer_name == name), None)
+    if found is None:
+        ids = ", ".join(p.id for p in problem_set.problems)
+        raise McgradeError(f"no problem {name!r} in {problem_set.path or 'the set'}; "
+                           f"its problems are {ids}")
+    return found
+
+
+def _answer(grader: Grader, problem: Problem, value: Any) -> Answer:
+    """``value`` as the Answer the sandbox would have sent: a function answer called at
+    the grader's points, anything else encoded."""
+    if problem.form == "function" and callable(value):
+        return _call(value, grader.calls()[problem.answer_name])
+    return to_answer(value, expect_shape=problem.kind == "shape")
 
 
 def _call(function: Any, calls: list[list[Any]]) -> Answer:

@@ -1,6 +1,7 @@
 """The ``mcgrade`` command: ``main(argv) -> int``, one plain function per subcommand.
 
-Exit codes: 0 done; 1 the input is wrong (a problem set, a missing file); 2 usage;
+Exit codes: 0 done; 1 the input is wrong (a problem set, a missing file, a file that
+can't be a submission, whose record is still written); 2 usage;
 3 an internal error (a bug: the traceback goes to a log file, not the screen), or a batch
 in which this machine failed to run some submissions (the next run grades them); 130 Ctrl-C.
 """
@@ -16,48 +17,106 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from mcgrade import __version__
 from mcgrade.errors import McgradeError
+from mcgrade.settings import SANDBOXES
 
 if TYPE_CHECKING:
-    from mcgrade.model import ProblemSet
+    from mcgrade.grading import Grader
+    from mcgrade.model import GradeReport, ProblemSet
 
 
 BATCH_OPTIONS = ("jobs", "out", "csv", "feedback", "id_pattern", "force", "dask")
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from mcgrade.files import write_atomic
-    from mcgrade.grading import Grader, grade_file
+    from mcgrade.errors import SubmissionError
+    from mcgrade.files import display_name, write_atomic
+    from mcgrade.grading import Grader, grade_file, student_of
     from mcgrade.problemset import load_problem_set
-    from mcgrade.reporters import gradescope, json_report, terminal
+    from mcgrade.reporters import gradescope, terminal
 
     if _is_batch(args):
         return _grade_batch(args)
     from mcgrade.submission import warm_up
 
+    path = args.submissions[0]
+    student = args.student or display_name(student_of(path))     # as a batch names them
+    grader = None
     try:
-        problem_set = load_problem_set(args.problems)
+        grader = Grader(load_problem_set(args.problems))
         warm_up(args.sandbox)                     # the worker starts while we compile
-        report = grade_file(args.submissions[0], Grader(problem_set), student=args.student,
-                            sandbox=args.sandbox)
+        report = grade_file(path, grader, student=student, sandbox=args.sandbox)
     except McgradeError as exc:
-        if args.gradescope:            # Gradescope needs a valid file even now
+        unreadable = (_unreadable(path, grader.for_student(student))
+                      if grader is not None and isinstance(exc, SubmissionError) else None)
+        if unreadable is not None:     # its record, as its row in a batch would be
+            _write_records(args, unreadable, grader.problem_set)   # type: ignore[union-attr]
+        elif args.gradescope:          # Gradescope needs a valid file even now
             write_atomic(args.gradescope, gradescope.render(None, str(exc)))
         raise
-    to_stdout = args.json == "-"
+    problem_set = grader.problem_set
+    _announce_sandbox(problem_set, args.sandbox)
     text = terminal.render(report, problem_set.title)
-    (sys.stderr if to_stdout else sys.stdout).write(text)
-    if to_stdout:
+    (sys.stderr if args.json == "-" else sys.stdout).write(text)
+    _write_records(args, report, problem_set)
+    return 0
+
+
+def _announce_sandbox(problem_set: "ProblemSet", sandbox: str,
+                      protect: Sequence[str] = ()) -> None:
+    """Say when submissions run in another sandbox than the one asked for (never silent);
+    refuse, before anything runs, where none here can hide the key and ``protect``."""
+    from mcgrade.submission import choose_for
+
+    fallback = choose_for(problem_set, sandbox, protect).fallback
+    if fallback:
+        print(f"mcgrade: note: {fallback}", file=sys.stderr)
+
+
+def _write_records(args: argparse.Namespace, report: "GradeReport",
+                   problem_set: "ProblemSet") -> None:
+    """The record where ``--json`` and ``--gradescope`` ask for it."""
+    from mcgrade.files import write_atomic
+    from mcgrade.reporters import gradescope, json_report
+
+    if args.json == "-":
         sys.stdout.write(json_report.render(report))
     elif args.json:
         write_atomic(args.json, json_report.render(report))
     if args.gradescope:
-        write_atomic(args.gradescope, gradescope.render(report))
-    return 0
+        write_atomic(args.gradescope, gradescope.render(report, problem_set=problem_set))
+
+
+def _unreadable(path: str, grader: "Grader") -> "GradeReport | None":
+    """The report of a file that can't be a submission at all (a folder, a pipe, a broken
+    notebook): every problem an error saying why, as its row in a batch. None when there
+    is no such file (a mistyped path), or when it is one and the sandbox failed instead."""
+    import os
+    from dataclasses import replace
+
+    from mcgrade.errors import SubmissionError
+    from mcgrade.files import display_name
+    from mcgrade.model import Answer
+    from mcgrade.submission.sources import load
+
+    if not os.path.lexists(path):
+        return None
+    try:
+        load(path)
+    except SubmissionError as exc:
+        why = str(exc)
+        answers = {p.answer_name: Answer("error", text=why)
+                   for p in grader.problem_set.problems}
+        report = grader.grade(answers, display_name(Path(path).name), (why,))
+        return replace(report, problem_set=Path(grader.problem_set.path).name)
+    return None
 
 
 def _is_batch(args: argparse.Namespace) -> bool:
-    """Many files, a folder, or any batch option: a batch; else one file, as it always was."""
-    return (len(args.submissions) > 1 or Path(args.submissions[0]).is_dir()
+    """Many files, a folder, or any batch option: a batch; else one file, as it always was
+    (a folder named like a submission, ``alice.ipynb/``, is one file that can't be read)."""
+    from mcgrade.batch.ids import is_folder_of_submissions
+
+    return (len(args.submissions) > 1 or is_folder_of_submissions(Path(args.submissions[0]))
             or any(getattr(args, name) not in (None, False) for name in BATCH_OPTIONS))
 
 
@@ -76,8 +135,16 @@ def _grade_batch(args: argparse.Namespace) -> int:
                          "student in DIR/gradescope/")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
-    return run_batch(args.submissions, load_problem_set(args.problems),
-                     out=args.out or "mcgrade-results", csv_path=args.csv,
+    problem_set = load_problem_set(args.problems)
+    out = args.out or "mcgrade-results"
+    if not args.dask:                  # on a cluster, each worker chooses its own
+        outputs = [out, args.feedback, args.csv, args.json]
+        folders = {str(Path(p) if Path(p).is_dir() else Path(p).parent)
+                   for p in args.submissions}
+        _announce_sandbox(problem_set, args.sandbox,
+                          [p for p in outputs if p] + sorted(folders))
+    return run_batch(args.submissions, problem_set,
+                     out=out, csv_path=args.csv,
                      json_path=args.json, feedback=args.feedback,
                      id_pattern=args.id_pattern, force=args.force,
                      sandbox=args.sandbox, jobs=args.jobs or 1, dask=args.dask)
@@ -91,7 +158,8 @@ def _gradescope(args: argparse.Namespace) -> int:
     problem_set = load_problem_set(args.problem_set)   # a broken set fails here
     variants = bool(problem_set.params)
     write_atomic(args.output, build(args.problem_set, variants=variants,
-                                    student_key=args.student_key))
+                                    student_key=args.student_key,
+                                    submission_name=args.submission_name))
     print(f"mcgrade: wrote {args.output}, a Gradescope autograder for {args.problem_set} "
           "(upload it as a zip file in the assignment's Configure Autograder page)")
     if variants:
@@ -139,6 +207,10 @@ def _publish(args: argparse.Namespace) -> int:
     write_atomic(output, publish(problem_set))
     print(f"mcgrade: wrote {output}, the student copy of {args.problem_set} (no answers; "
           f"local checks only)")
+    if args.wheel:
+        from mcgrade.authoring.student_folder import write_student_folder
+        for path in write_student_folder(output.parent, problem_set.title, output.name):
+            print(f"mcgrade: wrote {path}")
     return 0
 
 
@@ -180,7 +252,11 @@ def _authoring_commands(commands: "argparse._SubParsersAction[Any]") -> None:
                              "to write (required for a set with params)")
         if name == "notebook":
             command.add_argument("--checks", metavar="NAME", help="the student copy the "
-                                 "last cell checks against (default: the set's file name)")
+                                 "check cells check against (default: the set's file name)")
+        else:
+            command.add_argument("--wheel", action="store_true", help="also write a wheel "
+                                 "of this mcgrade, a pytest.ini and a README.md for students "
+                                 "(install, then check, with no package index)")
         command.set_defaults(run=run)
 
 
@@ -201,10 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", metavar="PATH", help="write the SPEC §4 record to PATH "
                        "('-' for standard output; the table then goes to standard error); for a batch, "
                        "the array of every student's record (default DIR/grades.json)")
-    grade.add_argument("--sandbox", choices=("auto", "bwrap", "process"), default="auto",
-                       help="how to isolate the submission: bubblewrap where it can run "
-                       "(auto, the default), bubblewrap or fail (bwrap), or a plain child "
-                       "process with limits (process)")
+    grade.add_argument("--sandbox", choices=SANDBOXES, default="auto",
+                       help="how to isolate the submission: bubblewrap where it can run, "
+                       "else the process sandbox with the layers this machine offers "
+                       "(auto, the default); bubblewrap or fail (bwrap); the process "
+                       "sandbox (process); or, for a student copy only, a plain child "
+                       "process on any platform (subprocess)")
     grade.add_argument("--student", metavar="ID", help="the student whose variant of a set "
                        "with params: to grade (default: the file's name, alice.ipynb → alice)")
     grade.add_argument("--gradescope", metavar="PATH", help="write a Gradescope "
@@ -224,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
                             help="for a set with params: the field of the submitter's "
                             "Gradescope record that is the student id picking their variant "
                             "(default: email)")
+    autograder.add_argument("--submission-name", default="", metavar="NAME",
+                            help="the file students submit (e.g. hw1.ipynb): chosen when "
+                            "a submitted folder or repository holds several notebooks "
+                            "or .py files")
     autograder.set_defaults(run=_gradescope)
     return parser
 

@@ -5,6 +5,8 @@
     ├── ExpressionError    an expression (author's or student's) can't be read or typed;
     │                      carries the text and the column where it went wrong
     ├── SubmissionError    a submission file can't be run or read
+    ├── CheckAbandoned     this machine could not finish checking an answer: a fault of
+    │                      the machine, never a verdict; grade it again
     └── UsageError         the command line asks for something impossible
 
 Raise once, where the fact is known; print at the top (the CLI or the pytest plugin).
@@ -61,6 +63,15 @@ class ProblemSetError(McgradeError):
 
 class SubmissionError(McgradeError):
     """A submission that can't be read or run at all (not one problem's wrong answer)."""
+
+
+class CheckAbandoned(McgradeError):
+    """Checking one answer ran past the last-resort wall-clock guard (``mcgrade.budget``).
+
+    Symbolic work is bounded by deterministic allowances, so this means a hang they did
+    not foresee, or a machine too loaded to finish: no verdict is given (a verdict must not
+    depend on the machine), and the submission should be graded again.
+    """
 
 
 class UsageError(McgradeError):

@@ -82,3 +82,19 @@ def test_unknown_problem_names_the_problems(problems) -> None:
 def test_check_accepts_a_loaded_problem_set(problems) -> None:
     loaded = mcgrade.load_problem_set(problems)
     assert mcgrade.check("x.T", "dz_dw", loaded).score == 2
+
+
+def test_grade_values_grades_variables_as_a_submissions_answers(problems) -> None:
+    """A notebook's variables: every problem (a name not defined is missing), or those
+    named, by problem id or answer name; function answers called at the sample points."""
+    from mcgrade.api import grade_values
+    values = {"dz_dw": "x", "grad_fn": lambda w, X, y: 2 * (X @ w - y).T @ X, "other": 1}
+    report = grade_values(values, problems, submission="nb")
+    assert [(v.id, v.status) for v in report.verdicts] == [
+        ("dz_dw", "incorrect"), ("shape_dz_dx", "missing"), ("at_one", "missing"),
+        ("grad_fn", "correct")]
+    assert (report.submission, report.problem_set, report.score) == ("nb", "api.yaml", 1)
+    only = grade_values(values, problems, ["grad_fn", "dz_dw"])
+    assert [v.id for v in only.verdicts] == ["dz_dw", "grad_fn"]      # the set's order
+    with pytest.raises(mcgrade.McgradeError, match="no problem 'nope'"):
+        grade_values(values, problems, ["nope"])

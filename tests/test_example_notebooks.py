@@ -98,7 +98,7 @@ def test_the_committed_notebooks_are_up_to_date(tmp_path: Path) -> None:
 def test_notebook_is_the_python_file_cell_by_cell(stem: str) -> None:
     """Valid, no outputs, an answer cell per problem holding that problem's answer, and,
     read in order, the code of the .py file: nothing lost, nothing added but the check
-    cell (blank lines aside; the header names the notebook instead of the .py file)."""
+    cells (blank lines aside; the header names the notebook instead of the .py file)."""
     notebook = nbformat.read(EXAMPLES / f"{stem}.ipynb", as_version=4)
     nbformat.validate(notebook)
     problem_set = grader(SET_OF[stem]).problem_set
@@ -110,10 +110,12 @@ def test_notebook_is_the_python_file_cell_by_cell(stem: str) -> None:
     for cell in answers:
         name = problem_set.problem(cell.metadata["mcgrade"]["problem"]).answer_name
         assert f"\n{name} = " in f"\n{cell.source}" or f"\ndef {name}(" in f"\n{cell.source}"
-    assert code[-1].metadata["mcgrade"] == {"check": True}
+    checks = [c for c in code if c.metadata.get("mcgrade") == {"check": True}]
+    assert checks[-1] is code[-1] and len(checks) == len(answers) + 1
     assert code[-1].source.endswith(
-        f"!mcgrade grade {stem}.ipynb --problems ../problem_sets/{SET_OF[stem]}.yaml")
-    in_cells = [line for c in code[:-1] for line in c.source.splitlines() if line.strip()]
+        f'mcgrade.check_answers(problems="../problem_sets/{SET_OF[stem]}.yaml")')
+    in_cells = [line for c in code if c not in checks
+                for line in c.source.splitlines() if line.strip()]
     python = (EXAMPLES / f"{stem}.py").read_text(encoding="utf-8").replace(
         f"examples/{stem}.py", f"examples/{stem}.ipynb")
     assert in_cells == [line for line in python.splitlines() if line.strip()]

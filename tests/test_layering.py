@@ -22,7 +22,7 @@ LAYERS = [
     {"mcgrade.reporters", "mcgrade.authoring"},
     {"mcgrade.batch"},
     {"mcgrade.cli", "mcgrade.__main__", "mcgrade", "mcgrade.pytest_plugin",
-     "mcgrade._pytest_nodes", "mcgrade.api"},
+     "mcgrade._pytest_nodes", "mcgrade.api", "mcgrade.jupyter"},
 ]
 
 

@@ -1,5 +1,6 @@
-"""`mcgrade notebook`: a valid starter notebook, one tagged answer cell per problem, a last
-cell that runs the local checks; filled with the reference answers it scores full marks."""
+"""`mcgrade notebook`: a valid starter notebook, one tagged answer cell per problem, each
+followed by a check cell, and a last cell that checks them all; filled with the reference
+answers it scores full marks."""
 
 from __future__ import annotations
 
@@ -48,9 +49,14 @@ def filled(problem_set: ProblemSet, name: str) -> nbformat.NotebookNode:
     return notebook
 
 
+def is_check(cell: nbformat.NotebookNode) -> bool:
+    return cell.metadata.get("mcgrade", {}).get("check") is True
+
+
 def as_python(notebook: nbformat.NotebookNode) -> str:
-    """The code cells, as a kernel-less grader runs them: shell (!) lines left out."""
-    return "\n".join(line for cell in notebook.cells if cell.cell_type == "code"
+    """The code cells, as the grader runs them: check cells and shell (!) lines left out."""
+    return "\n".join(line for cell in notebook.cells
+                     if cell.cell_type == "code" and not is_check(cell)
                      for line in cell.source.splitlines() if not line.startswith(("!", "%")))
 
 
@@ -71,9 +77,16 @@ def test_the_notebook_is_valid_and_has_a_tagged_cell_per_problem() -> None:
     assert "**Layout: numerator.**" in title.source
     prompt = notebook.cells[2]
     assert prompt.source.startswith("### `dz_dw` (2 points)\n\nLet $z(\\mathbf{w}, b)")
+    after = notebook.cells[notebook.cells.index(cells["dz_dw"]) + 1]
+    assert after.metadata == {"mcgrade": {"check": True}}
+    assert after.source.splitlines()[-1] == \
+        'mcgrade.check_answers("dz_dw", problems="neuron.yaml")'
+    checks = [c for c in notebook.cells if is_check(c)]
+    assert len(checks) == len(problem_set.problems) + 1
     last = notebook.cells[-1]
-    assert last.source.splitlines()[-1] == "!mcgrade grade hw1.ipynb --problems neuron.yaml"
-    assert "pytest --mcgrade-submission hw1.ipynb neuron.yaml" in last.source
+    assert is_check(last) and last.id == "mcgrade-check"
+    assert last.source.splitlines()[-1] == 'mcgrade.check_answers(problems="neuron.yaml")'
+    assert "python -m pytest --mcgrade-submission hw1.ipynb neuron.yaml" in last.source
     assert notebook.metadata["mcgrade"] == {"problem_set": "neuron.yaml",
                                             "title": problem_set.title}
 
@@ -140,4 +153,5 @@ def test_cli_writes_the_notebook_and_needs_a_student_for_params(tmp_path: Path,
     assert notebook.metadata["mcgrade"]["student"] == "alice"
     assert "*Your variant: student `alice`.*" in notebook.cells[0].source
     assert notebook.cells[2].source.endswith("Differentiate 3 t.")
-    assert notebook.cells[-1].source.endswith("--problems mine.yaml")
+    assert notebook.cells[-1].source.endswith(
+        'mcgrade.check_answers(problems="mine.yaml", student="alice")')

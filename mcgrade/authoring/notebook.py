@@ -3,12 +3,16 @@
 One title cell (the set's title, its conventions, how to answer), then per problem a
 Markdown cell with the prompt (LaTeX renders in Jupyter) and a code cell to fill in,
 tagged with the problem's id in its metadata (``{"mcgrade": {"problem": id}}`` and the
-tags ``mcgrade-answer`` and the id), and last a cell that runs the local checks. Cell ids
-are derived from the problem ids, so the same set gives the same notebook byte for byte.
+tags ``mcgrade-answer`` and the id), followed by a cell that checks that answer; last a
+cell that checks them all (``mcgrade.check_answers``: the feedback appears under the
+cell). Check cells are marked ``{"mcgrade": {"check": true}}``, and the grader skips them.
+Cell ids are derived from the problem ids, so the same set gives the same notebook byte
+for byte.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import nbformat
@@ -32,8 +36,9 @@ _LAYOUTS = {
 
 def build_notebook(problem_set: ProblemSet, notebook_name: str, set_name: str
                    ) -> nbformat.NotebookNode:
-    """The starter notebook; ``notebook_name`` and ``set_name`` are the file names the last
-    cell checks (the notebook as saved, and the student copy of the set next to it)."""
+    """The starter notebook; ``set_name`` is the problem set the check cells read (the
+    student copy next to the notebook), ``notebook_name`` the notebook's own file name,
+    which the last cell tells how to check from a terminal."""
     scope = scope_of(problem_set)
     cells = [new_markdown_cell(_introduction(problem_set), id="mcgrade-title"),
              new_code_cell("import numpy as np  # numbers and arrays are answers too",
@@ -43,8 +48,11 @@ def build_notebook(problem_set: ProblemSet, notebook_name: str, set_name: str
         cells.append(new_code_cell(
             _answer_cell(problem, scope), id=f"{problem.id}-answer",
             metadata={"mcgrade": {"problem": problem.id}, "tags": [ANSWER_TAG, problem.id]}))
-    cells.append(new_code_cell(_check_cell(notebook_name, set_name), id="mcgrade-check",
-                               metadata={"mcgrade": {"check": True}}))
+        cells.append(_check_cell(
+            "import mcgrade  # checks the answer above (the grader skips this cell)\n"
+            + _check_call(problem_set, set_name, problem.id), f"{problem.id}-check"))
+    cells.append(_check_cell(_check_all_source(problem_set, notebook_name, set_name),
+                             "mcgrade-check"))
     notebook = new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
@@ -76,7 +84,8 @@ def _introduction(problem_set: ProblemSet) -> str:
     ]
     if problem_set.orientation == "strict":
         lines += ["", "Shapes must match exactly: give a row or a column, not a 1-D array."]
-    lines += ["", "Save the notebook, then run the last cell to check your answers locally."]
+    lines += ["", ("Run the cell under an answer to check it: the feedback appears under "
+                   "that cell. The last cell checks every answer and gives your total.")]
     return "\n".join(lines)
 
 
@@ -127,12 +136,28 @@ def _all_fixed(problem: Problem, scope: Scope) -> bool:
     return used <= {name for name, _ in problem.at}
 
 
-def _check_cell(notebook_name: str, set_name: str) -> str:
+def _check_cell(source: str, cell_id: str) -> nbformat.NotebookNode:
+    """A code cell marked as a check: the grader skips it (``submission.sources``)."""
+    return new_code_cell(source, id=cell_id, metadata={"mcgrade": {"check": True}})
+
+
+def _check_call(problem_set: ProblemSet, set_name: str, *names: str) -> str:
+    """``mcgrade.check_answers(...)`` for ``names`` (none: every problem)."""
+    arguments = [json.dumps(name) for name in names]
+    arguments.append(f"problems={json.dumps(set_name)}")
+    if problem_set.student:                 # the variant, for an instructor's set
+        arguments.append(f"student={json.dumps(problem_set.student)}")
+    return f"mcgrade.check_answers({', '.join(arguments)})"
+
+
+def _check_all_source(problem_set: ProblemSet, notebook_name: str, set_name: str) -> str:
     return "\n".join([
-        "# Check your answers locally: save the notebook first (the check reads the saved",
-        "# file). The checks run at fixed points and may be less strict than the final",
-        "# grading; they never show the expected answers. From a terminal in this folder,",
-        f"#     pytest --mcgrade-submission {notebook_name} {set_name}",
-        "# does the same. (The grader skips this cell: it only reads your answers.)",
-        f"!mcgrade grade {notebook_name} --problems {set_name}",
+        "# Check every answer, and your total. The checks read the answers you have run;",
+        "# from a terminal in this folder,",
+        f"#     python -m pytest --mcgrade-submission {notebook_name} {set_name}",
+        "# checks the saved notebook the same way. Against a student copy of the set the",
+        "# checks run at fixed points and never show the expected answers; the final",
+        "# grading may be stricter. (The grader skips the check cells.)",
+        "import mcgrade",
+        _check_call(problem_set, set_name),
     ])
