@@ -9,6 +9,7 @@ in which this machine failed to run some submissions (the next run grades them);
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import traceback
@@ -348,10 +349,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mcgrade: interrupted", file=sys.stderr)
         return 130
     except Exception:                  # a bug in mcgrade: one line here, details in a log
-        log = Path(tempfile.gettempdir()) / "mcgrade-crash.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-        print(f"mcgrade: internal error (a bug in mcgrade); details in {log}", file=sys.stderr)
+        print(f"mcgrade: internal error (a bug in mcgrade); {_crash_log()}", file=sys.stderr)
         return 3
+
+
+def _crash_log() -> str:
+    """Where the traceback went: a fresh private file (a fixed name in a shared /tmp could
+    belong to someone else), or, failing that, nowhere, said so."""
+    try:
+        handle, log = tempfile.mkstemp(prefix="mcgrade-crash-", suffix=".log")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(traceback.format_exc())
+    except OSError as exc:
+        return f"its details could not be written ({exc.strerror})"
+    return f"details in {log}"
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Run a command where bubblewrap can't start, as Docker and Gradescope containers do.
 
-    python tests/jail.py [--uid N] [--no-landlock] -- COMMAND...
+    python tests/jail.py [--uid N] [--ids N] [--no-landlock] -- COMMAND...
 
-Needs root. The command runs in a user namespace of its own (ids 0–65535 mapped to
-themselves, so files keep their owners) in which no further user namespace can be made
+Needs root. The command runs in a user namespace of its own (ids 0 to N-1 mapped to
+themselves, so files keep their owners: 300,000 by default, as in a container without a
+user namespace; 65,536 as in a rootless one) in which no further user namespace can be made
 (``user.max_user_namespaces`` is 0 there): bubblewrap is installed but fails to start, and
 the process sandbox gets no namespaces. ``--no-landlock`` also makes the Landlock system
 calls fail (a seccomp filter), as on a kernel without it; ``--uid`` runs the command as
@@ -48,6 +49,7 @@ def _deny_landlock(libc: ctypes.CDLL) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--uid", type=int, default=0)
+    parser.add_argument("--ids", type=int, default=300_000)
     parser.add_argument("--no-landlock", action="store_true")
     parser.add_argument("command", nargs="+")
     args = parser.parse_args()
@@ -75,7 +77,7 @@ def main() -> None:
     os.read(ready_r, 1)
     for name in ("uid_map", "gid_map"):
         with open(f"/proc/{pid}/{name}", "w") as mapping:
-            mapping.write("0 0 65536\n")
+            mapping.write(f"0 0 {args.ids}\n")
     os.write(mapped_w, b"x")
     _, status = os.waitpid(pid, 0)
     sys.exit(os.waitstatus_to_exitcode(status))

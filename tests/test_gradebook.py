@@ -111,6 +111,17 @@ def test_any_file_name_gets_its_row_shown_with_escapes(tmp_path, capsys) -> None
     assert "(0 now, 2 unchanged since the last run)" in capsys.readouterr().out
 
 
+def test_a_long_file_name_gets_its_row(tmp_path) -> None:
+    """63 CJK letters: 189 bytes as a name, far more once escaped for the ledger."""
+    problems, folder = make_class(tmp_path, 0)
+    name = "中" * 63
+    (folder / f"{name}.py").write_text(RIGHT, encoding="utf-8")
+    out = tmp_path / "results"
+    assert grade(problems, str(folder), "--out", str(out)) == 0
+    assert rows(out)[0].startswith(f"{name},{name}.py,")
+    assert grade(problems, str(folder), "--out", str(out)) == 0               # resumes
+
+
 def test_an_id_from_notebook_metadata_is_shown_with_escapes_too(tmp_path) -> None:
     problems, folder = make_class(tmp_path, 0)
     notebook = {"nbformat": 4, "nbformat_minor": 5, "cells": [],

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -61,6 +63,16 @@ def kill_all():
         os.kill(pid, signal.SIGKILL)
     return "killed"
 killed = attempt(kill_all)
+def talk(family, address):
+    import socket
+    with socket.socket(family) as channel:
+        channel.settimeout(2)
+        channel.connect(address)
+        channel.sendall(b"let me out")
+    return "connected"
+sock = attempt(lambda: talk(__import__("socket").AF_UNIX, {sock!r}))
+net = attempt(lambda: talk(__import__("socket").AF_INET, ("127.0.0.1", {port})))
+where = os.getcwd()
 """
 
 
@@ -88,6 +100,10 @@ if MISSING and os.environ.get("CI"):
 needs_jail = pytest.mark.skipif(bool(MISSING), reason=MISSING)
 
 
+def evil(course: Path, sock: str = "/nonexistent.sock", port: int = 9) -> str:
+    return EVIL.format(key=str(course / "key.yaml"), course=str(course), sock=sock, port=port)
+
+
 @pytest.fixture
 def course() -> Iterator[Path]:
     """A course folder others may enter (an ordinary grader owns it): the key, 0600."""
@@ -96,18 +112,18 @@ def course() -> Iterator[Path]:
         path.chmod(0o755)
         (path / "key.yaml").write_text(SET, encoding="utf-8")
         (path / "key.yaml").chmod(0o600)
-        (path / "evil.py").write_text(EVIL.format(key=str(path / "key.yaml"),
-                                                  course=str(path)), encoding="utf-8")
+        (path / "evil.py").write_text(evil(path), encoding="utf-8")
         yield path
 
 
-def jailed(course: Path, *args: str, uid: int = 0, landlock: bool = True
-           ) -> subprocess.CompletedProcess[str]:
-    """``mcgrade ARGS`` where bwrap can't start, as ``uid``, with or without Landlock."""
+def jailed(course: Path, *args: str, uid: int = 0, landlock: bool = True,
+           ids: int = 300_000) -> subprocess.CompletedProcess[str]:
+    """``mcgrade ARGS`` where bwrap can't start, as ``uid``, with or without Landlock,
+    with ``ids`` user ids in the container."""
     for path in [course, *course.iterdir()]:
         os.chown(path, uid, uid)
-    jail = [sys.executable, str(JAIL), "--uid", str(uid)] + ([] if landlock else
-                                                            ["--no-landlock"])
+    jail = [sys.executable, str(JAIL), "--uid", str(uid), "--ids", str(ids)] + \
+        ([] if landlock else ["--no-landlock"])
     return subprocess.run([*jail, "--", sys.executable, "-m", "mcgrade", *args],
                           cwd=course, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": ""})
@@ -141,14 +157,15 @@ def answers_of(course: Path, *, uid: int = 0, landlock: bool = True) -> dict[str
 @needs_jail
 def test_as_root_landlock_hides_the_key(course: Path) -> None:
     record = graded(course)
-    assert record["sandbox"] in ("process (landlock)", "process (uid 65534, landlock)")
+    assert record["sandbox"] in ("process (landlock, seccomp)",
+                                 "process (own uid, landlock, seccomp)")
     assert record["problems"][0]["status"] == "incorrect"
 
 
 @needs_jail
 def test_as_root_without_landlock_a_uid_of_its_own_hides_the_key(course: Path) -> None:
     record = graded(course, landlock=False)
-    assert record["sandbox"] == "process (uid 65534)"
+    assert record["sandbox"] == "process (own uid, seccomp)"
 
 
 @needs_jail
@@ -166,7 +183,7 @@ def test_as_root_without_landlock_a_key_others_can_read_is_refused(course: Path)
 @needs_jail
 def test_as_an_ordinary_user_landlock_hides_the_key(course: Path) -> None:
     record = graded(course, uid=GRADER)
-    assert record["sandbox"] == "process (landlock)"
+    assert record["sandbox"] == "process (landlock, seccomp)"
 
 
 @needs_jail
@@ -182,51 +199,119 @@ def test_as_an_ordinary_user_without_landlock_grading_refuses(course: Path) -> N
 
 @needs_jail
 def test_a_student_copy_holds_no_key_and_runs_anywhere(course: Path) -> None:
-    """Local checks keep working with the plain process sandbox, without any layer."""
+    """Local checks keep working with the process sandbox and no layer that hides files."""
     (course / "mine.py").write_text(f'q = "{KEY}"\n', encoding="utf-8")
     done = jailed(course, "publish", "key.yaml", "-o", "student.yaml", uid=GRADER)
     assert done.returncode == 0, done.stderr
     done = jailed(course, "grade", "mine.py", "--problems", "student.yaml", uid=GRADER,
                   landlock=False)
     assert done.returncode == 0, done.stderr
-    assert "mcgrade: 1/1 points (sandbox: process)" in done.stdout
+    assert "mcgrade: 1/1 points (sandbox: process (seccomp))" in done.stdout
+
+
+class Listener:
+    """A Unix socket (its folder and itself private to ``uid``, as an agent's or a bus's)
+    and a TCP port on the loopback, counting who connects: nobody may."""
+
+    def __init__(self, folder: Path, uid: int) -> None:
+        self.connections = 0
+        (folder / "run").mkdir()
+        self.path = str(folder / "run" / "agent.sock")
+        self.unix = socket.socket(socket.AF_UNIX)
+        self.unix.bind(self.path)
+        os.chown(folder / "run", uid, uid)
+        os.chown(self.path, uid, uid)
+        (folder / "run").chmod(0o700)
+        self.tcp = socket.create_server(("127.0.0.1", 0))
+        self.port = self.tcp.getsockname()[1]
+        for server in (self.unix, self.tcp):
+            server.listen()
+            threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                server.accept()[0].close()
+            except OSError:
+                return
+            self.connections += 1
+
+    def close(self) -> None:
+        self.unix.close()
+        self.tcp.close()
 
 
 @needs_jail
 @pytest.mark.parametrize("uid,landlock", [(0, True), (0, False), (GRADER, True)])
 def test_every_attack_fails(course: Path, uid: int, landlock: bool) -> None:
-    """In a batch, the ledger keeps each attempt's outcome: every one was denied."""
+    """In a batch, the ledger keeps each attempt's outcome: every one was denied — the key
+    read or copied, the gradebook forged, the grader killed, a private Unix socket or a
+    TCP port reached — and the submission's folder is gone when it ends."""
+    listener = Listener(course, uid)
+    (course / "evil.py").write_text(evil(course, listener.path, listener.port), "utf-8")
     (course / "key.yaml").write_text(SET.replace("problems:\n", textwrap.dedent("""\
         problems:
           - {id: copied, answer: "x"}
           - {id: forged, answer: "x"}
           - {id: killed, answer: "x"}
+          - {id: sock, answer: "x"}
+          - {id: net, answer: "x"}
+          - {id: where, answer: "x"}
         """)), encoding="utf-8")
     if not landlock:        # only the uid hides them: the class's folder is private too
         course.chmod(0o700)
-    outcomes = answers_of(course, uid=uid, landlock=landlock)
-    assert outcomes["q"] in ("PermissionError", "FileNotFoundError"), outcomes
-    assert outcomes["copied"] in ("PermissionError", "FileNotFoundError"), outcomes
-    assert outcomes["forged"] in ("PermissionError", "FileNotFoundError"), outcomes
-    assert outcomes["killed"] in ("PermissionError", "ProcessLookupError"), outcomes
+    try:
+        outcomes = answers_of(course, uid=uid, landlock=landlock)
+    finally:
+        listener.close()
+    denied = {"PermissionError", "FileNotFoundError", "ProcessLookupError"}
+    for attempt in ("q", "copied", "forged", "killed", "sock", "net"):
+        assert outcomes[attempt] in denied, (attempt, outcomes)
+    assert listener.connections == 0
+    assert not os.path.exists(outcomes["where"])          # removed with the job
     grades = json.loads((course / "results" / "grades.json").read_text(encoding="utf-8"))
     assert grades[0]["sandbox"].startswith("process (") and grades[0]["score"] == 0
 
 
+@needs_jail
+@pytest.mark.parametrize("ids,label", [(300_000, "process (own uid, seccomp)"),
+                                       (65_536, "process (uid 65534, seccomp)")])
+def test_neighbours_running_at_once_cannot_kill_each_other(course: Path, ids: int,
+                                                           label: str) -> None:
+    """As root with only the uid layer, two jobs at once: each has a uid of its own, so
+    one killing every process it may (kill -1) costs its neighbour nothing; where there
+    are too few ids for that (a rootless container), they share uid 65534 and so run one
+    at a time."""
+    course.chmod(0o700)
+    (course / "alice.py").write_text(f'import time\ntime.sleep(2)\nq = "{KEY}"\n', "utf-8")
+    (course / "mallory.py").write_text("import os, time\ntime.sleep(0.5)\n"
+                                       "os.kill(-1, 9)\n", encoding="utf-8")
+    (course / "evil.py").unlink()
+    done = jailed(course, "grade", ".", "--problems", "key.yaml", "--out", "results",
+                  "--jobs", "2", landlock=False, ids=ids)
+    assert done.returncode == 0, done.stderr
+    grades = {g["submission"]: g for g in json.loads(
+        (course / "results" / "grades.json").read_text(encoding="utf-8"))}
+    assert grades["alice.py"]["score"] == 1, grades["alice.py"]
+    assert grades["alice.py"]["sandbox"] == label
+
+
 # --- choosing layers from a probe (no kernel needed) ----------------------------------
 
-def probe(*, landlock: int = 0, euid: int = 1000, namespaces: bool = False) -> dict:
-    return {"landlock": landlock, "euid": euid, "namespaces": namespaces,
-            "namespaces_as_nobody": False}
+def probe(*, landlock: int = 0, euid: int = 1000, namespaces: bool = False,
+          seccomp: bool = True) -> dict:
+    return {"landlock": landlock, "euid": euid, "namespaces": namespaces, "seccomp": seccomp,
+            "own_uids": False, "namespaces_as_other": False}
 
 
 def test_landlock_is_a_layer_that_hides_a_key(tmp_path: Path) -> None:
     key = tmp_path / "hw1.yaml"
     key.write_text("title: x\n")
     chosen = layers._process(probe(landlock=6, namespaces=True), (str(key),), "")
-    assert chosen.label == "process (namespaces, landlock)"
+    assert chosen.label == "process (namespaces, landlock, seccomp)"
     assert chosen.confine["landlock"]["read"] == layers.landlock_paths()[0]
     assert chosen.confine["uid"] is None and chosen.confine["namespaces"] is True
+    assert chosen.confine["seccomp"] is True and chosen.confine["serial"] is False
 
 
 def test_no_hiding_layer_refuses_in_one_line(tmp_path: Path) -> None:
@@ -242,6 +327,33 @@ def test_no_hiding_layer_refuses_in_one_line(tmp_path: Path) -> None:
     assert "install bubblewrap" in message and "mcgrade publish" in message
 
 
+@pytest.mark.parametrize("abi,namespaces,seccomp,why", [
+    (4, False, True, "they would run as the grader's user, free to signal it (no "
+                     "namespaces, Landlock ABI 4 has no signal scoping)"),
+    (6, True, False, "this kernel can't filter system calls (seccomp), so submissions "
+                     "could open sockets"),
+])
+def test_a_hidden_key_is_not_enough_where_submissions_could_reach_the_grader(
+        tmp_path: Path, abi: int, namespaces: bool, seccomp: bool, why: str) -> None:
+    """Without namespaces or another uid, a kernel without Landlock's signal scoping
+    (before 6.12) leaves the grader open to signals from its submissions (a batch killed,
+    a job lost again and again); without seccomp, to a socket by path (Landlock does not
+    cover connecting to one)."""
+    key = tmp_path / "hw1.yaml"
+    key.write_text("title: x\n")
+    with pytest.raises(SubmissionError) as info:
+        layers._process(probe(landlock=abi, namespaces=namespaces, seccomp=seccomp),
+                        (str(key),), "")
+    assert str(info.value).startswith("refusing to run submissions where they could reach "
+                                      f"the grader: --sandbox process was chosen, and {why}")
+
+
+def test_jobs_that_could_signal_each_other_run_one_at_a_time() -> None:
+    apart = layers._process(probe(landlock=6), None, "")
+    together = layers._process(probe(landlock=4), None, "")
+    assert apart.confine["serial"] is False and together.confine["serial"] is True
+
+
 def test_a_key_inside_the_python_installation_is_not_hidden_by_landlock() -> None:
     inside = os.__file__                  # a file submissions may read, standing for a key
     with pytest.raises(SubmissionError, match="Landlock would let them read os.py, which "
@@ -250,7 +362,7 @@ def test_a_key_inside_the_python_installation_is_not_hidden_by_landlock() -> Non
 
 
 def test_a_student_copy_never_refuses() -> None:
-    chosen = layers._process(probe(), None, "bwrap: no namespaces")
+    chosen = layers._process(probe(seccomp=False), None, "bwrap: no namespaces")
     assert chosen.label == "process" and chosen.confine["landlock"] is None
 
 
@@ -276,7 +388,7 @@ def test_the_gradescope_package_keeps_its_key_where_bwrap_cant_start(landlock: b
         scores = {}
         for name, source in (("honest", f'q = "{KEY}"\n'),
                              ("evil", EVIL.format(key=str(root / "source" / "key.yaml"),
-                                                  course=str(root)))):
+                                                  course=str(root), sock="/x.sock", port=9))):
             shutil.rmtree(root / "submission", ignore_errors=True)
             (root / "submission" / "repo").mkdir(parents=True)
             (root / "submission" / "repo" / "hw.py").write_text(source, encoding="utf-8")
@@ -290,7 +402,7 @@ def test_the_gradescope_package_keeps_its_key_where_bwrap_cant_start(landlock: b
             results = valid_results((root / "results" / "results.json").read_text("utf-8"))
             scores[name] = results["score"]
             sandbox = results["extra_data"]["sandbox"]
-            assert sandbox == ("process (uid 65534, landlock)" if landlock else
-                               "process (uid 65534)")
+            assert sandbox == ("process (own uid, landlock, seccomp)" if landlock else
+                               "process (own uid, seccomp)")
             assert f"Graded in the sandbox: {sandbox}" in results["output"]
         assert scores == {"honest": 1, "evil": 0}

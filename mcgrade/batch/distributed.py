@@ -12,7 +12,6 @@ submissions at once, keeping one compiled Grader per problem set.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import threading
 from pathlib import Path
@@ -82,11 +81,12 @@ def _grader(set_name: str, set_bytes: bytes) -> Any:
 
     digest = set_digest(set_bytes)
     if digest not in _graders:
-        folder = Path(tempfile.gettempdir()) / f"mcgrade-dask-set-{digest[:16]}-{os.getpid()}"
-        folder.mkdir(exist_ok=True)
-        path = folder / set_name
-        path.write_bytes(set_bytes)
-        _graders[digest] = Grader(load_problem_set(path))
+        # read from a private folder, removed at once: no key copy stays where a
+        # submission (or another user) could find it
+        with tempfile.TemporaryDirectory(prefix="mcgrade-dask-set-") as folder:
+            path = Path(folder) / set_name
+            path.write_bytes(set_bytes)
+            _graders[digest] = Grader(load_problem_set(path))
     return _graders[digest]
 
 

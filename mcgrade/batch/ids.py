@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import hashlib
 import re
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -105,6 +106,11 @@ def assign(paths: Sequence[Path], pattern: re.Pattern[str] | None = None) -> dic
 
 
 def file_name(student: str) -> str:
-    """A file name for a student's outputs that no id can escape its folder with."""
+    """A file name for a student's outputs that no id can escape its folder with, and
+    short enough for any file system (a long id keeps its start and a hash of the rest)."""
     safe = re.sub(r"[^A-Za-z0-9_.@+-]", lambda m: f"%{ord(m.group()):02X}", student)
-    return "%2E" + safe[1:] if safe.startswith(".") else safe
+    safe = "%2E" + safe[1:] if safe.startswith(".") else safe
+    if len(safe) > 150:
+        digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        safe = f"{safe[:100]}~{digest}"
+    return safe

@@ -115,10 +115,12 @@ def _read(sources: Sequence[Source], problem_set: ProblemSet, sandbox: str,
     budgets = {p.answer_name: float(p.timeout or problem_set.timeout)
                for p in problem_set.problems}
     jobs = [make_job(s, names, timeout=problem_set.timeout, calls=calls, budgets=budgets,
-                     confine=chosen.confine) for s in sources]
+                     confine=chosen.for_job()) for s in sources]
     pool = shared(chosen.kind)                # started by ``choose``
     done: dict[int, Submission] = {}
     following = 0
+    if chosen.confine.get("serial"):
+        concurrency = 1
     for index, outcome in pool.run(jobs, concurrency):
         result = to_result(jobs[index], outcome, before=sources[index].notes)
         answers = {name: result.answer(name, expect_shape=name in shapes) for name in names}

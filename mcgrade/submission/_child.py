@@ -28,9 +28,11 @@ import gc
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 
 CONFIG = json.loads(sys.argv[1]) if __name__ == "__main__" else {}
@@ -38,6 +40,7 @@ sys.path.extend(CONFIG.get("site_path", []))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # -I leaves it out
 import _isolate     # noqa: E402  (the sibling child-side modules)
 import _landlock    # noqa: E402
+import _seccomp     # noqa: E402
 import _runner      # noqa: E402
 del sys.path[0]
 
@@ -148,12 +151,19 @@ def _enter(job: dict) -> "tuple[bool, str]":
 
     With a uid as well (a root grader), the supervisor takes that uid first, so the
     namespace's user is that uid outside too. Without namespaces, the runner takes the uid
-    itself and the supervisor stays root, out of its reach.
+    itself and the supervisor stays root, out of its reach; the supervisor then makes the
+    job's private working folder (``job["workdir"]``), and removes it when the job ends.
     """
     confine = job.get("confine") or {}
     if not confine.get("namespaces"):
         _isolate.not_dumpable()
         _isolate.become_subreaper()
+        try:        # the job's folder: made here, given to its uid, removed here after
+            job["workdir"] = tempfile.mkdtemp(prefix="mcgrade-run-")
+            if confine.get("uid") is not None:
+                os.chown(job["workdir"], int(confine["uid"]), int(confine["uid"]))
+        except OSError as exc:
+            return False, f"could not make its working folder ({exc})"
         return False, ""
     try:
         if confine.get("uid") is not None:
@@ -200,6 +210,7 @@ def _supervise(job_r: int, res_w: int, out_w: int, zygote: int) -> None:
         except OSError:
             pass
         _kill_descendants()
+        shutil.rmtree(job["workdir"], ignore_errors=True)   # no later job may read it
     code = os.waitstatus_to_exitcode(status)
     result = {"protocol": PROTOCOL, "stream": stream.decode("utf-8", "replace"),
               "truncated": cut, "namespaces": isolated,
@@ -262,17 +273,40 @@ def _works(step) -> bool:
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
 
 
+def _namespaces_usable() -> None:
+    """What a job's processes do to isolate themselves, start to end (raises if refused):
+    the supervisor's namespaces, then its child's private file system."""
+    _isolate.enter_namespaces()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _isolate.private_files(1 << 20, [])
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
+        raise OSError("the namespaces' file system could not be made private")
+
+
 def _probe() -> dict:
     """What the kernel lets a job use here, asked before any submission runs: the grader
-    decides from it which layers every job must apply (and refuses if none hides a key)."""
+    decides from it which layers every job must apply (and refuses if none hides a key).
+    Each is tried in a forked child, as a job would use it."""
     root = os.geteuid() == 0
+    job_uid = int(CONFIG.get("job_uid", _isolate.INNER_ID))
+    own_uids = root and _works(lambda: _isolate.become(job_uid))
+    other = job_uid if own_uids else _isolate.INNER_ID
 
-    def as_nobody() -> None:
-        _isolate.become(_isolate.INNER_ID)
-        _isolate.enter_namespaces()
-    return {"euid": os.geteuid(), "landlock": _landlock.abi(),
-            "namespaces": _works(_isolate.enter_namespaces),
-            "namespaces_as_nobody": root and _works(as_nobody)}
+    def as_other() -> None:
+        _isolate.become(other)
+        _namespaces_usable()
+
+    def seccomp() -> None:
+        _isolate.prctl(_isolate.PR_SET_NO_NEW_PRIVS, 1)
+        _seccomp.deny()
+    return {"euid": os.geteuid(), "landlock": _landlock.abi(), "seccomp": _works(seccomp),
+            "own_uids": own_uids, "namespaces": _works(_namespaces_usable),
+            "namespaces_as_other": root and _works(as_other)}
 
 
 def main() -> None:

@@ -134,11 +134,17 @@ def private_files(tmp_bytes: int, keep: "list[str]") -> "list[str]":
     return missing
 
 
-def drop_privileges() -> None:
-    """No capabilities now or after exec, and not dumpable."""
+def drop_bounding_set() -> None:
+    """No capability can come back, even through exec (needs CAP_SETPCAP: call it before
+    ``become``; without it, there is none to drop)."""
     for cap in range(64):
         if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
             break
+
+
+def drop_privileges() -> None:
+    """No capabilities now or after exec, and not dumpable."""
+    drop_bounding_set()
     header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
     _check(_libc.capset(ctypes.byref(header), data), "capset")
     prctl(PR_SET_NO_NEW_PRIVS, 1)

@@ -17,11 +17,14 @@ _dumps = json.dumps
 def enter(job: dict, workdir: str) -> None:
     """Work in ``workdir`` with a clean environment; write a ``.py`` submission there."""
     os.chdir(workdir)
+    # Windows can't run without these (sockets, subprocesses, the home folder)
+    kept = {k: os.environ[k] for k in ("SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT")
+            if os.name == "nt" and k in os.environ}
     os.environ.clear()
-    os.environ.update(HOME=workdir, TMPDIR=workdir, TEMP=workdir, TMP=workdir,
-                      PATH=os.pathsep.join(("/usr/local/bin", "/usr/bin", "/bin")),
+    os.environ.update(kept, HOME=workdir, USERPROFILE=workdir, TMPDIR=workdir, TEMP=workdir,
+                      TMP=workdir, PATH=os.pathsep.join(("/usr/local/bin", "/usr/bin", "/bin")),
                       MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    path = os.path.join(workdir, job["label"])
+    path = os.path.join(workdir, job.get("filename", job["label"]))
     if job["kind"] == "py":
         job["source"] = bytes.fromhex(job.pop("source_hex"))
         with open(path, "wb") as f:

@@ -17,11 +17,11 @@ import signal
 import sys
 import time
 
-import _encode
 import _execute
 import _isolate
 import _landlock
 import _reading
+import _seccomp
 
 _dumps = json.dumps
 
@@ -40,13 +40,13 @@ def _prepare(job: dict, isolated: bool) -> "tuple[dict, list, str]":
         workdir = "/tmp/" + job["workname"]
         os.mkdir(workdir, 0o700)
     else:
-        import tempfile
-        workdir = tempfile.mkdtemp(prefix="mcgrade-run-")
+        workdir = job["workdir"]             # the supervisor's, given to our uid
     _reading.enter(job, workdir)
-    _confine(job.get("confine") or {}, workdir, isolated)
+    confine = job.get("confine") or {}
+    _confine(confine, workdir, isolated)
     _isolate.die_with_parent()
     limits = dict(job["limits"])
-    if not isolated:
+    if not isolated and not confine.get("own_uid"):
         limits.pop("processes", None)        # RLIMIT_NPROC would count the whole user
     _isolate.apply_limits(limits)
     namespace, ipython_calls = _reading.module_namespace(job, workdir)
@@ -56,20 +56,23 @@ def _prepare(job: dict, isolated: bool) -> "tuple[dict, list, str]":
 def _confine(confine: dict, workdir: str, isolated: bool) -> None:
     """The layers the grader asked for (``job["confine"]``), all of them or ``OSError``:
     a uid of the submission's own (when the supervisor, outside namespaces, is root), no
-    privileges, and Landlock (read only the Python installation, write only ``workdir``).
-    The ruleset is built while its paths can still be opened, and applied last."""
+    privileges, Landlock (read only the Python installation, write only ``workdir``) and
+    seccomp (no new socket). The ruleset is built while its paths can still be opened."""
     landlock = confine.get("landlock")
     rules = None
     if landlock is not None:
         rules = _landlock.ruleset(list(landlock["read"]), [workdir, *landlock["write"]])
     uid = confine.get("uid")
     if uid is not None and not isolated:     # in namespaces, the supervisor took it
-        for name in [workdir] + [os.path.join(workdir, f) for f in os.listdir(workdir)]:
-            os.chown(name, uid, uid)
+        for name in os.listdir(workdir):
+            os.chown(os.path.join(workdir, name), uid, uid)
+        _isolate.drop_bounding_set()         # while root can
         _isolate.become(int(uid))
     _isolate.drop_privileges()
     if rules is not None:
         _landlock.restrict(rules)
+    if confine.get("seccomp"):
+        _seccomp.deny()
 
 
 def _helper(job: dict, namespace: dict, items: list, start: int, fd: int, budget: int) -> None:

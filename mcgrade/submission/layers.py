@@ -28,8 +28,10 @@ or the job reports a fault of the machine and runs nothing.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -38,7 +40,7 @@ from typing import Any, Mapping, Sequence
 from mcgrade.errors import SubmissionError
 from mcgrade.submission.pool import WorkerUnavailable, shared
 from mcgrade.settings import SANDBOXES
-from mcgrade.submission.sandbox import NOBODY, runtime_dirs
+from mcgrade.submission.sandbox import JOB_UIDS, NOBODY, runtime_dirs
 
 # /proc stays readable (libraries look at /proc/self); another process's memory, fds,
 # root and environment need ptrace access, which Landlock denies outside the domain
@@ -56,9 +58,21 @@ class Sandbox:
     layers every job applies (``confine``, read by the child side)."""
 
     kind: str                                   # the worker: "bwrap" or "process"
-    label: str                                  # "bwrap", "process (uid 65534, landlock)"
+    label: str                                  # "bwrap", "process (own uid, landlock)"
     confine: Mapping[str, Any] = field(default_factory=dict)
     fallback: str = ""                          # why "auto" is not bwrap here
+
+    def for_job(self) -> dict[str, Any]:
+        """What one job's process applies: ``confine``, with a uid of that job's own where
+        the grader gives each job one (so no job can signal or read another's files)."""
+        if not self.confine.get("own_uid"):
+            return dict(self.confine)
+        return {**self.confine, "uid": JOB_UIDS[next(_job_numbers) % len(JOB_UIDS)]}
+
+
+# job uids are drawn in turn, from a place of this process's own, so that two graders
+# running at once are unlikely to hand out the same uid to jobs running at once
+_job_numbers = itertools.count(secrets.randbelow(len(JOB_UIDS)))
 
 
 def choose(requested: str = "auto", secrets: Sequence[str] | None = None) -> Sandbox:
@@ -124,28 +138,57 @@ def landlock_paths() -> tuple[list[str], list[str]]:
 def _process(probe: Mapping[str, Any], secrets: tuple[str, ...] | None,
              bwrap_error: str) -> Sandbox:
     read, write = landlock_paths()
-    landlock = int(probe.get("landlock") or 0) >= 1
+    abi = int(probe.get("landlock") or 0)
     root = probe.get("euid") == 0
     check = _as_nobody(tuple(runtime_dirs()), tuple(_existing(secrets or ()))) if root else None
     uid = check is not None and check["runtime"]
-    namespaces = bool(probe.get("namespaces_as_nobody" if uid else "namespaces"))
-    layers = [name for name, used in (("namespaces", namespaces), (f"uid {NOBODY}", uid),
-                                      ("landlock", landlock)) if used]
+    own_uids = uid and bool(probe.get("own_uids"))
+    namespaces = bool(probe.get("namespaces_as_other" if uid else "namespaces"))
+    seccomp = bool(probe.get("seccomp"))
+    used = (("namespaces", namespaces), ("own uid" if own_uids else f"uid {NOBODY}", uid),
+            ("landlock", abi >= 1), ("seccomp", seccomp))
+    layers = [name for name, on in used if on]
     label = f"process ({', '.join(layers)})" if layers else "process"
-    confine: dict[str, Any] = {"namespaces": namespaces, "uid": NOBODY if uid else None,
-                               "landlock": {"read": read, "write": write} if landlock else None}
+    confine: dict[str, Any] = {
+        "namespaces": namespaces, "uid": NOBODY if uid else None, "own_uid": own_uids,
+        "landlock": {"read": read, "write": write} if abi >= 1 else None,
+        "seccomp": seccomp,
+        # jobs that could signal each other (one uid, no namespaces, no signal scoping)
+        # run one at a time: a neighbour's kill would be scored as the victim's crash
+        "serial": not (namespaces or own_uids or abi >= 6)}
     if secrets is not None:
-        why = _exposed(secrets, landlock, root, check, read)
+        bwrap = f"bwrap can't start here ({bwrap_error})" if bwrap_error else \
+            "--sandbox process was chosen"
+        why = _exposed(secrets, abi >= 1, root, check, read)
         if why:
             readable = check["readable"] if check and check["readable"] else secrets
             what = _name(readable[0]) if readable else "the problem set"
             chmod = "chmod 700" if readable and os.path.isdir(readable[0]) else "chmod 600"
-            bwrap = f"bwrap can't start here ({bwrap_error})" if bwrap_error else \
-                "--sandbox process was chosen"
             raise SubmissionError(
                 f"refusing to run submissions where they could read {what}: {bwrap}, and "
                 f"{why}; {ADVICE.format(what=what, chmod=chmod)}")
+        why = _unguarded(namespaces, uid, abi, seccomp)
+        if why:
+            raise SubmissionError(
+                f"refusing to run submissions where they could reach the grader: {bwrap}, "
+                f"and {why}; install bubblewrap on a kernel that allows user namespaces, "
+                "or grade on Linux 6.12+ (Landlock ABI 6), or as root; students check "
+                "their work against the student copy (mcgrade publish), which holds no key")
     return Sandbox("process", label, confine)
+
+
+def _unguarded(namespaces: bool, uid: bool, abi: int, seccomp: bool) -> str:
+    """Why a submission could reach the grader though the key is hidden ("" if it can't):
+    a socket (a session bus, an agent: Landlock does not cover connecting to one by path),
+    or a signal, where it runs as the grader's own user."""
+    reasons = []
+    if not seccomp:
+        reasons.append("this kernel can't filter system calls (seccomp), so submissions "
+                       "could open sockets")
+    if not (namespaces or uid or abi >= 6):
+        reasons.append(f"they would run as the grader's user, free to signal it (no "
+                       f"namespaces, Landlock ABI {abi} has no signal scoping)")
+    return "; ".join(reasons)
 
 
 def _exposed(secrets: tuple[str, ...], landlock: bool, root: bool,

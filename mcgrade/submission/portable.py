@@ -5,7 +5,8 @@ what ``auto`` picks where the Linux sandbox can't run (macOS, Windows). Each job
 ``python -I -X utf8 _portable.py`` — spawned, never forked — with its job on standard
 input, a wall-clock deadline (its script's time plus each answer's budget, and a grace),
 its output capped (the last ``output_cap`` bytes kept, the rest read and dropped), and its
-process group killed at the end where the platform has them. It hands back the same
+process group killed at the end where the platform has them (on Windows, a process the
+submission started may outlive it: this is the student's own machine). It hands back the same
 ``Outcome`` as the warm pool, built as a supervisor would build it, so ``to_result`` reads
 both alike. No file is hidden from the submission: it runs as the student.
 """
@@ -53,11 +54,14 @@ class _Tail(threading.Thread):
         self.start()
 
     def run(self) -> None:
-        while chunk := self.pipe.read1(1 << 16):
-            self.total += len(chunk)
-            self.kept += chunk
-            if len(self.kept) > 2 * self.cap + (1 << 16):
-                del self.kept[:len(self.kept) - self.cap]
+        try:
+            while chunk := self.pipe.read1(1 << 16):
+                self.total += len(chunk)
+                self.kept += chunk
+                if len(self.kept) > 2 * self.cap + (1 << 16):
+                    del self.kept[:len(self.kept) - self.cap]
+        except (OSError, ValueError):        # closed under us: a survivor held it open
+            pass
 
     def data(self) -> bytes:
         return bytes(self.kept[max(0, len(self.kept) - self.cap):])
@@ -65,7 +69,7 @@ class _Tail(threading.Thread):
 
 def run_one(job: Job) -> Outcome:
     """One job in a fresh child process, to its end or its deadline."""
-    with tempfile.TemporaryDirectory(prefix="mcgrade-") as folder:
+    with tempfile.TemporaryDirectory(prefix="mcgrade-", ignore_cleanup_errors=True) as folder:
         result, work = Path(folder, "result.jsonl"), Path(folder, "work")
         work.mkdir()
         start = time.monotonic()
@@ -87,7 +91,8 @@ def run_one(job: Job) -> Outcome:
             killed = "answers" if _lines(result) >= 2 else "script"
         _kill_group(child)
         code = child.wait()
-        output.join()
+        output.join(timeout=GRACE)           # a process it started may hold the pipe open
+        child.stdout.close()
         stream = result.read_bytes() if result.exists() else b""
         cap = int(job.payload["answer_cap"]) + (1 << 20)
         report = {"protocol": PROTOCOL,

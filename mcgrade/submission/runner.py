@@ -49,6 +49,7 @@ def make_job(source: Source, names: Sequence[str], *, timeout: float = 10.0,
         "kind": source.kind, "label": source.label, "names": names, "calls": calls,
         "budgets": budgets, "timeout": timeout, "total": total, "answer_cap": ANSWER_CAP,
         "workname": "submission-" + secrets.token_hex(6), "confine": dict(confine or {}),
+        "filename": file_name(source.label),
         "limits": {"memory_bytes": memory_mb << 20, "cpu_seconds": max(1, math.ceil(total)) + 1,
                    "file_bytes": FILE_SIZE_LIMIT, "core_bytes": 0, "processes": PROCESSES,
                    "tmp_bytes": TMP_SIZE},
@@ -58,6 +59,16 @@ def make_job(source: Source, names: Sequence[str], *, timeout: float = 10.0,
     else:
         payload["cells"] = [list(cell) for cell in source.cells]
     return Job(payload, max(0, output_cap))
+
+
+def file_name(label: str) -> str:
+    """The name the submission's code is written under in its folder: its own, where that
+    is a short, plain file name on every platform, else ``submission`` with its suffix
+    (a name the student chose must not be able to keep the sandbox from starting)."""
+    if len(label.encode("utf-8", "replace")) <= 120 and label not in ("", ".", "..") \
+            and not any(c in '/\\:*?"<>|' or ord(c) < 32 for c in label):
+        return label
+    return "submission" + os.path.splitext(label)[1][:10]
 
 
 def to_result(job: Job, outcome: Outcome, *, memory_mb: int = 2048,
@@ -153,6 +164,6 @@ def run_submission(path: str | os.PathLike[str], names: Iterable[str], *,
     except SubmissionError as exc:
         return RunResult("internal-error", notes=(str(exc),))
     job = make_job(source, list(names), timeout=timeout, memory_mb=memory_mb,
-                   output_cap=output_cap, calls=calls, confine=chosen.confine)
+                   output_cap=output_cap, calls=calls, confine=chosen.for_job())
     (_, outcome), = shared(chosen.kind).run([job])
     return to_result(job, outcome, memory_mb=memory_mb, before=source.notes)

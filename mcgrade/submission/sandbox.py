@@ -31,6 +31,7 @@ CHILD = HERE / "_child.py"
 LAUNCH = HERE / "_launch.py"
 WORKER_DIR = "/mcgrade-worker"
 NOBODY = 65534
+JOB_UIDS = range(200_000, 265_536)   # a root grader gives each job its own uid from here
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -119,7 +120,8 @@ def worker_command(sandbox: str, control_fd: int) -> tuple[list[str], dict[str, 
     program is not installed.
     """
     if sandbox == "process":
-        config = {"control_fd": control_fd, "site_path": list(site_path())}
+        config = {"control_fd": control_fd, "site_path": list(site_path()),
+                  "job_uid": JOB_UIDS[0]}
         argv = [sys.executable, "-I", "-S", "-X", "utf8", str(CHILD), json.dumps(config)]
         return argv, {**ENV, "HOME": "/tmp"}
     bwrap = shutil.which("bwrap")
