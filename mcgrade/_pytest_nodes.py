@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from mcgrade.errors import McgradeError
+from mcgrade.errors import McgradeError, SandboxUnavailable
 from mcgrade.settings import Settings
 
 _VERDICT = "mcgrade_verdict"
@@ -54,8 +54,11 @@ class GradingSession:
             from mcgrade.submission import warm_up
             warm_up(self.settings.sandbox.value)      # the worker starts while we compile
             grader = Grader(self.problem_set(path))
-            self._reports[path] = grade_file(self.settings.submission.value, grader,
-                                             sandbox=self.settings.sandbox.value)
+            try:
+                self._reports[path] = grade_file(self.settings.submission.value, grader,
+                                                 sandbox=self.settings.sandbox.value)
+            except SandboxUnavailable as exc:     # nothing can run: say so once, and stop
+                pytest.exit(f"mcgrade: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
         return self._reports[path]
 
     def is_local(self, path: Path) -> bool:
@@ -130,7 +133,8 @@ class GradingSession:
             lines += [f"{report.problem_set}: note: {note}" for note in report.notes]
             width = max(len(v.id) for v in report.verdicts)
             for v in report.verdicts:
-                codes = f" ({', '.join(v.diagnoses)})" if v.diagnoses else ""
+                shown = [d for d in v.diagnoses if d != v.status]     # not "missing (missing)"
+                codes = f" ({', '.join(shown)})" if shown else ""
                 lines.append(f"{report.problem_set}::{v.id:<{width}}  "
                              f"{points(v.score)}/{points(v.max_score)}  {v.status}{codes}")
             score, total = score + report.score, total + report.max_score

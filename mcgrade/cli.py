@@ -35,6 +35,7 @@ def _grade(args: argparse.Namespace) -> int:
     from mcgrade.problemset import load_problem_set
     from mcgrade.reporters import gradescope, terminal
 
+    args.sandbox = _sandbox(args.sandbox)
     if _is_batch(args):
         return _grade_batch(args)
     from mcgrade.submission import warm_up
@@ -60,6 +61,20 @@ def _grade(args: argparse.Namespace) -> int:
     (sys.stderr if args.json == "-" else sys.stdout).write(text)
     _write_records(args, report, problem_set)
     return 0
+
+
+def _sandbox(given: str | None) -> str:
+    """--sandbox, else the environment's MCGRADE_SANDBOX (as for the pytest plugin), else
+    auto."""
+    from mcgrade.errors import UsageError
+
+    if given is not None:
+        return given
+    value = os.environ.get("MCGRADE_SANDBOX", "").strip() or "auto"
+    if value not in SANDBOXES:
+        raise UsageError(f"the environment variable MCGRADE_SANDBOX: sandbox {value!r} is not "
+                         f"one of {', '.join(SANDBOXES)}")
+    return value
 
 
 def _announce_sandbox(problem_set: "ProblemSet", sandbox: str,
@@ -275,15 +290,16 @@ def build_parser() -> argparse.ArgumentParser:
                        "or folders of them")
     grade.add_argument("--problems", "-p", required=True, metavar="SET.yaml",
                        help="the problem set (YAML)")
-    grade.add_argument("--json", metavar="PATH", help="write the SPEC §4 record to PATH "
+    grade.add_argument("--json", metavar="PATH", help="write the verdict record to PATH "
                        "('-' for standard output; the table then goes to standard error); for a batch, "
                        "the array of every student's record (default DIR/grades.json)")
-    grade.add_argument("--sandbox", choices=SANDBOXES, default="auto",
+    grade.add_argument("--sandbox", choices=SANDBOXES, default=None,
                        help="how to isolate the submission: bubblewrap where it can run, "
                        "else the process sandbox with the layers this machine offers "
                        "(auto, the default); bubblewrap or fail (bwrap); the process "
                        "sandbox (process); or, for a student copy only, a plain child "
-                       "process on any platform (subprocess)")
+                       "process on any platform (subprocess). Default: $MCGRADE_SANDBOX, "
+                       "else auto")
     grade.add_argument("--student", metavar="ID", help="the student whose variant of a set "
                        "with params: to grade (default: the file's name, alice.ipynb → alice)")
     grade.add_argument("--gradescope", metavar="PATH", help="write a Gradescope "

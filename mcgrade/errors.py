@@ -5,6 +5,8 @@
     ├── ExpressionError    an expression (author's or student's) can't be read or typed;
     │                      carries the text and the column where it went wrong
     ├── SubmissionError    a submission file can't be run or read
+    │   └── SandboxUnavailable  no sandbox here may run this set's submissions: grading
+    │                      refuses before any runs (one line: why, and what to do)
     ├── CheckAbandoned     this machine could not finish checking an answer: a fault of
     │                      the machine, never a verdict; grade it again
     └── UsageError         the command line asks for something impossible
@@ -63,6 +65,11 @@ class ProblemSetError(McgradeError):
 
 class SubmissionError(McgradeError):
     """A submission that can't be read or run at all (not one problem's wrong answer)."""
+
+
+class SandboxUnavailable(SubmissionError):
+    """No sandbox here may run this set's submissions: the one asked for can't start, or
+    none that can would hide the set's keys. Nothing has run; nothing will."""
 
 
 class CheckAbandoned(McgradeError):

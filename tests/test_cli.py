@@ -170,3 +170,16 @@ def test_gradescope_results_are_valid_when_grading_fails(files, tmp_path, capsys
     results = json.loads(out.read_text(encoding="utf-8"))
     assert results["score"] == 0 and results["tests"] == []
     assert results["output"].startswith("mcgrade could not grade this submission: ")
+
+
+def test_the_sandbox_comes_from_the_environment_too(files, capsys, monkeypatch) -> None:
+    """As for the pytest plugin: --sandbox, else MCGRADE_SANDBOX, else auto."""
+    problems, submission = files
+    monkeypatch.setenv("MCGRADE_SANDBOX", "process")
+    assert main(["grade", str(submission), "--problems", str(problems)]) == 0
+    assert "(sandbox: process (" in capsys.readouterr().out
+    monkeypatch.setenv("MCGRADE_SANDBOX", "vm")
+    assert main(["grade", str(submission), "--problems", str(problems)]) == 1
+    assert capsys.readouterr().err == ("mcgrade: error: the environment variable "
+                                       "MCGRADE_SANDBOX: sandbox 'vm' is not one of auto, "
+                                       "bwrap, process, subprocess\n")

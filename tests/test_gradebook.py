@@ -59,7 +59,7 @@ def test_grading_one_student_again_keeps_everyone_else(tmp_path, capsys) -> None
     (folder / "student02.py").write_text(RIGHT, encoding="utf-8")         # a regrade
     assert grade(problems, str(folder / "student02.py"), "--out", str(out), "--force") == 0
     captured = capsys.readouterr()
-    assert f"mcgrade: 1 students graded against neuron.yaml (1 now in the {HERE} sandbox, 0 unchanged since the " \
+    assert f"mcgrade: 1 student graded against neuron.yaml (1 now in the {HERE} sandbox, 0 unchanged since the " \
            "last run); the gradebook holds 4 students;" in captured.out
     assert "another version" not in captured.err
     assert rows(out) == [book[0], book[1], "student02,student02.py,2,1,1,1,5,5,", book[3]]
@@ -84,7 +84,7 @@ def test_records_of_another_version_of_the_set_are_left_out_and_said_so(tmp_path
         f"mcgrade: 3 records in {out}/records/ were graded against another version of "
         "neuron.yaml and are left out of the outputs; grade the whole class again with "
         "--force to regrade them\n")
-    assert "the gradebook holds 1 students;" in captured.out
+    assert "the gradebook holds 1 student;" in captured.out
     assert [r.split(",")[0] for r in rows(out)] == ["student01"]
     assert len(list((out / "records").glob("*.json"))) == 4          # nothing is deleted
     assert grade(problems, str(folder), "--out", str(out), "--force") == 0
@@ -109,6 +109,17 @@ def test_any_file_name_gets_its_row_shown_with_escapes(tmp_path, capsys) -> None
     capsys.readouterr()
     assert grade(problems, str(folder), "--out", str(out)) == 0               # resumes
     assert "(0 now, 2 unchanged since the last run)" in capsys.readouterr().out
+
+
+def test_two_names_never_share_a_record(tmp_path) -> None:
+    """Percent-encoding as UTF-8: 学 and [66 once both became %5B66, one row lost."""
+    problems, folder = make_class(tmp_path, 0)
+    for name in ("学", "[66", "%5B66"):
+        (folder / f"{name}.py").write_text(RIGHT, encoding="utf-8")
+    out = tmp_path / "results"
+    assert grade(problems, str(folder), "--out", str(out)) == 0
+    assert sorted(row.split(",")[0] for row in rows(out)) == sorted(["学", "[66", "%5B66"])
+    assert len(list((out / "records").iterdir())) == 3
 
 
 def test_a_long_file_name_gets_its_row(tmp_path) -> None:

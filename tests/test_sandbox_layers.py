@@ -198,6 +198,21 @@ def test_as_an_ordinary_user_without_landlock_grading_refuses(course: Path) -> N
 
 
 @needs_jail
+def test_pytest_refuses_once_not_once_per_problem(course: Path) -> None:
+    (course / "key.yaml").write_text(SET.replace("problems:\n", "problems:\n"
+                                                 "  - {id: more, answer: \"x\"}\n"), "utf-8")
+    jail = [sys.executable, str(JAIL), "--uid", str(GRADER), "--no-landlock", "--"]
+    for path in [course, *course.iterdir()]:
+        os.chown(path, GRADER, GRADER)
+    done = subprocess.run([*jail, sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                           "--mcgrade-submission", "evil.py", "key.yaml"], cwd=course,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 4, done.stdout[-2000:]
+    out = done.stdout + done.stderr
+    assert out.count("refusing to run submissions") == 1, out[-3000:]
+
+
+@needs_jail
 def test_a_student_copy_holds_no_key_and_runs_anywhere(course: Path) -> None:
     """Local checks keep working with the process sandbox and no layer that hides files."""
     (course / "mine.py").write_text(f'q = "{KEY}"\n', encoding="utf-8")

@@ -11,10 +11,11 @@ before any grading: a gradebook with a silently merged or dropped row is worse t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import hashlib
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -106,11 +107,13 @@ def assign(paths: Sequence[Path], pattern: re.Pattern[str] | None = None) -> dic
 
 
 def file_name(student: str) -> str:
-    """A file name for a student's outputs that no id can escape its folder with, and
-    short enough for any file system (a long id keeps its start and a hash of the rest)."""
-    safe = re.sub(r"[^A-Za-z0-9_.@+-]", lambda m: f"%{ord(m.group()):02X}", student)
+    """A file name for a student's outputs: the id percent-encoded as UTF-8 (as in a URL:
+    one id, one name, so no two students share a record), which no id can escape its
+    folder with, and short enough for any file system (a long id keeps its start and,
+    after ``=``, which encoding never leaves bare, a hash of the whole)."""
+    safe = urllib.parse.quote(student, safe="@+", errors="surrogatepass")
     safe = "%2E" + safe[1:] if safe.startswith(".") else safe
     if len(safe) > 150:
         digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        safe = f"{safe[:100]}~{digest}"
+        safe = f"{safe[:100]}={digest}"
     return safe

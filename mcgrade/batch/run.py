@@ -102,9 +102,9 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
                       "to grade the rest.", file=sys.stderr)
     reused = len(batch.done)
     where = f" in the {' and '.join(sorted(sandboxes))} sandbox" if sandboxes else ""
-    print(f"mcgrade: {done} students graded against {Path(problem_set.path).name}"
+    print(f"mcgrade: {_students(done)} graded against {Path(problem_set.path).name}"
           f" ({done - reused} now{where}, {reused} unchanged since the last run); the gradebook "
-          f"holds {len(book)} students; wrote {_where(outputs)}")
+          f"holds {_students(len(book))}; wrote {_where(outputs)}")
     if ungraded:
         shown = ", ".join(ungraded[:5]) + (f" and {len(ungraded) - 5} more"
                                            if len(ungraded) > 5 else "")
@@ -113,6 +113,10 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
               "command again to grade them.", file=sys.stderr)
         return 3
     return 0
+
+
+def _students(count: int) -> str:
+    return f"{count} student" + ("" if count == 1 else "s")
 
 
 def _where(outputs: Outputs) -> str:

@@ -37,7 +37,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from mcgrade.errors import SubmissionError
+from mcgrade.errors import SandboxUnavailable, SubmissionError
 from mcgrade.submission.pool import WorkerUnavailable, shared
 from mcgrade.settings import SANDBOXES
 from mcgrade.submission.sandbox import JOB_UIDS, NOBODY, runtime_dirs
@@ -94,7 +94,7 @@ def choose(requested: str = "auto", secrets: Sequence[str] | None = None) -> San
             return Sandbox("bwrap", "bwrap", {"namespaces": bool(pool.probe.get("namespaces"))})
         except WorkerUnavailable as exc:
             if requested == "bwrap":
-                raise SubmissionError(
+                raise SandboxUnavailable(
                     f"the bwrap sandbox can't run here ({exc}); install bubblewrap "
                     "(apt-get install bubblewrap) on a kernel that allows user namespaces, "
                     "or choose --sandbox process") from None
@@ -104,7 +104,7 @@ def choose(requested: str = "auto", secrets: Sequence[str] | None = None) -> San
     except WorkerUnavailable as exc:
         if requested == "auto":            # not Linux, or no fork: a student copy still runs
             return _portable(secrets, f"the Linux sandbox can't run here ({exc})")
-        raise SubmissionError(f"the process worker could not start: {exc}") from None
+        raise SandboxUnavailable(f"the process worker could not start: {exc}") from None
     sandbox = _process(pool.probe, tuple(secrets) if secrets is not None else None,
                        bwrap_error)
     if bwrap_error:
@@ -119,7 +119,7 @@ def _portable(secrets: tuple[str, ...] | Sequence[str] | None, why: str) -> Sand
     it hides nothing, so a set that holds keys is refused."""
     if secrets is not None:
         what = _name(secrets[0]) if secrets and secrets[0] else "the problem set"
-        raise SubmissionError(
+        raise SandboxUnavailable(
             f"refusing to run submissions where they could read {what}: {why}, and the "
             "portable subprocess sandbox hides nothing; it is for a student copy "
             f"(mcgrade publish), which holds no key; grade {what} on Linux, where "
@@ -161,15 +161,16 @@ def _process(probe: Mapping[str, Any], secrets: tuple[str, ...] | None,
             "--sandbox process was chosen"
         why = _exposed(secrets, abi >= 1, root, check, read)
         if why:
-            readable = check["readable"] if check and check["readable"] else secrets
-            what = _name(readable[0]) if readable else "the problem set"
-            chmod = "chmod 700" if readable and os.path.isdir(readable[0]) else "chmod 600"
-            raise SubmissionError(
+            readable = check["readable"] if check and check["readable"] else secrets[:1]
+            what = _names(readable) if readable else "the problem set"
+            chmod = " or ".join(sorted({"chmod 700" if os.path.isdir(p) else "chmod 600"
+                                        for p in readable})) or "chmod 600"
+            raise SandboxUnavailable(
                 f"refusing to run submissions where they could read {what}: {bwrap}, and "
                 f"{why}; {ADVICE.format(what=what, chmod=chmod)}")
         why = _unguarded(namespaces, uid, abi, seccomp)
         if why:
-            raise SubmissionError(
+            raise SandboxUnavailable(
                 f"refusing to run submissions where they could reach the grader: {bwrap}, "
                 f"and {why}; install bubblewrap on a kernel that allows user namespaces, "
                 "or grade on Linux 6.12+ (Landlock ABI 6), or as root; students check "
@@ -211,7 +212,7 @@ def _exposed(secrets: tuple[str, ...], landlock: bool, root: bool,
                        f"({sys.prefix}), so submissions can't run as that user (install "
                        "mcgrade in a Python other users can read, e.g. a venv under /opt)")
     elif check["readable"]:
-        reasons.append(f"uid {NOBODY} can read {_name(check['readable'][0])}")
+        reasons.append(f"uid {NOBODY} can read {_names(check['readable'])}")
     else:
         return ""
     return "; ".join(reasons)
@@ -228,6 +229,13 @@ def _within(path: str, roots: Sequence[str]) -> bool:
 
 def _name(path: str) -> str:
     return os.path.basename(path.rstrip("/")) or path
+
+
+def _names(paths: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c' (at most five named)."""
+    names = [_name(p) for p in paths[:5]] + ([f"{len(paths) - 5} more"] if len(paths) > 5
+                                              else [])
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 # Run as uid 65534: can it use this Python installation, and which secrets can it reach
