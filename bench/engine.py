@@ -82,7 +82,7 @@ def main() -> int:
     print(f"settled symbolically {symbolic / len(methods):6.1%} of all checks "
           f"({symbolic}/{len(methods)}; wrong answers are settled numerically)")
     print(f"correct and proved   {proved / len(correct):6.1%} of correct verdicts "
-          f"({proved}/{len(correct)}; the rest numerically, past the symbolic budget)")
+          f"({proved}/{len(correct)}; the rest numerically, past the symbolic work allowance)")
 
     grader = next(iter(graders.values()))
     problem = grader.problem_set.problems[0]

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from mcgrade.errors import McgradeError, SandboxUnavailable
+from mcgrade.errors import CheckAbandoned, McgradeError, SandboxUnavailable
 from mcgrade.settings import Settings
 
 _VERDICT = "mcgrade_verdict"
@@ -59,6 +59,8 @@ class GradingSession:
                                                  sandbox=self.settings.sandbox.value)
             except SandboxUnavailable as exc:     # nothing can run: say so once, and stop
                 pytest.exit(f"mcgrade: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+            except CheckAbandoned as exc:         # this machine's fault: once, and stop
+                pytest.exit(f"mcgrade: {exc}", returncode=pytest.ExitCode.INTERNAL_ERROR)
         return self._reports[path]
 
     def is_local(self, path: Path) -> bool:

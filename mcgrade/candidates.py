@@ -3,6 +3,7 @@
     shape_at(instance)   its shape there, or None where it does not apply
     values_at(instance)  its values at the instance's sample points: (K, *shape)
     exact_at(instance)   its exact sympy value there, or None (fixed numbers have none)
+    exact_cost(instance) a bound on the work of building that, known before building it
 
 Four kinds: an expression string (typed in the set's scope), fixed numbers, a sympy value
 from the submission, and a function's values at the sample points. Expressions and sympy
@@ -19,10 +20,13 @@ import numpy as np
 import sympy as sp
 
 from mcgrade import numeric
+from mcgrade.budget import Work
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions import Expression, concrete
+from mcgrade.expressions.sympy_backend import determinant, inverse
 from mcgrade.instances import entry_name
 from mcgrade.reference import Instance
+from mcgrade.symbolic import nodes
 
 
 class Candidate:
@@ -45,6 +49,13 @@ class Candidate:
         value = self.exact_at(instance)
         return None if value is None else value.xreplace(instance.samples.exact_subs(
             point, instance.env))
+
+    def exact_cost(self, instance: Instance, point: int | None = None) -> int:
+        """An upper bound, in expression-tree nodes, on the work of ``exact_at(instance)``
+        (``point`` None) or ``exact_value(instance, point)``. Here: the value was built
+        already (``shape_at`` needs it), and substituting a point walks it once."""
+        value = None if point is None else self.exact_at(instance)
+        return 0 if value is None else nodes(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +81,26 @@ class ExpressionCandidate(Candidate):
         # numbers straight through the tree: faster than building the symbolic value
         return self.expression.to_sympy(instance.samples.exact_env(point, instance.env),
                                         instance.sizes)
+
+    def exact_cost(self, instance: Instance, point: int | None = None) -> int:
+        env = instance.env if point is None else instance.samples.exact_env(point,
+                                                                             instance.env)
+        return self.expression.exact_cost(env, instance.sizes)
+
+
+def exact_floats(candidate: Candidate, instance: Instance, point: int, work: Work
+                 ) -> np.ndarray | None:
+    """The candidate's exact value at one sample point as floats, entry by entry
+    (transcendental ones to 30 digits; NaN where not real), paid for from ``work``
+    before each step; None where it has no exact value."""
+    work.spend(candidate.exact_cost(instance, point))
+    value = candidate.exact_value(instance, point)
+    if value is None:
+        return None
+    work.spend(nodes(value, work.left))
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
+    numbers = [sp.N(e, 30) for e in entries]
+    return np.array([float(n) if n.is_real else np.nan for n in numbers], dtype=float)
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,6 +193,13 @@ def _entry_symbols(instance: Instance) -> dict[str, Any]:
     return table
 
 
+def _explicit(operation: Any) -> Any:
+    """An Inverse or Determinant of explicit matrices, computed as the expression language
+    computes it (sympy's own ``doit`` inverts a symbolic 4×4 in minutes)."""
+    matrix = sp.ImmutableMatrix(operation.arg.doit())
+    return inverse(matrix) if isinstance(operation, sp.Inverse) else determinant(matrix)
+
+
 def _instantiate(value: Any, instance: Instance) -> Any:
     """The student's sympy value at one instance, in the problem's own symbols, or None if
     it names entries this instance does not have (x_3 where n = 2)."""
@@ -179,6 +217,8 @@ def _instantiate(value: Any, instance: Instance) -> Any:
         matrices[matrix] = bound
     if matrices:
         value = value.xreplace(matrices)
+        value = value.replace(lambda e: isinstance(e, (sp.Inverse, sp.Determinant)),
+                              _explicit)
         value = value.doit() if hasattr(value, "doit") else value
     if isinstance(value, sp.MatrixExpr) and not isinstance(value, sp.MatrixBase):
         value = value.as_explicit()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from mcgrade import __version__
-from mcgrade.errors import McgradeError
+from mcgrade.errors import CheckAbandoned, McgradeError
 from mcgrade.settings import SANDBOXES
 
 if TYPE_CHECKING:
@@ -358,6 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(args.run(args))
+    except CheckAbandoned as exc:      # the machine's fault, not the input's: try again
+        print(f"mcgrade: error: {exc}", file=sys.stderr)
+        return 3
     except McgradeError as exc:
         print(f"mcgrade: error: {exc}", file=sys.stderr)
         return 1

@@ -3,8 +3,10 @@
 Each step looks at every instance (size assignment) of the problem. Numeric screening
 compares values at the sample points; a disagreement is re-checked in exact arithmetic at
 one point (floats can lose a correct expanded polynomial to cancellation) before it is
-believed. A match is then proved symbolically within the time budget, or reported as
-numeric with the number of points it rests on.
+believed. A match is then proved symbolically within the work allowance, or reported as
+numeric with the number of points it rests on. Exact and symbolic work are bounded by
+what they do (``mcgrade.budget.Work``), never by time: the verdict is the same on every
+machine.
 """
 
 from __future__ import annotations
@@ -12,11 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import sympy as sp
 
 from mcgrade.answers import Outcome, ShapeCandidate
-from mcgrade.budget import BudgetExceeded, TimeBudget
-from mcgrade.candidates import Candidate, FunctionCandidate
+from mcgrade.budget import Work, WorkExhausted
+from mcgrade.candidates import Candidate, FunctionCandidate, exact_floats
 from mcgrade.diagnosis import (
     Pair,
     close,
@@ -34,8 +35,9 @@ from mcgrade.symbolic import prove_equal
 
 
 def check(reference: Reference, candidate: Candidate | ShapeCandidate,
-          tolerance: Tolerance, orientation: Orientation, budget_seconds: float) -> Outcome:
-    """Decide whether ``candidate`` is the reference, and if not, why."""
+          tolerance: Tolerance, orientation: Orientation, symbolic_work: int) -> Outcome:
+    """Decide whether ``candidate`` is the reference, and if not, why. ``symbolic_work``:
+    the allowance, in expression-tree nodes, for proving a right answer symbolically."""
     if isinstance(candidate, ShapeCandidate):
         return check_shape(reference, candidate.shape)
     if not candidate.applies_everywhere and len({i.shape for i in reference.instances}) > 1:
@@ -55,9 +57,9 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate,
     if relation == "wrong":
         return _mistake(reference, candidate, raw, tolerance) or _wrong_shape(raw, involved)
     pairs = [_align(relation, instance, given) for instance, given in raw]
-    budget = TimeBudget(budget_seconds)
     if relation == "same":
-        pairs = [_refine(candidate, pair, tolerance) for pair in pairs]
+        exact_work = Work(EXACT_WORK)
+        pairs = [_refine(candidate, pair, tolerance, exact_work) for pair in pairs]
     if non_finite(pairs):
         return Outcome(("non-finite",), method="numeric", evidence=first_difference(
             pairs, tolerance, involved))
@@ -71,7 +73,7 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate,
         if code is None:
             note = ("a 1-D array was accepted as the expected vector (orientation: lenient)"
                     if relation == "flat" else "")
-            method = _confirm(candidate, pairs, budget)
+            method = _confirm(candidate, pairs, Work(symbolic_work))
             return Outcome((), method=method, evidence={"points": points}, note=note)
         return Outcome((code,), method="numeric", evidence=_shapes(raw, involved))
     codes = tuple(c for c in (code, *(value[0] if value else ())) if c)
@@ -98,7 +100,7 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate,
 # --- shapes ---------------------------------------------------------------------------
 
 _EXACT = ("transposed", "sign", "scale-factor")
-EXACT_BUDGET = 2.0     # seconds for exact re-evaluation where floats can't decide
+EXACT_WORK = 1_000_000    # expression-tree nodes of exact re-evaluation per check
 
 
 def _relation(given_shape: tuple[int, ...], expected: tuple[int, int]) -> str:
@@ -181,13 +183,14 @@ def _shapes(raw: list[tuple[Instance, np.ndarray]], involved: frozenset[str]
 
 # --- exactness ------------------------------------------------------------------------
 
-def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance) -> Pair:
+def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance, work: Work) -> Pair:
     """Re-evaluate an answer exactly where floats may have failed it.
 
     When float64 disagrees with the reference by no more than its own rounding error could
     explain (cancellation in an expanded polynomial, say), the answer is evaluated in
-    exact arithmetic at those points. This decides right from wrong, so it has a budget of
-    its own, larger than the symbolic proof's.
+    exact arithmetic at those points. This decides right from wrong, so it has an
+    allowance of its own (``EXACT_WORK``, shared by the check's instances); points past it
+    keep their floats.
     """
     bad = ~close(pair.given, pair.expected, tolerance)
     if not bad.any() or candidate.fixed_numbers or isinstance(candidate, FunctionCandidate):
@@ -196,20 +199,14 @@ def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance) -> Pair:
         return pair
     instance, given = pair.instance, pair.given.copy()
     try:
-        with TimeBudget(EXACT_BUDGET).guard():
-            for point in np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)):
-                exact = _floats(candidate.exact_value(instance, int(point)))
-                given[point] = exact.reshape(given.shape[1:])
-    except (ZeroDivisionError, TypeError, ValueError, RecursionError, BudgetExceeded):
+        for point in np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)):
+            exact = exact_floats(candidate, instance, int(point), work)
+            if exact is None:
+                return pair
+            given[point] = exact.reshape(given.shape[1:])
+    except (ZeroDivisionError, TypeError, ValueError, RecursionError, WorkExhausted):
         return pair
     return Pair(instance, given, pair.expected)
-
-
-def _floats(value: Any) -> np.ndarray:
-    """Exact values (transcendental ones to 30 digits) as floats; NaN where not real."""
-    entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
-    numbers = [sp.N(e, 30) for e in entries]
-    return np.array([float(n) if n.is_real else np.nan for n in numbers], dtype=float)
 
 
 _EPS_RATIO = float(np.finfo(np.float64).eps / np.finfo(np.float32).eps)
@@ -231,18 +228,18 @@ def _float_difference_is_real(candidate: Candidate, pair: Pair, bad: np.ndarray,
 
 # --- symbolic confirmation ------------------------------------------------------------
 
-def _confirm(candidate: Candidate, pairs: list[Pair], budget: TimeBudget) -> str:
-    """'symbolic' if proved equal at every instance within the budget, else 'numeric'."""
+def _confirm(candidate: Candidate, pairs: list[Pair], work: Work) -> str:
+    """'symbolic' if proved equal at every instance within the allowance, else 'numeric'."""
     try:
         for pair in pairs:
             instance = pair.instance
-            with budget.guard():
-                answer = candidate.exact_at(instance)
+            work.spend(candidate.exact_cost(instance))
+            answer = candidate.exact_at(instance)
             if answer is None:
                 return "numeric"
-            if not prove_equal(instance.value, answer, dict(instance.structure), budget):
+            if not prove_equal(instance.value, answer, dict(instance.structure), work):
                 return "numeric"
-    except BudgetExceeded:
+    except WorkExhausted:
         return "numeric"
     return "symbolic"
 

@@ -14,15 +14,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from mcgrade import answers, equivalence, feedback
+from mcgrade import answers, budget, equivalence, feedback
 from mcgrade.answers import Outcome
 from mcgrade.authoring import local
 from mcgrade.model import MISSING, Answer, GradeReport, Problem, ProblemSet, Verdict
 from mcgrade.problemset import for_student
-from mcgrade.reference import CompiledSet, compile_problem_set
+from mcgrade.reference import CompiledSet, Reference, compile_problem_set
 from mcgrade.submission import read_answers
 
-SYMBOLIC_BUDGET = 0.2      # seconds of symbolic confirmation per check
+SYMBOLIC_WORK = 300_000    # expression-tree nodes (and polynomial terms) of proof per check
+GUARD_SECONDS = 60.0       # last resort: a check still running after this is abandoned
 _STATUS_OF = {"missing": "missing", "timeout": "timeout", "error": "error"}
 LOCAL_NOTE = ("local checks: graded against a student copy of the problem set (fixed points, "
               "no answers); the instructor's grading may differ")
@@ -32,9 +33,9 @@ class Grader:
     """Grades answers against one problem set, compiled once. A published (student) copy
     is graded by its local checks (``mcgrade.authoring.local``), and says so."""
 
-    def __init__(self, problem_set: ProblemSet, symbolic_budget: float = SYMBOLIC_BUDGET):
+    def __init__(self, problem_set: ProblemSet, symbolic_work: int = SYMBOLIC_WORK):
         self.problem_set = problem_set
-        self.symbolic_budget = symbolic_budget
+        self.symbolic_work = symbolic_work
         self._variants: dict[tuple[tuple[str, Any], ...], Grader] = {}
 
     @functools.cached_property
@@ -54,7 +55,7 @@ class Grader:
         if variant.variant == self.problem_set.variant:
             return self
         if variant.variant not in self._variants:
-            self._variants[variant.variant] = Grader(variant, self.symbolic_budget)
+            self._variants[variant.variant] = Grader(variant, self.symbolic_work)
         return self._variants[variant.variant]
 
     def check(self, problem: Problem, answer: Answer) -> Verdict:
@@ -66,15 +67,21 @@ class Grader:
             problem.answer_name))
 
     def outcome(self, problem: Problem, answer: Answer) -> Outcome:
+        """The outcome of checking ``answer``: a function of the answer, the problem set
+        and mcgrade's version alone. Raises CheckAbandoned (no outcome at all) if this
+        machine could not finish within GUARD_SECONDS."""
         reference = self.compiled.references[problem.id]
+        return budget.finish_within(GUARD_SECONDS, f"the answer to {problem.id!r}",
+                                    lambda: self._decide(problem, reference, answer))
+
+    def _decide(self, problem: Problem, reference: Reference, answer: Answer) -> Outcome:
         candidate = answers.from_answer(answer, self.compiled.scope, reference,
                                         forbid=problem.forbid)
         if isinstance(candidate, Outcome):
             return candidate
         decide = local.check if self.problem_set.published else equivalence.check
-        return decide(reference, candidate,
-                                 problem.tolerance or self.problem_set.tolerance,
-                                 self.problem_set.orientation, self.symbolic_budget)
+        return decide(reference, candidate, problem.tolerance or self.problem_set.tolerance,
+                      self.problem_set.orientation, self.symbolic_work)
 
     def calls(self) -> dict[str, list[list[Any]]]:
         """The calls to make of each function answer: for every instance of the problem,

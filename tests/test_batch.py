@@ -250,3 +250,30 @@ def test_single_file_options_are_refused_in_a_batch(course, capsys) -> None:
     assert grade(problems, str(folder), "--json", "-") == 1
     assert capsys.readouterr().err == ("mcgrade: error: --json - is for one file; give a "
                                        "path for a batch's JSON array\n")
+
+
+def test_a_check_this_machine_could_not_finish_is_graded_on_the_next_run(
+        course, tmp_path, capsys, monkeypatch) -> None:
+    """The last-resort guard fired on one check (a machine too loaded, a hang nobody
+    foresaw): that student's row says so and scores nothing for now, the run exits 3,
+    and the same command again grades that student, and only them."""
+    from mcgrade import budget
+    from mcgrade.errors import CheckAbandoned
+
+    problems, folder = course
+    real, calls = budget.finish_within, []
+
+    def first_abandoned(seconds, what, compute):
+        calls.append(what)
+        if len(calls) == 1:
+            raise CheckAbandoned(f"this machine could not finish checking {what} within "
+                                 "60 s (a fault of the machine, not of the answer); grade "
+                                 "it again")
+        return real(seconds, what, compute)
+    monkeypatch.setattr(budget, "finish_within", first_abandoned)
+    out = str(tmp_path / "r")
+    assert grade(problems, str(folder), "--out", out) == 3
+    assert "1 of them could not be run here" in capsys.readouterr().err
+    monkeypatch.setattr(budget, "finish_within", real)
+    assert grade(problems, str(folder), "--out", out) == 0
+    assert f"(1 now in the {HERE} sandbox, 5 unchanged" in capsys.readouterr().out

@@ -183,3 +183,23 @@ def test_the_sandbox_comes_from_the_environment_too(files, capsys, monkeypatch) 
     assert capsys.readouterr().err == ("mcgrade: error: the environment variable "
                                        "MCGRADE_SANDBOX: sandbox 'vm' is not one of auto, "
                                        "bwrap, process, subprocess\n")
+
+
+def test_a_check_this_machine_could_not_finish_exits_3(files, tmp_path, capsys,
+                                                        monkeypatch) -> None:
+    """Not bad input (1): the machine's fault, and Gradescope still gets a valid file."""
+    from mcgrade import budget
+    from mcgrade.errors import CheckAbandoned
+
+    def abandoned(seconds, what, compute):
+        raise CheckAbandoned(f"this machine could not finish checking {what} within 60 s "
+                             "(a fault of the machine, not of the answer); grade it again")
+    monkeypatch.setattr(budget, "finish_within", abandoned)
+    problems, submission = files
+    results = tmp_path / "results.json"
+    assert main(["grade", str(submission), "--problems", str(problems),
+                 "--gradescope", str(results)]) == 3
+    line, = capsys.readouterr().err.splitlines()
+    assert line.startswith("mcgrade: error: this machine could not finish checking the "
+                           "answer to 'dz_dw'")
+    assert "grade it again" in json.loads(results.read_text(encoding="utf-8"))["output"]

@@ -288,7 +288,7 @@ def test_grading_is_deterministic(grader: Grader) -> None:
 
 
 def test_symbolic_confirmation_respects_its_budget() -> None:
-    grader = Grader(parse_problem_set(SET, "engine.yaml"), symbolic_budget=0.0)
+    grader = Grader(parse_problem_set(SET, "engine.yaml"), symbolic_work=0)
     verdict = grader.check(grader.problem_set.problem("sig"),
                            Answer("string", text="exp(-b) / (1 + exp(-b))**2"))
     assert (verdict.status, verdict.method) == ("correct", "numeric")

@@ -28,7 +28,7 @@ from mcgrade.answers import Outcome
 from mcgrade.authoring.publish import symbols_of
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.expressions import Scope, compile_expression
-from mcgrade.grading import SYMBOLIC_BUDGET
+from mcgrade.grading import SYMBOLIC_WORK
 from mcgrade.model import Answer, Layout, Problem, ProblemSet
 from mcgrade.reference import Reference, compile_problem, scope_of
 
@@ -143,7 +143,7 @@ class _Problem:
         # equivalence.check takes shape candidates too (see Grader.outcome)
         return equivalence.check(reference, candidate,  # type: ignore[arg-type]
                                  problem.tolerance or self.set.tolerance,
-                                 self.set.orientation, SYMBOLIC_BUDGET)
+                                 self.set.orientation, SYMBOLIC_WORK)
 
     def answer_key(self, reference: Reference, key: str) -> None:
         outcome = self.grade(reference, key)

@@ -15,15 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import sympy as sp
 
 from mcgrade import feedback, instances
 from mcgrade.answers import Outcome, ShapeCandidate
 from mcgrade.authoring.digest import context, shape_digest, value_digest
-from mcgrade.budget import BudgetExceeded, TimeBudget
-from mcgrade.candidates import Candidate, FunctionCandidate
+from mcgrade.budget import Work, WorkExhausted
+from mcgrade.candidates import Candidate, FunctionCandidate, exact_floats
 from mcgrade.conventions import describe_shape
 from mcgrade.diagnosis import relevant_sizes
+from mcgrade.equivalence import EXACT_WORK
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.model import (
     Layout,
@@ -83,8 +83,9 @@ def _instance(problem_set: ProblemSet, problem: Problem, stored: StoredInstance)
 # --- the check ---------------------------------------------------------------------------
 
 def check(reference: Reference, candidate: Candidate | ShapeCandidate, tolerance: Tolerance,
-          orientation: Orientation, budget_seconds: float) -> Outcome:
-    """The local verdict on ``candidate``: the same signature as ``equivalence.check``."""
+          orientation: Orientation, symbolic_work: int) -> Outcome:
+    """The local verdict on ``candidate``: the same signature as ``equivalence.check``
+    (nothing is proved symbolically here: ``symbolic_work`` goes unused)."""
     problem = reference.problem
     assert problem.checks is not None
     stored = list(zip(reference.instances, problem.checks.instances))
@@ -98,7 +99,7 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate, tolerance
     if isinstance(placed, Outcome):
         return placed
     involved = reference.symbols | candidate.symbols
-    checks, budget = problem.checks, TimeBudget(budget_seconds)
+    checks, work = problem.checks, Work(EXACT_WORK)
     relation = next((r for r in ("transposed", "diagonal", "flat-row", "flat-column") if
                      any(p[2] == r for p in placed)), "same")
     given = [_align(candidate, instance, rel) for instance, _, rel in placed]
@@ -111,7 +112,7 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate, tolerance
                 for (_, s, _), g in zip(placed, given)]
 
     found = matches(lambda g: g)
-    found = [_refine(problem.id, candidate, placed[i], ok, checks.bits, checks.zero, budget)
+    found = [_refine(problem.id, candidate, placed[i], ok, checks.bits, checks.zero, work)
              for i, ok in enumerate(found)]
     if relation == "diagonal":     # a vector where a diagonal matrix is expected
         right = all(ok.all() for ok in found)
@@ -216,7 +217,7 @@ def _matching(problem_id: str, stored: StoredInstance, values: np.ndarray, bits:
 
 def _refine(problem_id: str, candidate: Candidate,
             placed: tuple[Instance, StoredInstance, str], ok: np.ndarray, bits: int,
-            zero: float, budget: TimeBudget) -> np.ndarray:
+            zero: float, work: Work) -> np.ndarray:
     """Points whose float digest disagreed, digested again from the exact value (floats can
     lose a correct expanded polynomial to cancellation)."""
     if ok.all() or candidate.fixed_numbers or isinstance(candidate, FunctionCandidate):
@@ -226,17 +227,13 @@ def _refine(problem_id: str, candidate: Candidate,
     ok = ok.copy()
     try:
         for k in (int(k) for k in np.flatnonzero(~ok)):
-            with budget.guard():
-                value = candidate.exact_value(instance, k)
-            if value is None:
+            exact = exact_floats(candidate, instance, k, work)
+            if exact is None:
                 return ok
-            entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
-            numbers = [sp.N(e, 30) for e in entries]
-            exact = np.array([float(n) if n.is_real else np.nan for n in numbers])
             aligned = _aligned(exact.reshape((1, *shape)), relation)[0]
             ok[k] = value_digest(context(problem_id, dict(stored.sizes), k), aligned, bits,
                                  zero) == stored.digests[k]
-    except (BudgetExceeded, ZeroDivisionError, TypeError, ValueError, RecursionError):
+    except (WorkExhausted, ZeroDivisionError, TypeError, ValueError, RecursionError):
         pass
     return ok
 

@@ -9,9 +9,11 @@ from becoming the bottleneck behind the workers that run code.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Hashable, Iterator, Mapping, Sequence
 
+from mcgrade.errors import CheckAbandoned
 from mcgrade.grading import LOCAL_NOTE, Grader
 from mcgrade.model import MISSING, Answer, GradeReport, Problem, Verdict
 from mcgrade.submission import Submission, read_many
@@ -65,5 +67,17 @@ def grade_local(items: Sequence[Item], grader: Grader, *, sandbox: str = "auto",
         streams.append((memo, indices, submissions))
     for memo, indices, submissions in streams:
         for index, submission in zip(indices, submissions):
-            yield (items[index][0], memo.grade(submission), submission.answers,
-                   submission.ungraded)
+            try:
+                report = memo.grade(submission)
+            except CheckAbandoned as exc:     # the machine's fault: a row, graded next run
+                submission = _ungraded(submission, str(exc))
+                report = memo.grade(submission)
+            yield items[index][0], report, submission.answers, submission.ungraded
+
+
+def _ungraded(submission: Submission, why: str) -> Submission:
+    """The submission as this machine failed to grade it: every answer that reason (so
+    every problem an error, scoring nothing for now), to be graded again on the next run."""
+    return replace(submission, answers={n: Answer("error", text=why)
+                                        for n in submission.answers},
+                   notes=(why,), ungraded=why)

@@ -3,6 +3,7 @@
     compile_expression(text, scope) -> Expression
     expression.check_sizes(sizes)                  # raises if a deferred check fails
     expression.to_sympy(env, sizes)                # exact value
+    expression.exact_cost(env, sizes)              # a bound on its work, before building
     expression.to_numpy(env, sizes, points)        # (K, rows, cols) float array
 
 Nothing here evaluates text as Python: ``syntax.parse`` whitelists the tree first.
@@ -16,6 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from mcgrade.errors import ExpressionError
+from mcgrade.expressions.cost import exact_cost, rational_names
 from mcgrade.expressions.evaluate import concrete, evaluate, functions_used, size_of
 from mcgrade.expressions.nodes import (
     SCALAR,
@@ -76,6 +78,11 @@ class Expression:
     def to_sympy(self, env: Mapping[str, Any], sizes: Mapping[str, int]) -> Any:
         from mcgrade.expressions.sympy_backend import SympyBackend
         return evaluate(self.root, SympyBackend(env), sizes)
+
+    def exact_cost(self, env: Mapping[str, Any], sizes: Mapping[str, int]) -> int:
+        """An upper bound, known before building, on the work of ``to_sympy(env, sizes)``
+        in expression-tree nodes (``mcgrade.expressions.cost``)."""
+        return exact_cost(self.root, rational_names(env), sizes)
 
     def to_numpy(self, env: Mapping[str, np.ndarray], sizes: Mapping[str, int],
                  points: int, dtype: type = np.float64) -> np.ndarray:

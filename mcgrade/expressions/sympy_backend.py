@@ -49,6 +49,15 @@ def entries(value: Any) -> list[Any]:
     return list(value) if isinstance(value, sp.MatrixBase) else [value]
 
 
+def determinant(matrix: sp.MatrixBase) -> Any:
+    """Berkowitz: no division, and no simplification along the way."""
+    return matrix.det(method="berkowitz")
+
+
+def inverse(matrix: sp.MatrixBase) -> sp.ImmutableMatrix:
+    return sp.ImmutableMatrix(matrix.adjugate() / determinant(matrix))
+
+
 def _zip(op: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
     """Apply ``op`` element-wise, broadcasting a scalar operand."""
     a_is, b_is = isinstance(a, sp.MatrixBase), isinstance(b, sp.MatrixBase)
@@ -121,9 +130,9 @@ class SympyBackend:
         if name == "trace":
             return matrix.trace()
         if name == "det":
-            return matrix.det(method="berkowitz")
+            return determinant(matrix)
         if name == "inv":
-            return normal(matrix.adjugate() / matrix.det(method="berkowitz"))
+            return normal(inverse(matrix))
         raise AssertionError(f"no sympy implementation of {name}")
 
     def index(self, a: Any, row: int, col: int, shape: tuple[int, int]) -> Any:
