@@ -158,3 +158,23 @@ def test_the_plugin_with_the_portable_runner_forced(student: Path) -> None:
                           env={**os.environ, "MCGRADE_SANDBOX": "subprocess"})
     assert done.returncode == 0, done.stdout[-3000:]
     assert "the submission ran in the subprocess sandbox" in done.stdout
+
+
+CHECK_CELL = """\
+import mcgrade
+dz_dw = "x"          # the transpose of the numerator-layout gradient, x.T
+dz_db = 1
+result = mcgrade.check_answers("dz_dw", "dz_db", problems="neuron.yaml")
+print(repr(result))
+"""
+
+
+def test_check_cells_work_without_the_linux_calls(no_linux_python: str,
+                                                  student: Path) -> None:
+    """A notebook's check cells grade the kernel's own variables, with no sandbox: the
+    same there as anywhere (run here as a script, which they also support)."""
+    done = subprocess.run([no_linux_python, "-c", CHECK_CELL], cwd=student,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "dz_dw  partial" in done.stdout and "transpose" in done.stdout, done.stdout
+    assert "dz_db  correct" in done.stdout, done.stdout
