@@ -55,8 +55,8 @@ def choose_for(problem_set: ProblemSet, sandbox: str = "auto",
     """The sandbox that runs ``problem_set``'s submissions here (``layers.choose``): a set
     that holds keys must be hidden from them, with ``protect`` (the grader's outputs);
     a student copy holds none."""
-    secrets = None if problem_set.published else [problem_set.path, *protect]
-    return choose(sandbox, secrets)
+    hidden = None if problem_set.published else [problem_set.path, *protect]
+    return choose(sandbox, hidden)
 
 
 def read_answers(path: str | os.PathLike[str], problem_set: ProblemSet, *,

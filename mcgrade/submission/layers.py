@@ -1,16 +1,18 @@
 """Which sandbox runs submissions here, with which layers, and whether they hide the key.
 
-SPEC §5.1: a submission never reads the problem sets, the answer keys or the grader's
-outputs, wherever grading runs. Bubblewrap hides them by showing the submission nothing
-but the Python installation. Where bwrap can't start (Docker and Gradescope containers
-usually forbid the user namespaces it needs), the process sandbox hides them with other
-layers, chosen from what the kernel offers (the worker's probe, asked before any
-submission runs):
+A submission never reads the problem sets, the answer keys or the grader's outputs, and
+never reaches the grader, wherever grading runs. Bubblewrap does that by showing the
+submission nothing but the Python installation. Where bwrap can't start (Docker and
+Gradescope containers usually forbid the user namespaces it needs), the process sandbox
+does it with other layers, chosen from what the kernel offers (the worker's probe, asked
+before any submission runs):
 
 * **landlock** — the submission may read only the Python installation (and write only its
-  own directory), however privileged it is; no TCP, no signals out of its domain.
-* **uid 65534** — when the grader is root, the submission runs as its own unprivileged
-  user, so files readable by root only are not readable by it.
+  own directory), however privileged it is; no TCP, no signals out of its domain (ABI 6).
+* **seccomp** — no new socket (so no network, and no Unix socket by its path, which
+  Landlock does not cover), no ptrace.
+* **own uid** — when the grader is root, each job runs as a user of its own, so files
+  readable by root only, the grader and the other jobs are out of its reach.
 * **namespaces** — user, PID, mount, network namespaces: a read-only file system, no
   network, no other process in sight (they hide no file by themselves).
 
@@ -18,11 +20,12 @@ Off Linux (macOS, Windows) there is only the **subprocess** sandbox, a plain chi
 process (``mcgrade.submission.portable``): it hides nothing, so ``auto`` picks it for a
 student copy only.
 
-``choose`` picks the sandbox and its layers. For a set that holds keys (``secrets`` given:
+``choose`` picks the sandbox and its layers. For a set that holds keys (``hidden`` given:
 the set's file and the grader's outputs) it refuses, with one line saying why and what to
-do, unless landlock or the uid layer hides every one of them. A student copy holds no key,
-so it runs with whatever layers there are. Every layer asked for is applied by every job,
-or the job reports a fault of the machine and runs nothing.
+do, unless Landlock or the uid layer hides every one of them and seccomp, namespaces,
+another uid or Landlock's signal scoping keep the submission from reaching the grader. A
+student copy holds no key, so it runs with whatever layers there are. Every layer asked
+for is applied by every job, or the job reports a fault of the machine and runs nothing.
 """
 
 from __future__ import annotations
@@ -31,15 +34,15 @@ import functools
 import itertools
 import json
 import os
-import secrets
+import random
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from mcgrade.errors import SandboxUnavailable, SubmissionError
-from mcgrade.submission.pool import WorkerUnavailable, shared
 from mcgrade.settings import SANDBOXES
+from mcgrade.submission.pool import WorkerUnavailable, shared
 from mcgrade.submission.sandbox import JOB_UIDS, NOBODY, runtime_dirs
 
 # /proc stays readable (libraries look at /proc/self); another process's memory, fds,
@@ -72,21 +75,21 @@ class Sandbox:
 
 # job uids are drawn in turn, from a place of this process's own, so that two graders
 # running at once are unlikely to hand out the same uid to jobs running at once
-_job_numbers = itertools.count(secrets.randbelow(len(JOB_UIDS)))
+_job_numbers = itertools.count(random.randrange(len(JOB_UIDS)))
 
 
-def choose(requested: str = "auto", secrets: Sequence[str] | None = None) -> Sandbox:
+def choose(requested: str = "auto", hidden: Sequence[str] | None = None) -> Sandbox:
     """The sandbox ``requested`` ("auto", "bwrap", "process" or "subprocess") means here.
 
-    ``secrets``: for a set that holds keys, the files and folders no submission may read
+    ``hidden``: for a set that holds keys, the files and folders no submission may read
     (its own file, the grader's outputs); ``None`` for a student copy or a bare run.
     Raises SubmissionError (one line: why, and what to do) when ``bwrap`` was asked for
-    and can't start, or when no layer here would hide ``secrets``.
+    and can't start, or when no layer here would hide ``hidden``.
     """
     if requested not in SANDBOXES:
         raise SubmissionError(f"sandbox {requested!r} is not one of {', '.join(SANDBOXES)}")
     if requested == "subprocess":
-        return _portable(secrets, "--sandbox subprocess was chosen")
+        return _portable(hidden, "--sandbox subprocess was chosen")
     bwrap_error = ""
     if requested != "process":
         try:
@@ -103,9 +106,9 @@ def choose(requested: str = "auto", secrets: Sequence[str] | None = None) -> San
         pool = shared("process")
     except WorkerUnavailable as exc:
         if requested == "auto":            # not Linux, or no fork: a student copy still runs
-            return _portable(secrets, f"the Linux sandbox can't run here ({exc})")
+            return _portable(hidden, f"the Linux sandbox can't run here ({exc})")
         raise SandboxUnavailable(f"the process worker could not start: {exc}") from None
-    sandbox = _process(pool.probe, tuple(secrets) if secrets is not None else None,
+    sandbox = _process(pool.probe, tuple(hidden) if hidden is not None else None,
                        bwrap_error)
     if bwrap_error:
         return Sandbox(sandbox.kind, sandbox.label, sandbox.confine,
@@ -114,11 +117,11 @@ def choose(requested: str = "auto", secrets: Sequence[str] | None = None) -> San
     return sandbox
 
 
-def _portable(secrets: tuple[str, ...] | Sequence[str] | None, why: str) -> Sandbox:
+def _portable(hidden: tuple[str, ...] | Sequence[str] | None, why: str) -> Sandbox:
     """The portable sandbox (a plain child process, any platform), for a student copy only:
     it hides nothing, so a set that holds keys is refused."""
-    if secrets is not None:
-        what = _name(secrets[0]) if secrets and secrets[0] else "the problem set"
+    if hidden is not None:
+        what = _name(hidden[0]) if hidden and hidden[0] else "the problem set"
         raise SandboxUnavailable(
             f"refusing to run submissions where they could read {what}: {why}, and the "
             "portable subprocess sandbox hides nothing; it is for a student copy "
@@ -135,12 +138,12 @@ def landlock_paths() -> tuple[list[str], list[str]]:
     return [*runtime_dirs(), *SYSTEM_DIRS], list(DEVICES)
 
 
-def _process(probe: Mapping[str, Any], secrets: tuple[str, ...] | None,
+def _process(probe: Mapping[str, Any], hidden: tuple[str, ...] | None,
              bwrap_error: str) -> Sandbox:
     read, write = landlock_paths()
     abi = int(probe.get("landlock") or 0)
     root = probe.get("euid") == 0
-    check = _as_nobody(tuple(runtime_dirs()), tuple(_existing(secrets or ()))) if root else None
+    check = _as_nobody(tuple(runtime_dirs()), tuple(_existing(hidden or ()))) if root else None
     uid = check is not None and check["runtime"]
     own_uids = uid and bool(probe.get("own_uids"))
     namespaces = bool(probe.get("namespaces_as_other" if uid else "namespaces"))
@@ -156,12 +159,12 @@ def _process(probe: Mapping[str, Any], secrets: tuple[str, ...] | None,
         # jobs that could signal each other (one uid, no namespaces, no signal scoping)
         # run one at a time: a neighbour's kill would be scored as the victim's crash
         "serial": not (namespaces or own_uids or abi >= 6)}
-    if secrets is not None:
+    if hidden is not None:
         bwrap = f"bwrap can't start here ({bwrap_error})" if bwrap_error else \
             "--sandbox process was chosen"
-        why = _exposed(secrets, abi >= 1, root, check, read)
+        why = _exposed(hidden, abi >= 1, root, check, read)
         if why:
-            readable = check["readable"] if check and check["readable"] else secrets[:1]
+            readable = check["readable"] if check and check["readable"] else hidden[:1]
             what = _names(readable) if readable else "the problem set"
             chmod = " or ".join(sorted({"chmod 700" if os.path.isdir(p) else "chmod 600"
                                         for p in readable})) or "chmod 600"
@@ -192,12 +195,12 @@ def _unguarded(namespaces: bool, uid: bool, abi: int, seccomp: bool) -> str:
     return "; ".join(reasons)
 
 
-def _exposed(secrets: tuple[str, ...], landlock: bool, root: bool,
+def _exposed(hidden: tuple[str, ...], landlock: bool, root: bool,
              check: Mapping[str, Any] | None, read: Sequence[str]) -> str:
-    """Why no layer here hides ``secrets`` ("" when one does)."""
+    """Why no layer here hides ``hidden`` ("" when one does)."""
     reasons = []
     if landlock:
-        inside = [s for s in _existing(secrets) if _within(s, read)]
+        inside = [s for s in _existing(hidden) if _within(s, read)]
         if not inside:
             return ""
         reasons.append(f"Landlock would let them read {_name(inside[0])}, which is inside "
@@ -238,25 +241,25 @@ def _names(paths: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-# Run as uid 65534: can it use this Python installation, and which secrets can it reach
+# Run as uid 65534: can it use this Python installation, and which of the hidden paths can it reach
 # (a file it can read, a folder it can enter)?
 _CHECK = """import json, os, sys
 paths = json.loads(sys.argv[1])
 ok = all(os.access(d, os.R_OK | os.X_OK) for d in paths["runtime"])
-reach = [p for p in paths["secrets"]
+reach = [p for p in paths["hidden"]
          if os.access(p, os.X_OK if os.path.isdir(p) else os.R_OK)]
 print(json.dumps({"runtime": ok, "readable": reach}))
 """
 
 
 @functools.lru_cache(maxsize=64)
-def _as_nobody(runtime: tuple[str, ...], secrets: tuple[str, ...]) -> dict[str, Any] | None:
+def _as_nobody(runtime: tuple[str, ...], hidden: tuple[str, ...]) -> dict[str, Any] | None:
     """What uid 65534 can reach, asked of a process running as it (exact: ACLs and all);
     None when that process can't even start (the interpreter is not readable by it)."""
     try:
         done = subprocess.run(
             [sys.executable, "-I", "-S", "-c", _CHECK,
-             json.dumps({"runtime": list(runtime), "secrets": list(secrets)})],
+             json.dumps({"runtime": list(runtime), "hidden": list(hidden)})],
             user=NOBODY, group=NOBODY, extra_groups=[], capture_output=True, timeout=60,
             cwd="/", env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
         result = json.loads(done.stdout)
@@ -265,4 +268,4 @@ def _as_nobody(runtime: tuple[str, ...], secrets: tuple[str, ...]) -> dict[str, 
     if done.returncode != 0 or not isinstance(result, dict):
         return None
     return {"runtime": result.get("runtime") is True,
-            "readable": [p for p in result.get("readable", []) if p in secrets]}
+            "readable": [p for p in result.get("readable", []) if p in hidden]}
