@@ -53,10 +53,13 @@ def warm_up(sandbox: str = "auto") -> None:
 def choose_for(problem_set: ProblemSet, sandbox: str = "auto",
                protect: Sequence[str] = ()) -> Sandbox:
     """The sandbox that runs ``problem_set``'s submissions here (``layers.choose``): a set
-    that holds keys must be hidden from them, with ``protect`` (the grader's outputs);
-    a student copy holds none."""
-    hidden = None if problem_set.published else [problem_set.path, *protect]
-    return choose(sandbox, hidden)
+    that holds keys must be hidden from them — and so must its folder, which may hold
+    the course's other sets — with ``protect`` (the grader's outputs); a student copy
+    holds none."""
+    if problem_set.published:
+        return choose(sandbox, None)
+    folder = os.path.dirname(os.path.abspath(problem_set.path)) if problem_set.path else ""
+    return choose(sandbox, [problem_set.path, folder, *protect])
 
 
 def read_answers(path: str | os.PathLike[str], problem_set: ProblemSet, *,
