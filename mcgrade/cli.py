@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from mcgrade.model import GradeReport, ProblemSet
 
 
-BATCH_OPTIONS = ("jobs", "out", "csv", "feedback", "id_pattern", "force", "dask")
+BATCH_OPTIONS = ("jobs", "out", "csv", "feedback", "id_pattern", "force", "dask",
+                 "overrides", "canvas", "moodle")
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -163,7 +164,9 @@ def _grade_batch(args: argparse.Namespace) -> int:
                      out=out, csv_path=args.csv,
                      json_path=args.json, feedback=args.feedback,
                      id_pattern=args.id_pattern, force=args.force,
-                     sandbox=args.sandbox, jobs=args.jobs or 1, dask=args.dask)
+                     sandbox=args.sandbox, jobs=args.jobs or 1, dask=args.dask,
+                     overrides_path=args.overrides, canvas=args.canvas,
+                     moodle=args.moodle)
 
 
 def _gradescope(args: argparse.Namespace) -> int:
@@ -348,6 +351,14 @@ def _batch_arguments(grade: argparse.ArgumentParser) -> None:
     batch.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster, e.g. "
                        "tcp://scheduler:8786 (pip install 'mcgrade[dask]'; mcgrade on "
                        "every worker)")
+    batch.add_argument("--overrides", metavar="FILE", help="a CSV of student,problem,"
+                       "points,comment: each row replaces a problem's points for a student "
+                       "in every output, its comment shown to them (give it on every run)")
+    batch.add_argument("--canvas", metavar="ROSTER.csv", help="also write DIR/canvas.csv "
+                       "for Canvas's gradebook import, the students of ROSTER (the "
+                       "gradebook Canvas exports)")
+    batch.add_argument("--moodle", action="store_true", help="also write DIR/moodle.csv "
+                       "for Moodle's Import grades from CSV")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -262,13 +262,17 @@ class Verdict:
     feedback: str = ""
     method: str = ""                     # "symbolic", "numeric", or "" when nothing ran
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    # an instructor's override ({"points": 2, "comment": "…"}): applied to the outputs,
+    # never stored in the ledger (``mcgrade.batch.overrides``); None for a graded verdict
+    override: Mapping[str, Any] | None = None
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> "Verdict":
         """The inverse of ``to_record`` (verdicts travel between processes as records)."""
         return cls(record["id"], record["status"], float(record["score"]),
                    float(record["max_score"]), tuple(record["diagnoses"]),
-                   record["feedback"], record["method"], dict(record["evidence"]))
+                   record["feedback"], record["method"], dict(record["evidence"]),
+                   record.get("override"))
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -276,6 +280,7 @@ class Verdict:
             "max_score": number(self.max_score), "diagnoses": list(self.diagnoses),
             "feedback": self.feedback, "method": self.method,
             "evidence": dict(self.evidence),
+            **({"override": dict(self.override)} if self.override is not None else {}),
         }
 
 

@@ -7,6 +7,8 @@
     FEEDBACK/<id>.html          with ``--feedback FEEDBACK``: each student's page
     FEEDBACK/class_report.html  and the class report (``reporters.html_feedback``,
                                 ``reporters.class_report``)
+    OUT/canvas.csv              with ``--canvas ROSTER``: the totals for Canvas's import
+    OUT/moodle.csv              with ``--moodle``: the totals for Moodle's (``reporters.lms``)
 
 Every file is written atomically, and all of them from the whole ledger (everyone graded
 against this version of the set, in this run or before), so grading a few students again
@@ -23,10 +25,12 @@ from typing import Sequence
 
 from mcgrade.batch.ids import file_name
 from mcgrade.batch.ledger import Entry
+from mcgrade.batch.roster import Roster
 from mcgrade.files import remove_temporaries, write_atomic
 from mcgrade.model import ProblemSet
 from mcgrade.problemset import for_student
-from mcgrade.reporters import class_report, csv_report, gradescope, html_feedback, json_array
+from mcgrade.reporters import (class_report, csv_report, gradescope, html_feedback,
+                               json_array, lms)
 
 
 @dataclass(frozen=True)
@@ -37,18 +41,24 @@ class Outputs:
     json: Path
     gradescope: Path
     feedback: Path | None = None
+    canvas: Path | None = None
+    moodle: Path | None = None
 
     @classmethod
     def under(cls, out: str | os.PathLike[str], *,
               csv_path: str | os.PathLike[str] | None = None,
               json_path: str | os.PathLike[str] | None = None,
-              feedback: str | os.PathLike[str] | None = None) -> Outputs:
+              feedback: str | os.PathLike[str] | None = None,
+              canvas: bool = False, moodle: bool = False) -> Outputs:
         """The outputs under ``out``; ``csv_path``/``json_path`` put the gradebook or the
-        array elsewhere; ``feedback`` adds the HTML pages."""
+        array elsewhere; ``feedback`` adds the HTML pages, ``canvas`` and ``moodle`` the
+        LMS gradebooks."""
         root = Path(out)
         return cls(Path(csv_path) if csv_path else root / "grades.csv",
                    Path(json_path) if json_path else root / "grades.json",
-                   root / "gradescope", Path(feedback) if feedback else None)
+                   root / "gradescope", Path(feedback) if feedback else None,
+                   root / "canvas.csv" if canvas else None,
+                   root / "moodle.csv" if moodle else None)
 
     def remove_temporaries(self) -> None:
         """Delete what a killed run left half-written next to these files."""
@@ -57,12 +67,16 @@ class Outputs:
         remove_temporaries(self.gradescope, ".json")
         if self.feedback is not None:
             remove_temporaries(self.feedback, ".html")
+        for lms_csv in (self.canvas, self.moodle):
+            if lms_csv is not None:
+                remove_temporaries(lms_csv.parent, lms_csv.name)
 
 
 def write_all(entries: Sequence[Entry], outputs: Outputs,
-              problem_set: ProblemSet | None = None) -> None:
+              problem_set: ProblemSet | None = None, roster: Roster | None = None) -> None:
     """Render every output of ``entries`` (the gradebook: every student in the ledger
-    graded against this set); the feedback pages quote ``problem_set``."""
+    graded against this set); the feedback pages quote ``problem_set``, the Canvas
+    gradebook lists the students of ``roster``."""
     ordered = sorted(entries, key=lambda e: e.student)
     write_atomic(outputs.csv, csv_report.render([(e.student, e.report) for e in ordered]))
     write_atomic(outputs.json, json_array.render([e.report for e in ordered]))
@@ -71,6 +85,21 @@ def write_all(entries: Sequence[Entry], outputs: Outputs,
              gradescope.render(entry.report))
     if outputs.feedback is not None and problem_set is not None:
         _pages(ordered, outputs.feedback, problem_set)
+    if problem_set is not None:
+        _lms(ordered, outputs, problem_set, roster)
+
+
+def _lms(entries: Sequence[Entry], outputs: Outputs, problem_set: ProblemSet,
+         roster: Roster | None) -> None:
+    """The gradebooks for Canvas and Moodle: each student's total."""
+    scores = {e.student: e.report.score for e in entries}
+    title = problem_set.title or Path(problem_set.path).stem
+    if outputs.canvas is not None and roster is not None:
+        write_atomic(outputs.canvas, lms.canvas(roster.people, roster.key, scores,
+                                                roster.column_for(title),
+                                                problem_set.max_score))
+    if outputs.moodle is not None:
+        write_atomic(outputs.moodle, lms.moodle(scores, title))
 
 
 def _pages(entries: Sequence[Entry], folder: Path, problem_set: ProblemSet) -> None:

@@ -13,10 +13,11 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from mcgrade.batch import Ledger, grade_many, plan
+from mcgrade.batch import Entry, Ledger, Plan, grade_many, overrides, plan, roster
 from mcgrade.batch.outputs import Outputs, write_all
 from mcgrade.batch.progress import Progress
 from mcgrade.model import ProblemSet
@@ -64,12 +65,19 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
               csv_path: str | None = None, json_path: str | None = None,
               feedback: str | None = None,
               id_pattern: str | None = None, force: bool = False, sandbox: str = "auto",
-              jobs: int = 1, dask: str | None = None) -> int:
+              jobs: int = 1, dask: str | None = None, overrides_path: str | None = None,
+              canvas: str | None = None, moodle: bool = False) -> int:
     """Grade every submission under ``paths`` into ``out``, and render every output from
-    the whole ledger (students graded before keep their rows); the summary on stdout."""
+    the whole ledger (students graded before keep their rows), with the instructor's
+    overrides in ``overrides_path`` applied; the summary on stdout. The overrides and the
+    Canvas roster are checked before anything is graded."""
     ledger = Ledger(out)
     batch = plan(paths, problem_set.path, ledger, id_pattern=id_pattern, force=force)
-    outputs = Outputs.under(out, csv_path=csv_path, json_path=json_path, feedback=feedback)
+    students = _students_of(batch, ledger) if overrides_path or canvas else set()
+    changes = overrides.read(overrides_path, problem_set, students) if overrides_path else {}
+    lms_roster = roster.read(canvas, students) if canvas else None
+    outputs = Outputs.under(out, csv_path=csv_path, json_path=json_path, feedback=feedback,
+                            canvas=bool(canvas), moodle=moodle)
     ledger.tidy()
     outputs.remove_temporaries()
     progress = Progress(len(batch.files))
@@ -90,7 +98,11 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
             held.hold()
             progress.close()
             book, others = ledger.gradebook(batch.set_digest)
-            write_all(book, outputs, problem_set)
+            book = [replace(e, report=overrides.apply(e.report, changes.get(e.student, {})))
+                    for e in book]
+            write_all(book, outputs, problem_set, lms_roster)
+            if lms_roster is not None:
+                _unmatched(book, lms_roster)
             if others:
                 print(f"mcgrade: {others} records in {ledger.folder}/ were graded against "
                       f"another version of {Path(problem_set.path).name} and are left out "
@@ -115,10 +127,33 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     return 0
 
 
+def _students_of(batch: Plan, ledger: Ledger) -> set[str]:
+    """Who the gradebook will hold: this batch's students and those graded before."""
+    return set(batch.files) | {e.student for e in ledger.gradebook(batch.set_digest)[0]}
+
+
+def _unmatched(book: list[Entry], lms_roster: roster.Roster) -> None:
+    """Say which match the Canvas gradebook used, and whom it leaves out, never silently."""
+    graded = {e.student for e in book}
+    ids = {p[lms_roster.key] for p in lms_roster.people}
+    absent = [p["Student"] for p in lms_roster.people if p[lms_roster.key] not in graded]
+    unknown = sorted(graded - ids)
+    print(f"mcgrade: canvas.csv: {len(lms_roster.people) - len(absent)} of the "
+          f"{len(lms_roster.people)} students of {lms_roster.path} matched on "
+          f"{lms_roster.key}")
+    if unknown:
+        print(f"mcgrade: canvas.csv: {_students(len(unknown))} in the gradebook but not in "
+              f"{lms_roster.path}, left out: {', '.join(unknown)}", file=sys.stderr)
+    if absent:
+        print(f"mcgrade: canvas.csv: {_students(len(absent))} in {lms_roster.path} without "
+              f"a submission, left out: {'; '.join(absent)}", file=sys.stderr)
+
+
 def _students(count: int) -> str:
     return f"{count} student" + ("" if count == 1 else "s")
 
 
 def _where(outputs: Outputs) -> str:
     pages = f", {outputs.feedback}/" if outputs.feedback else ""
-    return f"{outputs.csv}, {outputs.json}{pages} and {outputs.gradescope}/"
+    lms = "".join(f", {p}" for p in (outputs.canvas, outputs.moodle) if p is not None)
+    return f"{outputs.csv}, {outputs.json}{pages}{lms} and {outputs.gradescope}/"

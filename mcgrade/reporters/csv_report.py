@@ -25,17 +25,29 @@ def cell(text: str) -> str:
 def render(rows: Sequence[tuple[str, GradeReport]]) -> str:
     """The gradebook of ``(student id, report)`` rows, in the order given. Columns:
     student, submission, each problem's points (in the problem set's order), total,
-    max_score, notes (what went wrong with the run, e.g. a crash or a timeout)."""
+    max_score, notes (what went wrong with the run, e.g. a crash or a timeout), and, when
+    an instructor overrode some points, overrides (which problems, with the comments).
+    The overridden points stay numbers in their columns, so sums and imports still work."""
     problems: list[str] = []
     for _, report in rows:
         problems += [v.id for v in report.verdicts if v.id not in problems]
+    overridden = any(v.override is not None for _, r in rows for v in r.verdicts)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", "submission", *map(cell, problems), "total", "max_score",
-                     "notes"])
+                     "notes", *(["overrides"] if overridden else [])])
     for student, report in rows:
         scores = {v.id: number(v.score) for v in report.verdicts}
         writer.writerow([cell(student), cell(report.submission),
                          *(scores.get(p, "") for p in problems), number(report.score),
-                         number(report.max_score), cell(" | ".join(report.notes))])
+                         number(report.max_score), cell(" | ".join(report.notes)),
+                         *([cell(_overrides(report))] if overridden else [])])
     return out.getvalue()
+
+
+def _overrides(report: GradeReport) -> str:
+    """The problems an instructor overrode, with their comments: ``dz_dw: late fix``."""
+    marks = [(v.id, v.override.get("comment", "")) for v in report.verdicts
+             if v.override is not None]
+    return " | ".join(f"{problem}: {comment}" if comment else problem
+                      for problem, comment in marks)
