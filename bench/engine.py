@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from mcgrade.grading import Grader  # noqa: E402
 from mcgrade.model import Answer  # noqa: E402
 from mcgrade.problemset import load_problem_set  # noqa: E402
-from tests.test_corpus import answer_of  # noqa: E402
+from tests.test_corpus import answer_of, set_path  # noqa: E402
 
 
 def load_corpus() -> list[tuple[str, dict]]:
@@ -53,7 +53,7 @@ def main() -> int:
     graders: dict[str, Grader] = {}
     for set_name in sorted({name for name, _ in cases}):
         start = time.perf_counter()
-        graders[set_name] = Grader(load_problem_set(ROOT / "problem_sets" / set_name))
+        graders[set_name] = Grader(load_problem_set(set_path(set_name)))
         print(f"compile {set_name:<20} {time.perf_counter() - start:7.3f} s "
               f"({len(graders[set_name].problem_set.problems)} problems)")
 

@@ -167,13 +167,17 @@ def first_difference(pairs: list[Pair], tolerance: Tolerance,
         bad = ~close(p.given, p.expected, tolerance)
         if bad.any():
             k, i, j = (int(v) for v in np.argwhere(bad)[0])
-            point = {name: _plain(values[k]) for name, values in p.instance.samples.values.items()
-                     if name in involved}
-            return {"sizes": relevant_sizes(p.instance, involved), "point": point,
-                    "entry": [i, j],
+            return {**where(p.instance, k, involved), "entry": [i, j],
                     "expected": _number(p.expected[k, i, j]),
                     "given": _number(p.given[k, i, j])}
     return {}
+
+
+def where(instance: Instance, point: int, involved: frozenset[str]) -> dict[str, Any]:
+    """The sizes and the values of the symbols involved at one sample point, for evidence."""
+    return {"sizes": relevant_sizes(instance, involved), "point": {
+        name: _plain(values[point]) for name, values in instance.samples.values.items()
+        if name in involved}}
 
 
 def relevant_sizes(instance: Instance, involved: frozenset[str]) -> dict[str, int]:

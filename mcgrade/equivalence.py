@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import sympy as sp
 
 from mcgrade.answers import Outcome, ShapeCandidate
 from mcgrade.budget import Work, WorkExhausted
@@ -26,12 +27,13 @@ from mcgrade.diagnosis import (
     relevant_sizes,
     value_diagnosis,
     varies,
+    where,
 )
 from mcgrade.errors import ExpressionError
 from mcgrade.model import Orientation, Tolerance
 from mcgrade.reference import Instance, Reference
 from mcgrade.shapes import check_shape
-from mcgrade.symbolic import prove_equal
+from mcgrade.symbolic import nodes, prove_equal
 
 
 def check(reference: Reference, candidate: Candidate | ShapeCandidate,
@@ -40,6 +42,9 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate,
     the allowance, in expression-tree nodes, for proving a right answer symbolically."""
     if isinstance(candidate, ShapeCandidate):
         return check_shape(reference, candidate.shape)
+    exact = tolerance.rtol == 0 and tolerance.atol == 0
+    if exact:                  # floats agree to a few ulps; exact answers are then compared
+        tolerance = ULPS       # exactly (_confirm, _disprove)
     if not candidate.applies_everywhere and len({i.shape for i in reference.instances}) > 1:
         # numbers (or x_1, x_2 …) for one size, where the answer's shape changes with n
         named = {d for d in reference.shape if isinstance(d, str)}
@@ -64,6 +69,12 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate,
         return Outcome(("non-finite",), method="numeric", evidence=first_difference(
             pairs, tolerance, involved))
     value = value_diagnosis(pairs, tolerance, square_transpose=relation == "same")
+    method = None
+    if exact and relation == "same" and value != "correct":
+        # tolerance 0: floats a few ulps apart (inv(A) evaluated two ways) can't reject
+        # an answer that is proved equal
+        method = _confirm(candidate, pairs, Work(symbolic_work))
+        value = "correct" if method == "symbolic" else value
     points = sum(p.given.shape[0] for p in pairs)
     code = {"same": None, "transposed": "transposed",
             "flat": None if orientation == "lenient" else "flat-array",
@@ -73,7 +84,12 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate,
         if code is None:
             note = ("a 1-D array was accepted as the expected vector (orientation: lenient)"
                     if relation == "flat" else "")
-            method = _confirm(candidate, pairs, Work(symbolic_work))
+            method = method or _confirm(candidate, pairs, Work(symbolic_work))
+            disproof = None if method == "symbolic" else _disprove(candidate, pairs, exact,
+                                                                    involved)
+            if disproof is not None:   # exact arithmetic overturns a float agreement
+                return Outcome(("not-equivalent",), method="symbolic", evidence={
+                    **_shapes(raw, involved), **disproof})
             return Outcome((), method=method, evidence={"points": points}, note=note)
         return Outcome((code,), method="numeric", evidence=_shapes(raw, involved))
     codes = tuple(c for c in (code, *(value[0] if value else ())) if c)
@@ -101,6 +117,8 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate,
 
 _EXACT = ("transposed", "sign", "scale-factor")
 EXACT_WORK = 1_000_000    # expression-tree nodes of exact re-evaluation per check
+# tolerance 0 for floats: a few units in the last place of the larger magnitude
+ULPS = Tolerance(rtol=4 * float(np.finfo(np.float64).eps), atol=0.0)
 
 
 def _relation(given_shape: tuple[int, ...], expected: tuple[int, int]) -> str:
@@ -242,6 +260,63 @@ def _confirm(candidate: Candidate, pairs: list[Pair], work: Work) -> str:
     except WorkExhausted:
         return "numeric"
     return "symbolic"
+
+
+def _disprove(candidate: Candidate, pairs: list[Pair], every_point: bool,
+              involved: frozenset[str]) -> dict[str, Any] | None:
+    """Evidence that an answer the floats accepted differs from the reference: a sample
+    point where both are exact numbers and their difference is a nonzero rational (an
+    expanded polynomial's constant term off by one, where the values are 10⁸; two
+    rationals that round to the same float). None if no such point is found within
+    ``EXACT_WORK``: at the first point of each instance, or at ``every_point``."""
+    if candidate.fixed_numbers or isinstance(candidate, FunctionCandidate):
+        return None
+    work = Work(EXACT_WORK)
+    try:
+        for pair in pairs:
+            instance = pair.instance
+            for point in range(pair.given.shape[0] if every_point else 1):
+                found = _exact_difference(candidate, instance, point, work)
+                if found is not None:
+                    return {**where(instance, point, involved), **found}
+    except (ZeroDivisionError, TypeError, ValueError, AttributeError, RecursionError,
+            ExpressionError, WorkExhausted):
+        return None
+    return None
+
+
+def _sympy_number(value: Any) -> Any:
+    """An exact value as sympy's (an int as Integer), None for anything else: nothing is
+    sympified."""
+    if isinstance(value, sp.Basic):
+        return value
+    return sp.Integer(value) if isinstance(value, int) else None
+
+
+def _exact_difference(candidate: Candidate, instance: Instance, point: int, work: Work
+                      ) -> dict[str, Any] | None:
+    work.spend(candidate.exact_cost(instance, point))
+    given = candidate.exact_value(instance, point)
+    if given is None:
+        return None
+    work.spend(nodes(instance.value, work.left))
+    expected = instance.value.xreplace(instance.samples.exact_subs(point, instance.env))
+    left, right = (list(v) if isinstance(v, sp.MatrixBase) else [v]
+                   for v in (expected, given))
+    if len(left) != len(right):
+        return None
+    columns = expected.cols if isinstance(expected, sp.MatrixBase) else 1
+    for index, (e, g) in enumerate(zip(left, right)):
+        exact_e, exact_g = _sympy_number(e), _sympy_number(g)
+        if exact_e is None or exact_g is None:
+            continue
+        difference = exact_g - exact_e
+        if difference.is_Rational and difference != 0:
+            shown = str(difference)      # a long fraction is shown to 12 digits
+            return {"entry": [index // columns, index % columns], "expected": float(e),
+                    "given": float(g), "difference": shown if len(shown) <= 40 else
+                    f"{float(difference):.12g}"}
+    return None
 
 
 def _mistake(reference: Reference, candidate: Candidate,

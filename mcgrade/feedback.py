@@ -189,8 +189,10 @@ def _not_equivalent(evidence: dict[str, Any]) -> str:
     location = "" if evidence.get("expected_shape") in (None, [1, 1]) else \
         f" entry ({entry[0]}, {entry[1]})"
     at = f"At {sizes}{', ' if sizes and where else ''}{where}" if (sizes or where) else "At a point"
+    exactly = (f" In exact arithmetic, yours minus the expected value is "
+               f"{evidence['difference']} there." if "difference" in evidence else "")
     return (f"Not equivalent to the expected answer. {at},{location} should be "
-            f"{_fmt(evidence['expected'])} but yours is {_fmt(evidence['given'])}.")
+            f"{_fmt(evidence['expected'])} but yours is {_fmt(evidence['given'])}.{exactly}")
 
 
 def _fmt(value: Any) -> str:

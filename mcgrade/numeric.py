@@ -13,13 +13,14 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy as sp
 
+from mcgrade.expressions.reciprocal import RECIPROCAL
+
 _FUNCTIONS: dict[type, Callable[..., np.ndarray]] = {
     sp.exp: np.exp, sp.log: np.log, sp.sin: np.sin, sp.cos: np.cos, sp.tan: np.tan,
     sp.asin: np.arcsin, sp.acos: np.arccos, sp.atan: np.arctan, sp.sinh: np.sinh,
     sp.cosh: np.cosh, sp.tanh: np.tanh, sp.asinh: np.arcsinh, sp.acosh: np.arccosh,
     sp.atanh: np.arctanh, sp.Abs: np.abs, sp.sign: np.sign,
-    sp.sec: lambda x: 1 / np.cos(x), sp.csc: lambda x: 1 / np.sin(x),
-    sp.cot: lambda x: 1 / np.tan(x),
+    **{getattr(sp, name): function for name, function in RECIPROCAL.items()},
 }
 _RELATIONS: dict[type, Callable[..., np.ndarray]] = {
     sp.StrictLessThan: np.less, sp.LessThan: np.less_equal,

@@ -1,6 +1,7 @@
 """The verdict corpus: hand-judged answers to the bundled problem sets.
 
-Each file ``tests/corpus/<set>.yaml`` is a list of cases for ``problem_sets/<set>.yaml``::
+Each file ``tests/corpus/<set>.yaml`` is a list of cases for ``problem_sets/<set>.yaml``
+(or, for a set made for the corpus alone, ``tests/corpus/sets/<set>.yaml``)::
 
     - {problem: dz_dw, answer: "x", expect: partial, diagnoses: [transposed], score: 1}
 
@@ -37,7 +38,14 @@ KEYS = {"problem", "answer", "kind", "shape", "expect", "diagnoses", "score",
 
 @functools.lru_cache(maxsize=None)
 def grader(set_name: str) -> Grader:
-    return Grader(load_problem_set(SETS / set_name))
+    return Grader(load_problem_set(set_path(set_name)))
+
+
+def set_path(set_name: str) -> Path:
+    """The bundled set of that name, else a set made for the corpus alone (the engine's
+    edge cases that no course problem reaches), in ``tests/corpus/sets/``."""
+    bundled = SETS / set_name
+    return bundled if bundled.is_file() else CORPUS / "sets" / set_name
 
 
 def answer_of(case: dict[str, Any]) -> Answer:
@@ -88,7 +96,7 @@ def test_corpus_is_well_formed() -> None:
     for param in CASES:
         set_name, case = param.values
         assert set(case) <= KEYS, f"{param.id}: unknown keys {set(case) - KEYS}"
-        assert (SETS / set_name).is_file(), f"{param.id}: no problem set {set_name}"
+        assert set_path(set_name).is_file(), f"{param.id}: no problem set {set_name}"
         assert grader(set_name).problem_set.problem(case["problem"]) is not None, param.id
         assert case.get("kind", "string") in KINDS, param.id
         assert case["expect"] in STATUSES, param.id

@@ -73,8 +73,13 @@ def test_shapes_are_symbolic(text: str, shape: tuple) -> None:
     ("softmax(W)", "softmax needs a vector, got m×n (at column 1)"),
     ("Piecewise((x, b > 0))", "end Piecewise with (expr, True) so that it is defined "
                               "everywhere (at column 1)"),
-    ("2**0.5", "2**0.5: a fractional power of a number is not exact; write sqrt(…) or use a "
-               "symbol (at column 1)"),
+    ("2**(n*10**9)", "the exponent n*10**9 is too large (at most 64 in absolute value) "
+                     "(at column 1)"),
+    ("(1/2)**(10**6)", "the exponent 1000000 is too large (at most 64 in absolute value) "
+                       "(at column 1)"),
+    ("2**(4**(1/2)*100)", "the exponent 4**(1/2)*100 is too large (at most 64 in absolute "
+                          "value) (at column 1)"),
+    ("diag(x, b)", "diag of several arguments takes scalars; x is n×1 (at column 6)"),
     ("1/0", "1/0: division by zero (at column 1)"),
     ("eye(1000)", "a size must be between 1 and 50, got 1000 (at column 5)"),
     ("Matrix([[1, 2], [3]])", "every row of a Matrix needs the same number of entries "
@@ -97,6 +102,39 @@ def test_size_clashes_between_numbers_and_dimensions_wait_for_sizes() -> None:
 def test_numbers_are_exact() -> None:
     value = compile_expression("2/3 + 0.1", SCOPE).to_sympy({}, {})
     assert value == sp.Rational(2, 3) + sp.Rational(1, 10)
+
+
+@pytest.mark.parametrize("text, exact", [
+    ("4**(1/2)", sp.Integer(2)), ("2**(1/2) + 1", sp.sqrt(2) + 1),
+    ("3**(-1/2)", 1 / sp.sqrt(3)), ("2**0.5", sp.sqrt(2)), ("(1/8)**(1/3)", sp.Rational(1, 2)),
+])
+def test_fractional_powers_of_numbers_stay_exact(text: str, exact: sp.Expr) -> None:
+    expression = compile_expression(text, SCOPE)
+    assert sp.simplify(expression.to_sympy({}, {}) - exact) == 0
+    assert float(expression.to_numpy({}, {}, 1).ravel()[0]) == pytest.approx(float(exact))
+
+
+def test_diag_of_several_scalars_is_a_diagonal_matrix() -> None:
+    expression = compile_expression("diag(b, 2, b**2)", SCOPE)
+    assert expression.shape == (3, 3)
+    b = sp.Symbol("b")
+    assert expression.to_sympy({"b": b}, {}) == sp.ImmutableMatrix(sp.diag(b, 2, b ** 2))
+    values = expression.to_numpy({"b": np.full((2, 1, 1), 3.0)}, {}, 2)
+    np.testing.assert_array_equal(values[1], np.diag([3.0, 2.0, 9.0]))
+
+
+@pytest.mark.parametrize("text", ["sech(b)", "csch(b)", "coth(b)", "sec(b)", "csc(b)",
+                                  "cot(b)", "asech(b/4)", "acsch(b)", "acoth(b + 2)",
+                                  "asec(b + 2)", "acsc(b + 2)", "acot(b)", "acot(-b)"])
+def test_sympy_printed_functions_are_in_the_language(text: str) -> None:
+    """What sympy prints for these reads back as the same expression."""
+    b = sp.Symbol("b", positive=True)
+    exact = compile_expression(text, SCOPE).to_sympy({"b": b}, {})
+    assert compile_expression(str(exact), SCOPE).to_sympy({"b": b}, {}) == exact
+    for value in (sp.Rational(1, 3), sp.Rational(7, 4)):
+        fast = compile_expression(text, SCOPE).to_numpy(
+            {"b": np.full((1, 1, 1), float(value))}, {}, 1).ravel()[0]
+        assert fast == pytest.approx(float(exact.subs(b, value)), rel=1e-12)
 
 
 def _environments(sizes: dict[str, int], points: int = 3):
@@ -127,6 +165,9 @@ def _environments(sizes: dict[str, int], points: int = 3):
     "tanh(x) + sin(x) + cos(x) + tan(x/4) + sinh(x) + cosh(x) + atan(x)", "dot(x, w)",
     "trace(A @ A.T)", "diag(A)", "asin(x/3) + acos(x/3) + asinh(x) + acosh(x + 1) + "
     "atanh(x/3)", "pi * E * b", "n * b", "zeros(m, n) + W", "transpose(W) @ v",
+    "sec(x/4) + csc(x/4 + 2) + cot(x/4 + 2) + sech(x) + csch(x*x + 1) + coth(x*x + 1)",
+    "asec(x*x + 2) + acsc(x*x + 2) + acot(x) + asech(1/(x*x + 2)) + acsch(x) + "
+    "acoth(x*x + 2)", "diag(b, 2, b**2) + 2**(1/2)",
 ])
 def test_backends_agree(text: str) -> None:
     sizes = {"n": 3, "m": 2}

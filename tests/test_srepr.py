@@ -19,6 +19,9 @@ z = sp.Symbol("z", real=True)
     sp.Identity(n), sp.HadamardProduct(x, x), sp.Inverse(A), sp.Max(0, z), sp.exp(-z),
     sp.Trace(A), sp.Determinant(A), sp.ZeroMatrix(n, 1), 1 / (1 + sp.exp(-z)),
     sp.Abs(z) * sp.sign(z), sp.ImmutableMatrix([[z, 1], [2, z**2]]),
+    *(getattr(sp, name)(z) for name in ("sec", "csc", "cot", "asec", "acsc", "acot", "sech",
+                                         "csch", "coth", "asech", "acsch", "acoth")),
+    sp.sqrt(3) / 3 + 2 ** sp.Rational(1, 3), sp.ImmutableMatrix(sp.diag(z, 2, z**2)),
 ])
 def test_round_trip(value) -> None:
     assert read_srepr(sp.srepr(value)) == value

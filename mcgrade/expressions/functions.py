@@ -23,7 +23,8 @@ class FunctionSpec:
 _SPECS = (
     *(FunctionSpec(n, 1, 1, "elementwise", doc=f"{n}, element-wise")
       for n in ("exp", "log", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
-                "sinh", "cosh", "tanh", "asinh", "acosh", "atanh")),
+                "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sec", "csc", "cot",
+                "asec", "acsc", "acot", "sech", "csch", "coth", "asech", "acsch", "acoth")),
     FunctionSpec("sigmoid", 1, 1, "elementwise", doc="1/(1 + exp(-z)), element-wise"),
     FunctionSpec("relu", 1, 1, "elementwise", kinked=True, doc="Max(0, z), element-wise"),
     FunctionSpec("Abs", 1, 1, "elementwise", kinked=True, doc="absolute value, element-wise"),
@@ -42,8 +43,9 @@ _SPECS = (
     FunctionSpec("det", 1, 1, "square-to-scalar", doc="determinant of a square matrix"),
     FunctionSpec("inv", 1, 1, "square", doc="inverse of a square matrix"),
     FunctionSpec("transpose", 1, 1, "transpose", doc="the same as .T"),
-    FunctionSpec("diag", 1, 1, "diag", doc="diag(v): the diagonal matrix of a vector; "
-                 "diag(A): the diagonal of a square matrix as a column"),
+    FunctionSpec("diag", 1, 50, "diag", doc="diag(v): the diagonal matrix of a vector; "
+                 "diag(A): the diagonal of a square matrix as a column; diag(a, b, c): the "
+                 "diagonal matrix of scalars"),
     FunctionSpec("ones", 1, 2, "builder", doc="ones(m, n); ones(n) is a column"),
     FunctionSpec("zeros", 1, 2, "builder", doc="zeros(m, n); zeros(n) is a column"),
     FunctionSpec("eye", 1, 2, "builder", doc="identity eye(n), or eye(m, n)"),

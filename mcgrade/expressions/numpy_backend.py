@@ -12,6 +12,8 @@ from typing import Mapping
 
 import numpy as np
 
+from mcgrade.expressions.reciprocal import RECIPROCAL
+
 _UNARY = {
     "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
     "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh,
@@ -20,6 +22,7 @@ _UNARY = {
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
     "relu": lambda z: np.maximum(z, 0.0),
     "Heaviside": lambda z: np.heaviside(z, 0.5),
+    **RECIPROCAL,
 }
 _CMP = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 

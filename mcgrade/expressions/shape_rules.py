@@ -98,7 +98,16 @@ def _transpose(builder: Any, spec: FunctionSpec, node: ast.Call) -> Node:
 
 
 def _diag(builder: Any, spec: FunctionSpec, node: ast.Call) -> Node:
-    (arg,) = _args(builder, node)
+    args = _args(builder, node)
+    if len(args) > 1:                  # diag(a, b, c): the diagonal matrix of scalars
+        for element, built in zip(node.args, args):
+            if built.shape != SCALAR:
+                raise builder.fail(f"diag of several arguments takes scalars; "
+                                   f"{builder.src(element)} is {show_shape(built.shape)}",
+                                   element)
+        column = Node("matrix", tuple(args), (len(args), 1))
+        return Node("diag-matrix", (column,), (len(args), len(args)))
+    (arg,) = args
     rows, cols = arg.shape
     if arg.shape == SCALAR:
         return arg

@@ -29,6 +29,9 @@ ELEMENTWISE: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "cosh": sp.cosh, "tanh": sp.tanh, "asinh": sp.asinh, "acosh": sp.acosh,
     "atanh": sp.atanh, "sigmoid": sigmoid, "relu": relu, "Abs": sp.Abs, "sign": sp.sign,
     "Heaviside": sp.Heaviside,
+    **{name: getattr(sp, name) for name in ("sec", "csc", "cot", "asec", "acsc", "acot",
+                                            "sech", "csch", "coth", "asech", "acsch",
+                                            "acoth")},
 }
 
 

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
 
+import numpy as np
+
 from mcgrade.errors import ExpressionError
+from mcgrade.expressions.evaluate import evaluate
 from mcgrade.expressions.functions import ALIASES, CONSTANTS, FUNCTIONS
 from mcgrade.expressions.nodes import (
     SCALAR,
@@ -24,6 +27,7 @@ from mcgrade.expressions.nodes import (
     SizeCheck,
     show_shape,
 )
+from mcgrade.expressions.numpy_backend import NumpyBackend
 from mcgrade.expressions.shape_rules import apply_rule
 from mcgrade.expressions.syntax import source_segment
 from mcgrade.model import Dim
@@ -134,7 +138,8 @@ class _Builder:
                   ast.MatMult: "@"}[type(node.op)]
         if symbol == "**":
             self.check_exponent(right, node)
-        if left.op == "num" and right.op == "num":
+        if left.op == "num" and right.op == "num" and not (
+                symbol == "**" and right.value.denominator != 1):  # type: ignore[attr-defined]
             return Node("num", value=self.fold(symbol, left.value, right.value, node))
         if symbol == "@":
             return Node("@", (left, right), self.matmul_shape(left, right, node))
@@ -146,13 +151,14 @@ class _Builder:
                             f"{MAX_EXPONENT} in absolute value)", node)
         if exponent.shape != SCALAR:
             raise self.fail(f"{self.src(node)}: the exponent must be a scalar", node)
+        largest = None if exponent.op == "num" else _constant_magnitude(exponent)
+        if largest is not None and largest > MAX_EXPONENT:
+            raise self.fail(f"the exponent {self.src(node.right)} is too large (at most "
+                            f"{MAX_EXPONENT} in absolute value)", node)
 
     def fold(self, symbol: str, a: Fraction, b: Fraction, node: ast.AST) -> Fraction:
         try:
-            if symbol == "**":
-                if b.denominator != 1:
-                    raise self.fail(f"{self.src(node)}: a fractional power of a number is not "
-                                    "exact; write sqrt(…) or use a symbol", node)
+            if symbol == "**":            # whole exponents only: 2**(1/2) stays a power
                 result = a ** int(b)
             else:
                 result = {"+": a + b, "-": a - b, "*": a * b,
@@ -281,6 +287,27 @@ class _Builder:
         if not 1 <= size <= MAX_BUILDER_SIZE:
             raise self.fail(f"a size must be between 1 and {MAX_BUILDER_SIZE}, got {size}", node)
         return size
+
+
+def _constant_magnitude(node: Node) -> float | None:
+    """The largest absolute value of a scalar made of numbers, constants and dimension
+    names alone (``n*10**9``, ``4**(1/2)*100``), with each dimension at the smallest and
+    largest size a set may give it; None if it involves a symbol or anything else."""
+    stack, dimensions = [node], set[str]()
+    while stack:
+        current = stack.pop()
+        if current.op == "dimension":
+            dimensions.add(str(current.value))
+        elif current.op not in ("num", "constant", "neg", "+", "-", "*", "/", "**"):
+            return None
+        stack.extend(current.args)
+    largest = 0.0
+    with np.errstate(all="ignore"):
+        for size in (1, MAX_BUILDER_SIZE):
+            value = evaluate(node, NumpyBackend({}, 1), {d: size for d in dimensions})
+            magnitude = float(np.abs(value).max())
+            largest = max(largest, magnitude if np.isfinite(magnitude) else float("inf"))
+    return largest
 
 
 def _transposed(text: str) -> str:

@@ -1,0 +1,167 @@
+"""Exactness: the vocabulary a week-one student writes (and sympy prints), an exact
+difference overturning a float agreement, and tolerance 0 meaning exact."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from mcgrade.grading import Grader
+from mcgrade.model import Answer
+from mcgrade.problemset import parse_problem_set
+from tests.test_grading import check
+
+x, y, z, s = sp.symbols("x y z s")
+
+SYMBOLS = """
+symbols:
+  x: {domain: [8, 10]}
+  y: {domain: [8, 10]}
+  z: {}
+  s: {domain: positive}
+  v: {shape: [3, 1]}
+  A: {shape: [3, 3], invertible: true}
+"""
+
+SET = "title: Exactness" + SYMBOLS + """problems:
+  - id: poly
+    answer: "(x + y + 3)**6"
+  - id: sech_of
+    derivative: {of: "sech(z) + csch(z) + coth(z) + sec(z) + csc(z) + cot(z)", wrt: z}
+  - id: inverse_of
+    derivative: {of: "asech(1/(z**2 + 2)) + acsch(z) + acoth(z**2 + 2) + asec(z**2 + 2)
+                       + acsc(z**2 + 2) + acot(z)", wrt: z}
+  - id: surd_key
+    answer: "4**(1/2) * z + 2**(1/2) + 1 + 3**(-1/2)"
+  - id: diag_key
+    answer: "diag(z, 2, z**2)"
+  - id: printed_key
+    answer: "Piecewise((sech(z), z > 0), (sqrt(2)*z, True)) + Matrix([[z]])[0, 0]"
+"""
+
+EXACT_SET = "title: Exactness, tolerance 0\ntolerance: {rtol: 0, atol: 0}" + SYMBOLS + """
+problems:
+  - {id: quotient, answer: "(x**2 + 3*x*y + 7) / (10*s)"}
+  - {id: third, answer: "z / 3"}
+  - {id: third_at, derivative: {of: "z**2 / 6", wrt: z}, at: {z: 1}}
+  - {id: scaled_vector, answer: "v / 7"}
+  - {id: inverse, answer: "inv(A) @ A.T"}
+"""
+
+
+@pytest.fixture(scope="module", name="grader")
+def exactness_grader() -> Grader:
+    return Grader(parse_problem_set(SET, "exactness.yaml"))
+
+
+@pytest.fixture(scope="module")
+def exact() -> Grader:
+    return Grader(parse_problem_set(EXACT_SET, "exact.yaml"))
+
+
+# --- 1. vocabulary -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("problem, answer", [
+    ("sech_of", str(sp.diff(sp.sech(z) + sp.csch(z) + sp.coth(z) + sp.sec(z) + sp.csc(z)
+                            + sp.cot(z), z))),
+    ("sech_of", ("-tanh(z)*sech(z) - coth(z)*csch(z) + 1 - coth(z)**2 + tan(z)*sec(z)"
+                 " - cot(z)*csc(z) - 1 - cot(z)**2")),
+    ("inverse_of", str(sp.diff(sp.asech(1 / (z**2 + 2)) + sp.acsch(z) + sp.acoth(z**2 + 2)
+                               + sp.asec(z**2 + 2) + sp.acsc(z**2 + 2) + sp.acot(z), z))),
+    ("surd_key", "2*z + sqrt(2) + 1 + sqrt(3)/3"),
+    ("surd_key", "2*z + 2**0.5 + 1 + 3**(-0.5)"),
+    ("diag_key", "Matrix([[z, 0, 0], [0, 2, 0], [0, 0, z**2]])"),
+    ("diag_key", str(sp.diag(z, 2, z**2))),
+    ("printed_key", "Piecewise((sech(z) + z, z > 0), (sqrt(2)*z + z, True))"),
+])
+def test_references_and_answers_use_the_whole_vocabulary(grader: Grader, problem: str,
+                                                         answer: str) -> None:
+    """Keys (`of:` and `answer:`) load with it, and sympy's own printing of them reads
+    back as a right answer."""
+    verdict = check(grader, problem, answer)
+    assert verdict.status == "correct", verdict.feedback
+
+
+def test_a_wrong_answer_in_the_new_vocabulary_is_still_wrong(grader: Grader) -> None:
+    assert check(grader, "surd_key", "2*z + sqrt(3) + 1 + sqrt(2)/2").status == "incorrect"
+    assert check(grader, "diag_key", "diag(z, 2, z)").diagnoses == ("not-equivalent",)
+
+
+@pytest.mark.parametrize("text", ["2**(10**9)", "(1/2)**(10**6)", "z**(2**(1/2)*100)"])
+def test_huge_exponents_stay_refused(grader: Grader, text: str) -> None:
+    verdict = check(grader, "surd_key", text)
+    assert verdict.diagnoses == ("unparseable",)
+    assert "too large" in verdict.feedback
+
+
+# --- 2. an exact difference overturns a float agreement ------------------------------
+
+def test_an_expanded_polynomial_off_by_one_is_not_accepted(grader: Grader) -> None:
+    expanded = sp.expand((x + y + 3)**6)
+    assert check(grader, "poly", str(expanded)).status == "correct"
+    verdict = check(grader, "poly", str(expanded + 1))
+    assert (verdict.status, verdict.diagnoses) == ("incorrect", ("not-equivalent",))
+    assert verdict.method == "symbolic"
+    assert verdict.evidence["difference"] == "1"
+    assert verdict.evidence["expected"] > 1e7            # the floats could not tell
+    assert "yours minus the expected value is 1 there" in verdict.feedback
+
+
+def test_an_off_by_one_is_caught_even_without_symbolic_work() -> None:
+    grader = Grader(parse_problem_set(SET, "exactness.yaml"), symbolic_work=0)
+    verdict = check(grader, "poly", str(sp.expand((x + y + 3)**6) + 1))
+    assert verdict.diagnoses == ("not-equivalent",)
+
+
+def test_a_transcendental_difference_below_tolerance_stays_numeric(grader: Grader) -> None:
+    """Floats for an irrational number: no exact difference to show, so the tolerance
+    decides, as before."""
+    verdict = check(grader, "surd_key", "2*z + 1.4142135623730951 + 1 + 0.5773502691896258")
+    assert (verdict.status, verdict.method) == ("correct", "numeric")
+
+
+# --- 3. tolerance 0 is exact -------------------------------------------------------------
+
+@pytest.mark.parametrize("answer", [
+    "0.1*(x**2 + 3*x*y + 7)/s",                    # a decimal is the exact decimal
+    "(x**2 + 3*x*y + 7) / (10*s)",                 # the reference, character for character
+    "(7 + x**2 + 3*x*y) * s**(-1) / 10",
+])
+def test_zero_tolerance_accepts_exactly_equal_forms(exact: Grader, answer: str) -> None:
+    verdict = check(exact, "quotient", answer)
+    assert verdict.status == "correct", verdict.feedback
+
+
+def test_zero_tolerance_accepts_the_reference_whose_floats_differ(exact: Grader) -> None:
+    """numpy's inverse and the reference's exact one, evaluated in floats, differ by more
+    than a few ulps; the proof decides."""
+    assert check(exact, "inverse", "inv(A) @ A.T").status == "correct"
+    assert check(exact, "inverse", "A.T @ inv(A)").diagnoses == ("not-equivalent",)
+
+
+@pytest.mark.parametrize("answer, difference", [
+    ("z * 0.3333333333333333", None),               # the float nearest 1/3, written out
+    ("z * 0.33333333333333333333", None),           # closer than any float can tell
+    ("(x**2 + 3*x*y + 7) / (10*s) + 10**(-20)", "1/100000000000000000000"),
+])
+def test_zero_tolerance_rejects_rationals_that_round_alike(exact: Grader, answer: str,
+                                                           difference: str | None) -> None:
+    problem = "third" if answer.startswith("z") else "quotient"
+    verdict = check(exact, problem, answer)
+    assert (verdict.status, verdict.diagnoses) == ("incorrect", ("not-equivalent",))
+    if difference:
+        assert verdict.evidence["difference"] == difference
+
+
+def test_zero_tolerance_compares_numbers_to_a_few_ulps(exact: Grader) -> None:
+    assert check(exact, "third_at", Answer("number", value=1 / 3)).status == "correct"
+    assert check(exact, "third_at", Answer("number", value=0.33333333333333)).status \
+        == "incorrect"
+
+
+def test_zero_tolerance_with_a_sympy_answer(exact: Grader) -> None:
+    v = sp.MatrixSymbol("v", 3, 1)
+    good = Answer("sympy", text=sp.srepr(v / 7))
+    bad = Answer("sympy", text=sp.srepr(v * sp.Rational(142857142857142857, 10**18)))
+    assert check(exact, "scaled_vector", good).status == "correct"
+    assert check(exact, "scaled_vector", bad).diagnoses == ("not-equivalent",)
