@@ -48,8 +48,14 @@ def test_an_override_is_in_every_output_and_survives_a_regrade(tmp_path, capsys)
     assert grade(problems, str(folder / "student00.py"), "--out", str(out), "--force",
                  "--overrides", str(table)) == 0
     assert (out / "grades.csv").read_text(encoding="utf-8").splitlines() == book
-    # a run without the file renders what was graded
+    # a run without the file keeps them (remembered, and said); an empty one drops them
+    capsys.readouterr()
     assert grade(problems, str(folder), "--out", str(out)) == 0
+    assert (out / "grades.csv").read_text(encoding="utf-8").splitlines() == book
+    assert "applying the overrides remembered in" in capsys.readouterr().err
+    assert oct((out / "records" / "overrides.csv").stat().st_mode & 0o777) == "0o600"
+    table.write_text("student,problem,points,comment\n", encoding="utf-8")
+    assert grade(problems, str(folder), "--out", str(out), "--overrides", str(table)) == 0
     assert rows(out)[0] == "student00,student00.py,1,1,1,1,4,5,"
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -102,6 +103,9 @@ def key_of(submission: bytes, problem_set: bytes, student: str) -> str:
     return digest.hexdigest()
 
 
+OVERRIDES = "overrides.csv"      # the instructor's last --overrides, beside the records
+
+
 class Ledger:
     """The records folder of an output directory."""
 
@@ -124,6 +128,18 @@ class Ledger:
     def put(self, entry: Entry) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(self.path(entry.student), entry.to_json(), private=True)
+
+    def remembered_overrides(self) -> str | None:
+        """The overrides file a run was last given (see ``remember_overrides``), if any."""
+        kept = self.folder / OVERRIDES
+        return str(kept) if kept.is_file() else None
+
+    def remember_overrides(self, path: str | os.PathLike[str]) -> None:
+        """Keep a copy of the overrides file (private, like the records): overrides
+        survive a later run that does not name it."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if Path(path).resolve() != (self.folder / OVERRIDES).resolve():
+            write_atomic(self.folder / OVERRIDES, Path(path).read_bytes(), private=True)
 
     def tidy(self) -> None:
         """Before a run: remove the temporaries a killed run left, and make a folder that

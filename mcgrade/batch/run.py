@@ -73,8 +73,15 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     Canvas roster are checked before anything is graded."""
     ledger = Ledger(out)
     batch = plan(paths, problem_set.path, ledger, id_pattern=id_pattern, force=force)
+    given, overrides_path = overrides_path, overrides_path or ledger.remembered_overrides()
     students = _students_of(batch, ledger) if overrides_path or canvas else set()
     changes = overrides.read(overrides_path, problem_set, students) if overrides_path else {}
+    if given:                      # checked: remembered, so a later run keeps them
+        ledger.remember_overrides(given)
+    elif changes:
+        print(f"mcgrade: applying the overrides remembered in {overrides_path} (give "
+              "--overrides again to change them, an empty one to drop them)",
+              file=sys.stderr)
     lms_roster = roster.read(canvas, students) if canvas else None
     outputs = Outputs.under(out, csv_path=csv_path, json_path=json_path, feedback=feedback,
                             canvas=bool(canvas), moodle=moodle)
