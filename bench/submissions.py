@@ -98,7 +98,7 @@ def main() -> None:
         bwrap = choose("auto")
         if bwrap.kind == "bwrap":
             runs.insert(0, ("bwrap", bwrap, True))
-        print(f"{"sandbox":<50} {'worker start':>13} {'warm pool':>10} {'fresh python':>13} "
+        print(f"{'sandbox':<50} {'worker start':>13} {'warm pool':>10} {'fresh python':>13} "
               f"{'speed-up':>9}   (medians; warm n={args.warm}, fresh n={args.fresh})")
         for label, sandbox, confine in runs:
             start_up, warm, fresh = measure(sandbox, confine, args.warm, args.fresh, path)
