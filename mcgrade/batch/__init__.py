@@ -1,6 +1,7 @@
 """Batch grading: many submission files, one problem set, a ledger to resume from.
 
-    plan(paths, problem_set_path, ledger, *, id_pattern=None, force=False) -> Plan
+    plan(paths, problem_set_path, ledger, *, id_pattern=None, force=False,
+         problem_set=None) -> Plan
     grade_many(plan, problem_set, ledger, *, sandbox="auto", jobs=1, dask=None) -> Iterator[Graded]
 
 ``ids`` decides whose each file is, before anything runs; ``ledger`` keeps one record per
@@ -19,10 +20,11 @@ from typing import Iterable, Iterator
 
 from mcgrade.batch.engine import Item, grade_local
 from mcgrade.batch.ids import assign, collect, compile_pattern
-from mcgrade.batch.ledger import Entry, Ledger, key_of, set_digest
+from mcgrade.batch.ledger import Definitions, Entry, Ledger, key_of, set_digest
+from mcgrade.errors import CheckAbandoned
 from mcgrade.files import display_name
 from mcgrade.grading import Grader
-from mcgrade.model import ProblemSet
+from mcgrade.model import MISSING, Answer, GradeReport, ProblemSet
 
 __all__ = ["Entry", "Graded", "Ledger", "Plan", "grade_many", "plan"]
 
@@ -31,43 +33,101 @@ __all__ = ["Entry", "Graded", "Ledger", "Plan", "grade_many", "plan"]
 class Graded:
     """One student's entry, and whether it was graded now or found done in the ledger.
     ``ungraded``: why this machine failed to run the submission (its entry is kept, with a
-    key that makes the next run grade it again)."""
+    key that makes the next run grade it again). ``regraded``: re-checked from the
+    answers its record kept (the submission did not run); ``before``: the record it
+    replaces, made against another version of the set (``Plan.before``)."""
 
     entry: Entry
     reused: bool
     ungraded: str = ""
+    regraded: bool = False
+    before: Entry | None = None
 
 
 @dataclass(frozen=True)
 class Plan:
     """Who is in the batch, with their files and keys, who is already done, and the
-    digest of the problem set (``ledger.set_digest``)."""
+    digest of the problem set (``ledger.set_digest``).
+
+    After an edit of some problems (``plan`` given the set): ``before``, the records of
+    unchanged submissions made against another version of the set; of them, ``regrade``
+    are re-checked from their stored answers, the rest run again (a changed function
+    problem, an answer name never read). ``changed``, ``added`` and ``removed`` name the
+    problems that differ; ``everyone`` says that the rest of the set changed (layout,
+    symbols, sizes, tolerance, params…), so that every such record is run again."""
 
     files: dict[str, Path]
     keys: dict[str, str]
     done: dict[str, Entry] = field(default_factory=dict)
     set_digest: str = ""
+    submission_keys: dict[str, str] = field(default_factory=dict)
+    definitions: Definitions | None = None
+    before: dict[str, Entry] = field(default_factory=dict)
+    regrade: dict[str, Entry] = field(default_factory=dict)
+    changed: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    everyone: bool = False
 
     @property
     def todo(self) -> list[Item]:
-        return [(s, p) for s, p in self.files.items() if s not in self.done]
+        return [(s, p) for s, p in self.files.items()
+                if s not in self.done and s not in self.regrade]
 
 
 def plan(paths: Iterable[str | os.PathLike[str]], problem_set_path: str | os.PathLike[str],
-         ledger: Ledger, *, id_pattern: str | None = None, force: bool = False) -> Plan:
+         ledger: Ledger, *, id_pattern: str | None = None, force: bool = False,
+         problem_set: ProblemSet | None = None) -> Plan:
     """The batch for ``paths`` (files or folders): every student's file, and which of
-    them the ledger already holds graded against these same bytes (none if ``force``)."""
+    them the ledger already holds graded against these same bytes (none if ``force``).
+    Given the loaded ``problem_set``, the records of the same submissions made against
+    an earlier version of it are planned for a regrade of the changed problems alone."""
     files = assign(collect(paths), compile_pattern(id_pattern))
     set_bytes = Path(problem_set_path).read_bytes()
-    keys = {student: key_of(_content(path), set_bytes, student)
-            for student, path in files.items()}
-    done = {}
-    if not force:
-        for student in files:
-            entry = ledger.get(student)
-            if entry is not None and entry.key == keys[student]:
-                done[student] = entry
-    return Plan(files, keys, done, set_digest(set_bytes))
+    contents = {student: _content(path) for student, path in files.items()}
+    keys = {s: key_of(c, set_bytes, s) for s, c in contents.items()}
+    done, before = {}, {}
+    for student in files if not force else ():
+        entry = ledger.get(student)
+        if entry is not None and entry.key == keys[student]:
+            done[student] = entry
+        elif entry is not None and entry.key and entry.definitions is not None:
+            before[student] = entry
+    batch = Plan(files, keys, done, set_digest(set_bytes))
+    if problem_set is None:
+        return batch
+    definitions = Definitions.of(problem_set)
+    submission_keys = {s: key_of(c, b"", s) for s, c in contents.items()}
+    before = {s: e for s, e in before.items() if e.submission_key == submission_keys[s]}
+    return _changes(replace(batch, submission_keys=submission_keys, definitions=definitions,
+                            before=before), definitions)
+
+
+def _changes(batch: Plan, now: Definitions) -> Plan:
+    """``batch`` with the problems that differ from the versions its ``before`` records
+    were graded against, and whom their stored answers can regrade."""
+    before = batch.before
+    if any(e.definitions.frame != now.frame for e in before.values()):   # type: ignore[union-attr]
+        return replace(batch, everyone=True)
+    changed: dict[str, None] = {}
+    added: dict[str, None] = {}
+    removed: dict[str, None] = {}
+    regrade = {}
+    for student, entry in before.items():
+        old = entry.definitions
+        assert old is not None
+        graded = {v.id for v in entry.report.verdicts}
+        fresh = [p for p in now.problems if p not in old.problems or p not in graded]
+        edited = [p for p in now.problems
+                  if p in old.problems and p in graded and old.problems[p] != now.problems[p]]
+        changed.update(dict.fromkeys(edited))
+        added.update(dict.fromkeys(fresh))
+        removed.update(dict.fromkeys(p for p in old.problems if p not in now.problems))
+        if not fresh and all(old.runs[p] == now.runs[p] for p in edited):
+            regrade[student] = entry
+    order = list(now.problems)
+    return replace(batch, regrade=regrade, changed=tuple(p for p in order if p in changed),
+                   added=tuple(p for p in order if p in added), removed=tuple(removed))
 
 
 def _content(path: Path) -> bytes:
@@ -89,6 +149,12 @@ def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
     grades, and only if someone is left to grade)."""
     for entry in batch.done.values():
         yield Graded(entry, reused=True)
+    if batch.regrade:
+        grader = Grader(problem_set)
+        for student, old in batch.regrade.items():
+            entry, ungraded = _regraded(old, grader.for_student(student), batch)
+            ledger.put(entry)
+            yield Graded(entry, reused=False, ungraded=ungraded, regraded=True, before=old)
     todo = batch.todo
     if not todo:
         return
@@ -101,6 +167,35 @@ def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
         key = "" if ungraded else batch.keys[student]       # "": never up to date
         name = display_name(batch.files[student].name)   # any file name can be written
         entry = Entry(student, name, key, replace(report, submission=name), answers,
-                      batch.set_digest)
+                      batch.set_digest, batch.definitions,
+                      batch.submission_keys.get(student, ""))
         ledger.put(entry)
-        yield Graded(entry, reused=False, ungraded=ungraded)
+        yield Graded(entry, reused=False, ungraded=ungraded, before=batch.before.get(student))
+
+
+def _regraded(old: Entry, grader: Grader, batch: Plan) -> tuple[Entry, str]:
+    """``old`` graded against the set now: the problems whose definition is unchanged keep
+    their verdicts, the others are checked again from the answers the record kept (and
+    why this machine could not, "" when it did)."""
+    kept = {v.id: v for v in old.report.verdicts}
+    assert old.definitions is not None and batch.definitions is not None
+    same = {p for p, d in batch.definitions.problems.items()
+            if old.definitions.problems.get(p) == d and p in kept}
+    problem_set = grader.problem_set
+    name = display_name(batch.files[old.student].name)
+    try:
+        verdicts = tuple(kept[p.id] if p.id in same else
+                         grader.check(p, old.answers.get(p.answer_name, MISSING))
+                         for p in problem_set.problems)
+    except CheckAbandoned as exc:   # the machine's fault: an ungraded row, run next time
+        why = str(exc)
+        report = grader.grade({n: Answer("error", text=why) for n in old.answers}, name,
+                              (why,))
+        report = replace(report, problem_set=Path(problem_set.path).name,
+                         sandbox=old.report.sandbox)
+        return replace(old, file=name, key="", report=report, set_digest=batch.set_digest,
+                       definitions=batch.definitions), why
+    report = GradeReport(name, Path(problem_set.path).name, verdicts, old.report.notes,
+                         old.report.sandbox)
+    return replace(old, file=name, key=batch.keys[old.student], report=report,
+                   set_digest=batch.set_digest, definitions=batch.definitions), ""

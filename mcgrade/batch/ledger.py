@@ -7,8 +7,11 @@ re-run skips a student whose stored key matches (nothing changed) and regrades t
 ``--force`` regrades everyone. Gradebooks are rendered from the whole ledger, never kept
 apart from it, so they can't disagree with it; a record also carries the digest of the
 problem set it was graded against, so that records of another version of the set are
-never mixed into a gradebook. The records hold students' answers: the folder is private
-to its owner (0700), as is each record.
+never mixed into a gradebook. It also carries what each problem's verdict depends on
+(``Definitions``: a digest of each problem's definition, of what running the submission
+for it asks, and of the rest of the set), so that editing one problem regrades only that
+problem, from the stored answers (``mcgrade.batch.plan``). The records hold students'
+answers: the folder is private to its owner (0700), as is each record.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ import hashlib
 import importlib.metadata
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from mcgrade.batch.ids import file_name
 from mcgrade.files import remove_temporaries, write_atomic
-from mcgrade.model import Answer, GradeReport, Verdict
+from mcgrade.model import Answer, GradeReport, Problem, ProblemSet, Verdict
 
 FORMAT = 1
 try:
@@ -42,6 +45,10 @@ class Entry:
     report: GradeReport
     answers: Mapping[str, Answer] = field(default_factory=dict)   # for feedback pages
     set_digest: str = ""            # the problem set graded against (``set_digest``)
+    # what the verdicts depend on (``definitions``), and the key of the submission alone
+    # (``key_of`` with no set): empty in records of an older mcgrade
+    definitions: Definitions | None = None
+    submission_key: str = ""
 
     def to_json(self) -> str:
         record = {"format": FORMAT, "student": self.student, "file": self.file,
@@ -49,6 +56,9 @@ class Entry:
                   "notes": list(self.report.notes),
                   "record": self.report.to_record(),
                   "answers": {n: answer_data(a) for n, a in self.answers.items()}}
+        if self.definitions is not None and self.submission_key:
+            record["submission_key"] = self.submission_key
+            record.update(self.definitions.to_data())
         return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
     @classmethod
@@ -56,7 +66,63 @@ class Entry:
         report = report_of(data["record"], data.get("notes", ()))
         answers = {n: answer_of(a) for n, a in data.get("answers", {}).items()}
         return cls(data["student"], data["file"], data["key"], report, answers,
-                   data.get("set_digest", ""))
+                   data.get("set_digest", ""), Definitions.of_data(data),
+                   data.get("submission_key", ""))
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """What a set's verdicts depend on, hashed: ``frame``, everything but the problems
+    (layout, symbols, dimensions, tolerance, timeout, params, the title that seeds the
+    sample points…), a change to which regrades everyone from their submissions;
+    ``problems``, each problem's definition (not where it is written); and ``runs``,
+    what running a submission asks of each problem (its name, form, timeout, whether it
+    is a shape): a change there means the stored answer is not the one a run would read."""
+
+    frame: str
+    problems: Mapping[str, str]
+    runs: Mapping[str, str]
+
+    @classmethod
+    def of(cls, problem_set: ProblemSet) -> Definitions:
+        frame = {k: v for k, v in asdict(problem_set).items() if k not in ("problems", "path")}
+        return cls(_digest(frame), {p.id: _digest(asdict(p)) for p in problem_set.problems},
+                   {p.id: _digest(_run_of(p)) for p in problem_set.problems})
+
+    def to_data(self) -> dict[str, Any]:
+        return {"frame_digest": self.frame, "problems_digest": dict(self.problems),
+                "runs_digest": dict(self.runs)}
+
+    @classmethod
+    def of_data(cls, data: Mapping[str, Any]) -> Definitions | None:
+        if not all(k in data for k in ("frame_digest", "problems_digest", "runs_digest")):
+            return None
+        return cls(str(data["frame_digest"]), dict(data["problems_digest"]),
+                   dict(data["runs_digest"]))
+
+
+def _run_of(problem: Problem) -> dict[str, Any]:
+    """What reading a submission's answer to ``problem`` depends on. A function answer's
+    values were computed at the problem's sample points: its whole definition."""
+    if problem.form == "function":
+        return {"function": asdict(problem)}
+    return {"name": problem.answer_name, "shape": problem.kind == "shape",
+            "timeout": problem.timeout}
+
+
+def _digest(data: Any) -> str:
+    """A definition hashed, without where it was written (lines shift with any edit)."""
+    return hashlib.sha256(json.dumps(_unplaced(data), sort_keys=True, default=repr)
+                          .encode()).hexdigest()
+
+
+def _unplaced(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {str(k): _unplaced(v) for k, v in data.items()
+                if k not in ("location", "key_lines")}
+    if isinstance(data, (list, tuple)):
+        return [_unplaced(v) for v in data]
+    return data
 
 
 def answer_data(answer: Answer) -> dict[str, Any]:

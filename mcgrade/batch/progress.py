@@ -40,7 +40,8 @@ class Progress:
             self._bar.update(1)
             self._bar.set_postfix_str(graded.entry.student, refresh=False)
             return
-        done = " (done before)" if graded.reused else ""
+        done = (" (done before)" if graded.reused else
+                " (regraded from the stored answers)" if graded.regraded else "")
         self.stream.write(f"mcgrade: [{self.count}/{self.total}] {graded.entry.student} "
                           f"{points(report.score)}/{points(report.max_score)}{done}\n")
         self.stream.flush()

@@ -17,10 +17,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from mcgrade.batch import Entry, Ledger, Plan, grade_many, overrides, plan, roster
+from mcgrade.batch import (Entry, Graded, Ledger, Plan, grade_many, overrides, plan,
+                           roster)
 from mcgrade.batch.outputs import Outputs, write_all
 from mcgrade.batch.progress import Progress
 from mcgrade.model import ProblemSet
+from mcgrade.reporters.terminal import points
 
 
 class Interrupts:
@@ -72,7 +74,8 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     overrides in ``overrides_path`` applied; the summary on stdout. The overrides and the
     Canvas roster are checked before anything is graded."""
     ledger = Ledger(out)
-    batch = plan(paths, problem_set.path, ledger, id_pattern=id_pattern, force=force)
+    batch = plan(paths, problem_set.path, ledger, id_pattern=id_pattern, force=force,
+                 problem_set=problem_set)
     given, overrides_path = overrides_path, overrides_path or ledger.remembered_overrides()
     students = _students_of(batch, ledger) if overrides_path or canvas else set()
     changes = overrides.read(overrides_path, problem_set, students) if overrides_path else {}
@@ -87,8 +90,14 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
                             canvas=bool(canvas), moodle=moodle)
     ledger.tidy()
     outputs.remove_temporaries()
+    if batch.everyone:
+        print(f"mcgrade: {Path(problem_set.path).name} changed beyond its problems (layout, "
+              "symbols, sizes, tolerance, timeout, params or title): the "
+              f"{_students(len(batch.before))} graded against its earlier version are run "
+              "again", file=sys.stderr)
     progress = Progress(len(batch.files))
-    done = 0
+    done = regraded = 0
+    compared: list[Graded] = []
     ungraded: list[str] = []
     sandboxes: set[str] = set()          # where this run's submissions ran (named, always)
     with interrupts() as held:
@@ -96,7 +105,10 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
             for graded in grade_many(batch, problem_set, ledger, sandbox=sandbox,
                                      jobs=jobs, dask=dask):
                 done += 1
-                if not graded.reused and graded.entry.report.sandbox:
+                regraded += graded.regraded
+                if graded.before is not None and not graded.ungraded:
+                    compared.append(graded)
+                if not (graded.reused or graded.regraded) and graded.entry.report.sandbox:
                     sandboxes.add(graded.entry.report.sandbox)
                 if graded.ungraded:
                     ungraded.append(graded.entry.student)
@@ -121,9 +133,12 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
                       "to grade the rest.", file=sys.stderr)
     reused = len(batch.done)
     where = f" in the {' and '.join(sorted(sandboxes))} sandbox" if sandboxes else ""
+    again = f", {regraded} regraded from their stored answers" if regraded else ""
     print(f"mcgrade: {_students(done)} graded against {Path(problem_set.path).name}"
-          f" ({done - reused} now{where}, {reused} unchanged since the last run); the gradebook "
-          f"holds {_students(len(book))}; wrote {_where(outputs)}")
+          f" ({done - reused - regraded} now{where}{again}, {reused} unchanged since the last "
+          f"run); the gradebook holds {_students(len(book))}; wrote {_where(outputs)}")
+    for line in _changes(batch, compared):
+        print(line)
     if ungraded:
         shown = ", ".join(ungraded[:5]) + (f" and {len(ungraded) - 5} more"
                                            if len(ungraded) > 5 else "")
@@ -132,6 +147,37 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
               "command again to grade them.", file=sys.stderr)
         return 3
     return 0
+
+
+def _changes(batch: Plan, compared: Sequence[Graded]) -> list[str]:
+    """One line per problem that differs from the version the records were graded
+    against: who gains, who loses, who keeps their points."""
+    lines = []
+    for problem in (*batch.changed, *batch.added):
+        moves: dict[float, int] = {}
+        for graded in compared:
+            new = next((v for v in graded.entry.report.verdicts if v.id == problem), None)
+            if new is None:
+                continue
+            old = next((v.score for v in graded.before.report.verdicts  # type: ignore[union-attr]
+                        if v.id == problem), 0.0)
+            delta = round(new.score - old, 6)
+            moves[delta] = moves.get(delta, 0) + 1
+        parts = [f"{count} {'gain' if delta > 0 else 'lose'} {points(abs(delta))} "
+                 f"point{'' if abs(delta) == 1 else 's'}"
+                 for delta, count in sorted(moves.items(), reverse=True) if delta]
+        if moves.get(0.0):
+            parts.append(f"{moves[0.0]} unchanged")
+        if parts:
+            count, rest = parts[0].split(" ", 1)
+            if count == "1" and not rest.startswith("unchanged"):
+                rest = rest.replace("gain", "gains", 1).replace("lose", "loses", 1)
+            parts[0] = f"{_students(int(count))} {rest}"
+        what = "added" if problem in batch.added else "changed"
+        lines.append(f"mcgrade: {problem} {what}: {', '.join(parts) or 'no student graded'}")
+    for problem in batch.removed:
+        lines.append(f"mcgrade: {problem} removed: dropped from the records")
+    return lines
 
 
 def _students_of(batch: Plan, ledger: Ledger) -> set[str]:
