@@ -14,6 +14,7 @@ submission runs as the student, on the student's machine.
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # -I leaves it out
 import _execute  # noqa: E402  (the sibling child-side modules)
@@ -53,7 +54,6 @@ def _answers(job: dict, namespace: dict, write) -> None:
         if left[name] <= 0:
             text = _dumps({"kind": "timeout", "text": "not run: an earlier call ran out of time"})
         else:
-            import time
             start = time.monotonic()
             disarm = _execute.arm(left[name])
             try:
@@ -68,11 +68,9 @@ def _answers(job: dict, namespace: dict, write) -> None:
                 disarm()
             left[name] -= time.monotonic() - start
         budget -= len(text)
-        records[name].append(text)
-        if index + 1 == len(items) or items[index + 1][0] != name:
-            body = records[name][0] if call is None else \
-                '{"kind":"function","calls":[' + ",".join(records[name]) + "]}"
-            write('{"t":"answer","name":' + _dumps(name) + ',"record":' + body + "}")
+        line = _reading.answer_line(items, index, records, text)
+        if line is not None:
+            write(line)
 
 
 def main() -> None:

@@ -130,3 +130,16 @@ def encode_item(job: dict, namespace: dict, name: str, call, budget: int,
         text = _dumps({"kind": "unsupported", "text": f"{_encode.type_name(value)} "
                                                       f"(too large to grade: {len(text)} bytes)"})
     return text
+
+
+def answer_line(items: list, index: int, records: dict, text: str) -> "str | None":
+    """Add item ``index``'s record text (``items`` from ``items``); once it is the last
+    of its name, that name's ``answer`` line, a function's calls gathered into one
+    record, else None."""
+    name, call = items[index]
+    records[name].append(text)
+    if index + 1 < len(items) and items[index + 1][0] == name:
+        return None
+    body = records[name][0] if call is None else \
+        '{"kind":"function","calls":[' + ",".join(records[name]) + "]}"
+    return '{"t":"answer","name":' + _dumps(name) + ',"record":' + body + "}"

@@ -117,13 +117,9 @@ def _answers(job: dict, namespace: dict, out: int) -> None:
     budget, i = int(job["answer_cap"]), 0
 
     def finish(index: int, text: str) -> None:
-        name, call = items[index]
-        records[name].append(text)
-        if index + 1 == len(items) or items[index + 1][0] != name:
-            body = records[name][0] if call is None else \
-                '{"kind":"function","calls":[' + ",".join(records[name]) + "]}"
-            _write_all(out, ('{"t":"answer","name":' + _dumps(name) + ',"record":'
-                             + body + "}\n").encode())
+        line = _reading.answer_line(items, index, records, text)
+        if line is not None:
+            _write_all(out, line.encode() + b"\n")
 
     while i < len(items):
         name, call = items[i]

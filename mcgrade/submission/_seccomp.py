@@ -36,11 +36,11 @@ class _Program(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_Filter))]
 
 
-def _program(machine: str) -> "list[_Filter]":
+def _program(machine: str, denied: "tuple[int, ...]", errno: int) -> "list[_Filter]":
+    """A filter for ``machine``'s calls: those numbered ``denied`` fail with ``errno``."""
     arch = "aarch64" if machine == "arm64" else machine
     if arch not in DENIED:
         raise OSError(95, f"seccomp: no filter for {machine}")
-    denied = DENIED[arch]
     code = [_Filter(_LOAD, 0, 0, 4),                               # the call's architecture
             _Filter(_JEQ, 1, 0, AUDIT_ARCH[arch]),
             _Filter(_RET, 0, 0, _KILL),                            # another ABI: refuse all
@@ -48,15 +48,22 @@ def _program(machine: str) -> "list[_Filter]":
     if arch == "x86_64":
         code.append(_Filter(_JSET, len(denied) + 1, 0, X32_BIT))
     code += [_Filter(_JEQ, len(denied) - i, 0, nr) for i, nr in enumerate(denied)]
-    code += [_Filter(_RET, 0, 0, _ALLOW), _Filter(_RET, 0, 0, _ERRNO | EACCES)]
+    code += [_Filter(_RET, 0, 0, _ALLOW), _Filter(_RET, 0, 0, _ERRNO | errno)]
     return code
 
 
-def deny() -> None:
-    """Install the filter on this process and all it starts; OSError if it can't be."""
-    code = _program(platform.machine())
+def install(denied: "tuple[int, ...]", errno: int) -> None:
+    """A filter on this process and all it starts under which the calls numbered
+    ``denied`` fail with ``errno``; OSError if it can't be installed."""
+    code = _program(platform.machine(), denied, errno)
     program = _Program(len(code), (_Filter * len(code))(*code))
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"seccomp: {os.strerror(errno)}")
+        error = ctypes.get_errno()
+        raise OSError(error, f"seccomp: {os.strerror(error)}")
+
+
+def deny() -> None:
+    """The submission's filter (see the module's docstring); OSError if it can't be."""
+    machine = platform.machine()
+    install(DENIED.get("aarch64" if machine == "arm64" else machine, ()), EACCES)

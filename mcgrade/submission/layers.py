@@ -117,7 +117,7 @@ def choose(requested: str = "auto", hidden: Sequence[str] | None = None) -> Sand
     return sandbox
 
 
-def _portable(hidden: tuple[str, ...] | Sequence[str] | None, why: str) -> Sandbox:
+def _portable(hidden: Sequence[str] | None, why: str) -> Sandbox:
     """The portable sandbox (a plain child process, any platform), for a student copy only:
     it hides nothing, so a set that holds keys is refused."""
     if hidden is not None:

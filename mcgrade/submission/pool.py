@@ -200,14 +200,15 @@ class Pool:
                 for jid, flight in list(flights.items()):
                     out_done = "out" not in flight.fds
                     ended = flight.result_done and (out_done or now > flight.result_done + 0.25)
+                    body = whole(flight.result) if ended and flight.result is not None else None
                     # its supervisor said nothing, or was cut off mid-send: not the job's doing
-                    lost = ended and flight.result is not None and whole(flight.result) is None
+                    lost = ended and flight.result is not None and body is None
                     if not (ended or dead or now > flight.deadline):
                         continue
                     del flights[jid]
                     _close(sel, flight)
                     if ended and not lost:
-                        yield flight.index, self._outcome(flight, "")
+                        yield flight.index, self._outcome(flight, "", body)
                     elif not (dead or lost):
                         self._send({"op": "kill", "job": jid})
                         yield flight.index, self._outcome(flight, "deadline")
@@ -275,14 +276,14 @@ class Pool:
             if len(flight.tail) > 2 * cap + _CHUNK:
                 del flight.tail[:len(flight.tail) - cap]
 
-    def _outcome(self, flight: _Flight, failure: str) -> Outcome:
+    def _outcome(self, flight: _Flight, failure: str, body: bytes | None = None) -> Outcome:
+        """The job's outcome; ``body``: its whole result (``whole``), when it ended."""
         tail = flight.tail
         del tail[:max(0, len(tail) - flight.job.output_cap)]
         if flight.result is None and not failure:
             failure = "overflow"
-        result = whole(flight.result) if flight.result is not None and not failure else None
-        return Outcome(result, bytes(tail), flight.total, time.monotonic() - flight.start,
-                       failure)
+        return Outcome(None if failure else body, bytes(tail), flight.total,
+                       time.monotonic() - flight.start, failure)
 
     def _send(self, message: dict[str, Any]) -> None:
         try:
