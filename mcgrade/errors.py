@@ -73,7 +73,7 @@ class SandboxUnavailable(SubmissionError):
 
 
 class CheckAbandoned(McgradeError):
-    """Checking one answer ran past the last-resort wall-clock guard (``mcgrade.budget``).
+    """Checking one answer ran past the last-resort wall-clock guard (``mcgrade.engine.budget``).
 
     Symbolic work is bounded by deterministic allowances, so this means a hang they did
     not foresee, or a machine too loaded to finish: no verdict is given (a verdict must not

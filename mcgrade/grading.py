@@ -14,15 +14,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from mcgrade import answers, budget, equivalence, feedback
-from mcgrade.answers import Outcome
-from mcgrade.authoring import local
+from mcgrade.engine import answers, budget, equivalence, feedback
+from mcgrade.engine.answers import Outcome
+from mcgrade.engine import student_copy
 from mcgrade.model import MISSING, Answer, GradeReport, Problem, ProblemSet, Verdict
 from mcgrade.problemset import for_student
-from mcgrade.reference import CompiledSet, Reference, compile_problem_set
+from mcgrade.engine.reference import CompiledSet, Reference, compile_problem_set
 from mcgrade.submission import read_answers
 
-SYMBOLIC_WORK = 300_000    # expression-tree nodes (and polynomial terms) of proof per check
 GUARD_SECONDS = 60.0       # last resort: a check still running after this is abandoned
 _STATUS_OF = {"missing": "missing", "timeout": "timeout", "error": "error"}
 LOCAL_NOTE = ("local checks: graded against a student copy of the problem set (fixed points, "
@@ -31,9 +30,9 @@ LOCAL_NOTE = ("local checks: graded against a student copy of the problem set (f
 
 class Grader:
     """Grades answers against one problem set, compiled once. A published (student) copy
-    is graded by its local checks (``mcgrade.authoring.local``), and says so."""
+    is graded by its local checks (``mcgrade.engine.student_copy``), and says so."""
 
-    def __init__(self, problem_set: ProblemSet, symbolic_work: int = SYMBOLIC_WORK):
+    def __init__(self, problem_set: ProblemSet, symbolic_work: int = budget.SYMBOLIC_WORK):
         self.problem_set = problem_set
         self.symbolic_work = symbolic_work
         self._variants: dict[tuple[tuple[str, Any], ...], Grader] = {}
@@ -43,7 +42,7 @@ class Grader:
         """Every problem's reference, computed on first use (so that a submission can run
         while the set compiles)."""
         if self.problem_set.published:
-            return local.compile_checks(self.problem_set)
+            return student_copy.compile_checks(self.problem_set)
         return compile_problem_set(self.problem_set)
 
     def for_student(self, student: str) -> Grader:
@@ -61,7 +60,7 @@ class Grader:
     def check(self, problem: Problem, answer: Answer) -> Verdict:
         """One problem's verdict for one answer."""
         outcome = self.outcome(problem, answer)
-        describe = local.describe if self.problem_set.published else feedback.describe
+        describe = student_copy.describe if self.problem_set.published else feedback.describe
         return verdict(problem, outcome, describe(
             outcome, self.compiled.references[problem.id], self.problem_set.layout,
             problem.answer_name))
@@ -79,7 +78,7 @@ class Grader:
                                         forbid=problem.forbid)
         if isinstance(candidate, Outcome):
             return candidate
-        decide = local.check if self.problem_set.published else equivalence.check
+        decide = student_copy.check if self.problem_set.published else equivalence.check
         return decide(reference, candidate, problem.tolerance or self.problem_set.tolerance,
                       self.problem_set.orientation, self.symbolic_work)
 

@@ -100,7 +100,7 @@ class Mistake:
 @dataclass(frozen=True)
 class StoredInstance:
     """One size assignment of a published problem's local checks: fixed sample points and,
-    at each, a digest of the reference's value (``mcgrade.authoring.digest``), never the
+    at each, a digest of the reference's value (``mcgrade.engine.digest``), never the
     value itself. ``shape`` is the digest of the reference's shape at these sizes."""
 
     sizes: tuple[tuple[str, int], ...]

@@ -257,7 +257,7 @@ def test_a_check_this_machine_could_not_finish_is_graded_on_the_next_run(
     """The last-resort guard fired on one check (a machine too loaded, a hang nobody
     foresaw): that student's row says so and scores nothing for now, the run exits 3,
     and the same command again grades that student, and only them."""
-    from mcgrade import budget
+    from mcgrade.engine import budget
     from mcgrade.errors import CheckAbandoned
 
     problems, folder = course

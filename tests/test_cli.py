@@ -188,7 +188,7 @@ def test_the_sandbox_comes_from_the_environment_too(files, capsys, monkeypatch) 
 def test_a_check_this_machine_could_not_finish_exits_3(files, tmp_path, capsys,
                                                         monkeypatch) -> None:
     """Not bad input (1): the machine's fault, and Gradescope still gets a valid file."""
-    from mcgrade import budget
+    from mcgrade.engine import budget
     from mcgrade.errors import CheckAbandoned
 
     def abandoned(seconds, what, compute):

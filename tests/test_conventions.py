@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from mcgrade.conventions import (
+from mcgrade.engine.conventions import (
     TensorDerivativeError,
     arrange,
     derivative,

@@ -17,7 +17,7 @@ from mcgrade.errors import SubmissionError
 from mcgrade.grading import grade_file
 from mcgrade.model import ProblemSet
 from mcgrade.problemset import load_problem_set
-from mcgrade.reference import Reference
+from mcgrade.engine.reference import Reference
 
 ROOT = Path(__file__).parent.parent
 SETS = ROOT / "problem_sets"

@@ -23,7 +23,7 @@ import pytest
 
 from mcgrade.model import Answer, GradeReport, Verdict
 from mcgrade.problemset import load_problem_set, parse_problem_set
-from mcgrade.reference import scope_of
+from mcgrade.engine.reference import scope_of
 from mcgrade.reporters import (
     class_report,
     gradescope,

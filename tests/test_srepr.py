@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 from mcgrade.errors import ExpressionError
-from mcgrade.srepr import read_srepr
+from mcgrade.engine.srepr import read_srepr
 
 n = sp.Symbol("n", integer=True)
 x, A = sp.MatrixSymbol("x", n, 1), sp.MatrixSymbol("A", n, n)

@@ -297,7 +297,7 @@ def test_a_run_that_never_armed_is_the_machines_fault() -> None:
     """Before its "armed" line no student code has run, so a sandbox that could not be set
     up is a fault of this machine ("grade it again"), never the student's zero; after it,
     a forged "fault" line is the submission's own broken report."""
-    from mcgrade.submission.pool import Outcome
+    from mcgrade.submission.jobs import JobOutcome
     from mcgrade.submission.runner import make_job, to_result
     from mcgrade.submission.sources import Source
 
@@ -306,9 +306,9 @@ def test_a_run_that_never_armed_is_the_machines_fault() -> None:
 
     def result(stream: str) -> RunResult:
         data = json.dumps({"protocol": 3, "stream": stream, "exit": exit_}).encode()
-        return to_result(job, Outcome(data))
+        return to_result(job, JobOutcome(data))
 
-    supervisor = to_result(job, Outcome(b'{"protocol": 3, "fault": "could not enter its '
+    supervisor = to_result(job, JobOutcome(b'{"protocol": 3, "fault": "could not enter its '
                                         b'namespaces (unshare: EPERM)"}'))
     runner = result('{"t": "fault", "text": "landlock restrict_self: EPERM"}\n')
     died = result("")

@@ -23,14 +23,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mcgrade import answers, equivalence, feedback, instances
-from mcgrade.answers import Outcome
+from mcgrade.engine import answers, equivalence, feedback, instances
+from mcgrade.engine.answers import Outcome
 from mcgrade.authoring.publish import symbols_of
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.expressions import Scope, compile_expression
-from mcgrade.grading import SYMBOLIC_WORK
+from mcgrade.engine.budget import SYMBOLIC_WORK
 from mcgrade.model import Answer, Layout, Problem, ProblemSet
-from mcgrade.reference import Reference, compile_problem, scope_of
+from mcgrade.engine.reference import Reference, compile_problem, scope_of
 
 Severity = Literal["error", "warning"]
 SLOW = 10.0                      # seconds: a problem slower to compile gets a warning

@@ -22,7 +22,7 @@ from mcgrade.errors import ExpressionError
 from mcgrade.expressions import Scope, compile_expression
 from mcgrade.model import Problem, ProblemSet
 from mcgrade.problemset.params import text_of
-from mcgrade.reference import scope_of
+from mcgrade.engine.reference import scope_of
 
 ANSWER_TAG = "mcgrade-answer"
 

@@ -3,7 +3,7 @@
 The copy keeps what students are meant to read (title, layout, symbols, prompts, points,
 hints, partial credit) and replaces each problem's reference — ``of``, ``answer``, ``at``,
 ``mistakes`` — by ``checks``: sample points and, at each, a digest of the reference's value
-(:mod:`mcgrade.authoring.digest`). What leaks, by design:
+(:mod:`mcgrade.engine.digest`). What leaks, by design:
 
 * the points themselves, and which symbols the reference depends on (the points name only
   those, plus ``at`` values, which the prompt states anyway);
@@ -25,7 +25,7 @@ import numpy as np
 import sympy as sp
 import yaml
 
-from mcgrade.authoring.digest import (
+from mcgrade.engine.digest import (
     bits_for,
     clear_of_edges,
     context,
@@ -34,7 +34,7 @@ from mcgrade.authoring.digest import (
 )
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import Problem, ProblemSet, SymbolDecl
-from mcgrade.reference import Instance, Reference, compile_problem_set
+from mcgrade.engine.reference import Instance, Reference, compile_problem_set
 
 SALT = "published"
 HEADER = """\

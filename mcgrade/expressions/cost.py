@@ -2,7 +2,7 @@
 
 The numeric value of ``A @ A @ A @ A`` at n = 50, or of ``inv(inv(Y))``, takes a
 millisecond; the exact one, hours. Exact work is charged this bound against a fixed
-allowance (``mcgrade.budget.Work``) before anything is built, so that the same answer gets
+allowance (``mcgrade.engine.budget.Work``) before anything is built, so that the same answer gets
 the same verdict on every machine, however loaded.
 
 The bound counts expression-tree nodes: for each node of the typed tree, its entries

@@ -2,7 +2,7 @@
 
 numpy has none of them; each is written through the one numpy has (sec z = 1/cos z,
 asec z = acos(1/z)). Both the expression language's numpy backend and the evaluator of
-sympy references (``mcgrade.numeric``) use this table, keyed by the sympy name.
+sympy references (``mcgrade.engine.numeric``) use this table, keyed by the sympy name.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mcgrade.model import Answer, GradeReport, Problem, ProblemSet, Verdict
-from mcgrade.reference import scope_of
+from mcgrade.engine.reference import scope_of
 from mcgrade.reporters._html import esc, expression_mathml, page, points, prose
 
 DIAGNOSIS_LABELS: dict[str, str] = {

@@ -2,7 +2,7 @@
 
 Started by ``mcgrade.submission.pool`` as ``python -I -S -X utf8 _child.py '<config>'``
 (inside bubblewrap where available). It imports only the standard library and its sibling
-child-side modules (``_runner``, ``_execute``, ``_encode``, ``_isolate``), never ``mcgrade``, then imports
+child-side modules (``_student_process``, ``_execute``, ``_encode``, ``_isolate``), never ``mcgrade``, then imports
 numpy and sympy once, warms them, and waits for work on a control socket.
 
 Three kinds of process, none of which the grader trusts:
@@ -18,7 +18,7 @@ Three kinds of process, none of which the grader trusts:
   marker the grader checks), and ends (``{"protocol": 3,
   "fault": …}`` if it could not confine the job as asked: a fault of this machine). Student code never runs in
   it, and the runner can't reach its descriptors (different namespace; not dumpable).
-* the **runner** (``_runner``; PID 1 of its namespace) runs the submission, then reads each
+* the **runner** (``_student_process``; PID 1 of its namespace) runs the submission, then reads each
   answer in forked helpers, one per group of answers, each with its own time limit, and
   streams one JSON line per answer (``mcgrade.submission.protocol`` describes the lines).
   When it ends, the kernel kills every process it left behind.
@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # -I leaves it 
 import _isolate     # noqa: E402  (the sibling child-side modules)
 import _landlock    # noqa: E402
 import _seccomp     # noqa: E402
-import _runner      # noqa: E402
+import _student_process      # noqa: E402
 del sys.path[0]
 
 PROTOCOL = 3                   # mcgrade.submission.protocol reads what we write
@@ -197,7 +197,7 @@ def _supervise(job_r: int, res_w: int, out_w: int, zygote: int) -> None:
         os.closerange(3, w)
         os.closerange(w + 1, 1 << 16)
         try:
-            _runner.run(job, w, isolated)
+            _student_process.run(job, w, isolated)
         finally:
             os._exit(70)
     os.close(w)

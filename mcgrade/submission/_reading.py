@@ -1,7 +1,7 @@
 """A submission's working directory, its module namespace, and its answers read as records
 (the child side; standard library only, and portable: no fork, no Linux-only call).
 
-Shared by the Linux runner (``_runner``, which reads answers in forked helpers) and the
+Shared by the Linux runner (``_student_process``, which reads answers in forked helpers) and the
 portable child (``_portable``, which reads them in its own process under an alarm).
 """
 

@@ -36,6 +36,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
+from mcgrade.submission.jobs import Job, JobOutcome
 from mcgrade.submission.sandbox import worker_command
 
 START_TIMEOUT = 120.0          # seconds for a worker to import numpy and sympy
@@ -46,27 +47,6 @@ _CHUNK = 1 << 16
 
 class WorkerUnavailable(Exception):
     """The worker could not be started; the message is one line saying why."""
-
-
-@dataclass
-class Job:
-    """What a child reads (``payload``, JSON) and how much of its output to keep."""
-
-    payload: dict[str, Any]
-    output_cap: int = 1 << 20
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A job's raw outcome. ``failure``: "" (see ``result``), "deadline", "worker" (it
-    killed the worker while running alone), "overflow" (its result was too large) or
-    "lost" (its supervisor ended without a whole result, twice)."""
-
-    result: bytes | None
-    output: bytes = b""
-    output_bytes: int = 0
-    elapsed: float = 0.0
-    failure: str = ""
 
 
 @dataclass
@@ -179,7 +159,7 @@ class Pool:
 
     # --- jobs --------------------------------------------------------------------------
 
-    def run(self, jobs: Iterable[Job], concurrency: int = 1) -> Iterator[tuple[int, Outcome]]:
+    def run(self, jobs: Iterable[Job], concurrency: int = 1) -> Iterator[tuple[int, JobOutcome]]:
         """Run ``jobs``, at most ``concurrency`` at once; yield (index, outcome) as each ends."""
         pending = collections.deque(enumerate(jobs))
         retry: collections.deque[tuple[int, Job]] = collections.deque()
@@ -276,13 +256,13 @@ class Pool:
             if len(flight.tail) > 2 * cap + _CHUNK:
                 del flight.tail[:len(flight.tail) - cap]
 
-    def _outcome(self, flight: _Flight, failure: str, body: bytes | None = None) -> Outcome:
+    def _outcome(self, flight: _Flight, failure: str, body: bytes | None = None) -> JobOutcome:
         """The job's outcome; ``body``: its whole result (``whole``), when it ended."""
         tail = flight.tail
         del tail[:max(0, len(tail) - flight.job.output_cap)]
         if flight.result is None and not failure:
             failure = "overflow"
-        return Outcome(None if failure else body, bytes(tail), flight.total,
+        return JobOutcome(None if failure else body, bytes(tail), flight.total,
                        time.monotonic() - flight.start, failure)
 
     def _send(self, message: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ input, a wall-clock deadline (its script's time plus each answer's budget, and a
 its output capped (the last ``output_cap`` bytes kept, the rest read and dropped), and its
 process group killed at the end where the platform has them (on Windows, a process the
 submission started may outlive it: this is the student's own machine). It hands back the same
-``Outcome`` as the warm pool, built as a supervisor would build it, so ``to_result`` reads
+``JobOutcome`` as the warm pool, built as a supervisor would build it, so ``to_result`` reads
 both alike. No file is hidden from the submission: it runs as the student.
 """
 
@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-from mcgrade.submission.pool import Job, Outcome
+from mcgrade.submission.jobs import Job, JobOutcome
 from mcgrade.submission.protocol import PROTOCOL
 
 CHILD = Path(__file__).with_name("_portable.py")
@@ -37,7 +37,7 @@ class PortablePool:
 
     probe: dict[str, Any] = {}
 
-    def run(self, jobs: Iterable[Job], concurrency: int = 1) -> Iterator[tuple[int, Outcome]]:
+    def run(self, jobs: Iterable[Job], concurrency: int = 1) -> Iterator[tuple[int, JobOutcome]]:
         """Run ``jobs``, at most ``concurrency`` at once; yield (index, outcome) as each ends."""
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as executor:
             running = {executor.submit(run_one, job): index for index, job in enumerate(jobs)}
@@ -67,7 +67,7 @@ class _Tail(threading.Thread):
         return bytes(self.kept[max(0, len(self.kept) - self.cap):])
 
 
-def run_one(job: Job) -> Outcome:
+def run_one(job: Job) -> JobOutcome:
     """One job in a fresh child process, to its end or its deadline."""
     with tempfile.TemporaryDirectory(prefix="mcgrade-", ignore_cleanup_errors=True) as folder:
         result, work = Path(folder, "result.jsonl"), Path(folder, "work")
@@ -101,7 +101,7 @@ def run_one(job: Job) -> Outcome:
                   "exit": {"code": code if code >= 0 else None,
                            "signal": -code if code < 0 else None, "cpu": 0.0,
                            "killed": killed}}
-        return Outcome(json.dumps(report).encode("utf-8"), output.data(), output.total,
+        return JobOutcome(json.dumps(report).encode("utf-8"), output.data(), output.total,
                        time.monotonic() - start)
 
 

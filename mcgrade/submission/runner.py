@@ -23,7 +23,8 @@ from typing import Iterable, Mapping, Sequence
 from mcgrade.errors import SubmissionError
 from mcgrade.submission import notes as messages
 from mcgrade.submission.layers import choose
-from mcgrade.submission.pool import Job, Outcome, shared
+from mcgrade.submission.jobs import Job, JobOutcome
+from mcgrade.submission.pool import shared
 from mcgrade.submission.protocol import RunResult, read_result
 from mcgrade.submission.sources import Source, load
 
@@ -71,7 +72,7 @@ def file_name(label: str) -> str:
     return "submission" + os.path.splitext(label)[1][:10]
 
 
-def to_result(job: Job, outcome: Outcome, *, memory_mb: int = 2048,
+def to_result(job: Job, outcome: JobOutcome, *, memory_mb: int = 2048,
               before: Sequence[str] = ()) -> RunResult:
     """The validated result of one job; never raises for anything the submission did."""
     payload, cap = job.payload, job.output_cap

@@ -1,7 +1,7 @@
 """Local checks: grading against a published (student) copy of a problem set.
 
 A student copy holds, per problem, fixed sample points and a digest of the reference's
-value at each (:mod:`mcgrade.authoring.digest`). Here those points become ordinary
+value at each (:mod:`mcgrade.engine.digest`). Here those points become ordinary
 ``Instance``s, so an answer is read and evaluated exactly as the instructor's grader
 would, and its values are digested and compared. What the digests allow is a verdict and
 the diagnoses that are themselves guesses (the transpose, the negative, a row for a
@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from mcgrade import feedback, instances
-from mcgrade.answers import Outcome, ShapeCandidate
-from mcgrade.authoring.digest import context, shape_digest, value_digest
-from mcgrade.budget import Work, WorkExhausted
-from mcgrade.candidates import Candidate, FunctionCandidate, exact_floats
-from mcgrade.conventions import describe_shape
-from mcgrade.diagnosis import relevant_sizes
-from mcgrade.equivalence import EXACT_WORK
+from mcgrade.engine import feedback, instances
+from mcgrade.engine.answers import Outcome, ShapeCandidate
+from mcgrade.engine.digest import context, shape_digest, value_digest
+from mcgrade.engine.budget import Work, WorkExhausted
+from mcgrade.engine.candidates import Candidate, FunctionCandidate, exact_floats
+from mcgrade.engine.conventions import describe_shape
+from mcgrade.engine.diagnosis import relevant_sizes
+from mcgrade.engine.equivalence import EXACT_WORK
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.model import (
     Layout,
@@ -33,7 +33,7 @@ from mcgrade.model import (
     StoredInstance,
     Tolerance,
 )
-from mcgrade.reference import CompiledSet, Instance, Reference, scope_of
+from mcgrade.engine.reference import CompiledSet, Instance, Reference, scope_of
 
 _OWN = ("transposed", "flat-array", "sign", "wrong-shape", "not-equivalent", "non-finite",
         "elementwise-vs-matrix")

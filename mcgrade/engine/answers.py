@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from mcgrade.candidates import (
+from mcgrade.engine.candidates import (
     Candidate,
     ExpressionCandidate,
     FunctionCandidate,
@@ -24,8 +24,8 @@ from mcgrade.candidates import (
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions import Scope, compile_expression
 from mcgrade.model import Answer, Dim, Mistake
-from mcgrade.reference import Reference
-from mcgrade.srepr import read_srepr
+from mcgrade.engine.reference import Reference
+from mcgrade.engine.srepr import read_srepr
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mcgrade.model import Tolerance
-from mcgrade.reference import Instance
+from mcgrade.engine.reference import Instance
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ can only describe one instance.
 
 from __future__ import annotations
 
-from mcgrade.answers import Outcome
+from mcgrade.engine.answers import Outcome
 from mcgrade.model import Dim
-from mcgrade.reference import Reference
+from mcgrade.engine.reference import Reference
 
 
 def _resolve(shape: tuple[Dim, ...], sizes: dict[str, int]) -> tuple[int, ...]:

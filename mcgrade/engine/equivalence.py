@@ -5,7 +5,7 @@ compares values at the sample points; a disagreement is re-checked in exact arit
 one point (floats can lose a correct expanded polynomial to cancellation) before it is
 believed. A match is then proved symbolically within the work allowance, or reported as
 numeric with the number of points it rests on. Exact and symbolic work are bounded by
-what they do (``mcgrade.budget.Work``), never by time: the verdict is the same on every
+what they do (``mcgrade.engine.budget.Work``), never by time: the verdict is the same on every
 machine.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from mcgrade.answers import Outcome, ShapeCandidate
-from mcgrade.budget import Work, WorkExhausted
-from mcgrade.candidates import Candidate, FunctionCandidate, exact_floats
-from mcgrade.diagnosis import (
+from mcgrade.engine.answers import Outcome, ShapeCandidate
+from mcgrade.engine.budget import Work, WorkExhausted
+from mcgrade.engine.candidates import Candidate, FunctionCandidate, exact_floats
+from mcgrade.engine.diagnosis import (
     Pair,
     close,
     first_difference,
@@ -31,9 +31,9 @@ from mcgrade.diagnosis import (
 )
 from mcgrade.errors import ExpressionError
 from mcgrade.model import Orientation, Tolerance
-from mcgrade.reference import Instance, Reference
-from mcgrade.shapes import check_shape
-from mcgrade.symbolic import nodes, prove_equal
+from mcgrade.engine.reference import Instance, Reference
+from mcgrade.engine.shapes import check_shape
+from mcgrade.engine.symbolic import nodes, prove_equal
 
 
 def check(reference: Reference, candidate: Candidate | ShapeCandidate,

@@ -27,6 +27,8 @@ from mcgrade.errors import CheckAbandoned
 
 T = TypeVar("T")
 
+SYMBOLIC_WORK = 300_000    # expression-tree nodes (and polynomial terms) of proof per check
+
 
 class WorkExhausted(Exception):
     """A step would overdraw its check's allowance, so it is not taken."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcgrade.answers import Outcome
-from mcgrade.conventions import describe_shape
+from mcgrade.engine.answers import Outcome
+from mcgrade.engine.conventions import describe_shape
 from mcgrade.expressions import show_shape
 from mcgrade.model import Layout
-from mcgrade.reference import Reference
+from mcgrade.engine.reference import Reference
 
 
 def _sizes(evidence: dict[str, Any], only: tuple | None = None) -> str:

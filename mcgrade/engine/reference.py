@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 import sympy as sp
 
-from mcgrade import conventions, instances, numeric, symbolic
+from mcgrade.engine import conventions, instances, numeric, symbolic
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.expressions import Expression, Scope, compile_expression
 from mcgrade.model import Dim, Mistake, Problem, ProblemSet

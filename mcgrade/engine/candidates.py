@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from mcgrade import numeric
-from mcgrade.budget import Work
+from mcgrade.engine import numeric
+from mcgrade.engine.budget import Work
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions import Expression, concrete
 from mcgrade.expressions.sympy_backend import determinant, inverse
-from mcgrade.instances import entry_name
-from mcgrade.reference import Instance
-from mcgrade.symbolic import nodes
+from mcgrade.engine.instances import entry_name
+from mcgrade.engine.reference import Instance
+from mcgrade.engine.symbolic import nodes
 
 
 class Candidate:

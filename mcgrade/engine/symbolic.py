@@ -1,7 +1,7 @@
 """Symbolic confirmation: prove that reference − answer is zero, within a work allowance.
 
 A fixed ladder of steps, each paid for before it runs from the check's allowance
-(``mcgrade.budget.Work``) with a cost known in advance: structural zero; logarithms of
+(``mcgrade.engine.budget.Work``) with a cost known in advance: structural zero; logarithms of
 products split; trigonometric and hyperbolic functions as exponentials, exponentials as
 fresh symbols; then the rational-function test ``expand`` and ``cancel`` make, done in
 sparse polynomials so that every product is charged its operands' term counts. Whether
@@ -24,7 +24,7 @@ import sympy as sp
 from sympy.polys.domains import QQ, QQ_I
 from sympy.polys.rings import PolyElement, ring
 
-from mcgrade.budget import Work, WorkExhausted
+from mcgrade.engine.budget import Work, WorkExhausted
 
 MAX_KINKS = 6                    # 2**6 regions at most
 MAX_POWER = 64                   # exp(64 u) → t**64 at most, else not proved
