@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, cast
 
 import pytest
 
 from mcgrade.errors import CheckAbandoned, McgradeError, SandboxUnavailable
 from mcgrade.settings import Settings
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr  # what pytest's repr_failure may return
 
 _VERDICT = "mcgrade_verdict"
 
@@ -98,7 +101,7 @@ class GradingSession:
             return
         for name, value in report.user_properties:
             if name == _VERDICT:
-                record = json.loads(value)
+                record = json.loads(cast(str, value))     # JSON text, from runtest
                 problem_set = record.pop("problem_set")
                 if record.pop("local"):
                     self._local.add(problem_set)
@@ -120,9 +123,10 @@ class GradingSession:
 
     # --- reports --------------------------------------------------------------------------
     def _grade_reports(self) -> list[Any]:
-        from mcgrade.model import GradeReport, Verdict
+        from mcgrade.model import GradeReport
+        from mcgrade.records import verdict_of
         name = Path(self.settings.submission.value).name
-        return [GradeReport(name, problem_set, tuple(Verdict.from_record(r) for r in records),
+        return [GradeReport(name, problem_set, tuple(verdict_of(r) for r in records),
                             self._notes.get(problem_set, ()),
                             self._sandboxes.get(problem_set, ""))
                 for problem_set, records in self._recorded.items()]
@@ -177,11 +181,16 @@ def _merge(reports: list[Any]) -> Any:
                        first.sandbox)
 
 
+def _grading(config: pytest.Config) -> GradingSession:
+    """The grading session, registered as a plugin before collection."""
+    return cast(GradingSession, config.pluginmanager.get_plugin("mcgrade-grading"))
+
+
 class ProblemSetFile(pytest.File):
     """A problem set: one item per problem, in the set's order."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        grading = self.config.pluginmanager.get_plugin("mcgrade-grading")
+        grading = _grading(self.config)
         try:
             problem_set = grading.problem_set(self.path.resolve())
         except McgradeError as exc:
@@ -189,7 +198,7 @@ class ProblemSetFile(pytest.File):
         for problem in problem_set.problems:
             yield ProblemItem.from_parent(self, name=problem.id, problem=problem)
 
-    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, self.CollectError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
@@ -201,10 +210,11 @@ class ProblemItem(pytest.Item):
         self.problem = problem
 
     def runtest(self) -> None:
-        grading = self.config.pluginmanager.get_plugin("mcgrade-grading")
+        grading = _grading(self.config)
         verdict = grading.verdict(self.path.resolve(), self.problem.id)
         report = grading.report(self.path.resolve())
-        record = verdict.to_record() | {"problem_set": self.path.name,
+        from mcgrade.records import verdict_record
+        record = verdict_record(verdict) | {"problem_set": self.path.name,
                                         "local": grading.is_local(self.path.resolve()),
                                         "sandbox": report.sandbox, "notes": list(report.notes)}
         self.user_properties.append((_VERDICT, json.dumps(record)))
@@ -214,7 +224,7 @@ class ProblemItem(pytest.Item):
             from mcgrade.reporters.terminal import failure_text
             raise GradingFailure(failure_text(verdict))
 
-    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, GradingFailure):
             return str(excinfo.value)
         if isinstance(excinfo.value, McgradeError):

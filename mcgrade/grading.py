@@ -10,27 +10,38 @@ from __future__ import annotations
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Hashable, Iterable, Mapping
 
 from mcgrade.engine import answers, budget, equivalence, feedback
 from mcgrade.engine.answers import Outcome
 from mcgrade.engine import student_copy
-from mcgrade.model import MISSING, Answer, GradeReport, Problem, ProblemSet, Verdict
+from mcgrade.model import Diagnosis
+from mcgrade.engine.diagnosis import VALUES, ReferenceOracle
+from mcgrade.model import (
+    MISSING,
+    Answer,
+    GradeReport,
+    Problem,
+    ProblemSet,
+    Status,
+    Verdict,
+)
 from mcgrade.problemset import for_student
 from mcgrade.engine.reference import CompiledSet, Reference, compile_problem_set
-from mcgrade.submission import read_answers
+from mcgrade.submission import Submission, read_answers
 
 GUARD_SECONDS = 60.0       # last resort: a check still running after this is abandoned
-_STATUS_OF = {"missing": "missing", "timeout": "timeout", "error": "error"}
+_STATUS_OF: dict[Diagnosis, Status] = {Diagnosis.MISSING: "missing",
+                                       Diagnosis.TIMEOUT: "timeout", Diagnosis.ERROR: "error"}
 LOCAL_NOTE = ("local checks: graded against a student copy of the problem set (fixed points, "
               "no answers); the instructor's grading may differ")
 
 
 class Grader:
     """Grades answers against one problem set, compiled once. A published (student) copy
-    is graded by its local checks (``mcgrade.engine.student_copy``), and says so."""
+    is graded by the same checks, asked of its digests instead of the reference's values
+    (``mcgrade.engine.student_copy``), and says so."""
 
     def __init__(self, problem_set: ProblemSet, symbolic_work: int = budget.SYMBOLIC_WORK):
         self.problem_set = problem_set
@@ -44,6 +55,14 @@ class Grader:
         if self.problem_set.published:
             return student_copy.compile_checks(self.problem_set)
         return compile_problem_set(self.problem_set)
+
+    @functools.cached_property
+    def oracles(self) -> dict[str, ReferenceOracle]:
+        """What knows each problem's reference: its values, or a student copy's digests."""
+        if self.problem_set.published:
+            return {pid: student_copy.DigestOracle(reference)
+                    for pid, reference in self.compiled.references.items()}
+        return dict.fromkeys(self.compiled.references, VALUES)
 
     def for_student(self, student: str) -> Grader:
         """The grader of ``student``'s variant of a set with ``params:`` (this one if the
@@ -60,8 +79,7 @@ class Grader:
     def check(self, problem: Problem, answer: Answer) -> Verdict:
         """One problem's verdict for one answer."""
         outcome = self.outcome(problem, answer)
-        describe = student_copy.describe if self.problem_set.published else feedback.describe
-        return verdict(problem, outcome, describe(
+        return verdict(problem, outcome, feedback.describe(
             outcome, self.compiled.references[problem.id], self.problem_set.layout,
             problem.answer_name))
 
@@ -78,9 +96,10 @@ class Grader:
                                         forbid=problem.forbid)
         if isinstance(candidate, Outcome):
             return candidate
-        decide = student_copy.check if self.problem_set.published else equivalence.check
-        return decide(reference, candidate, problem.tolerance or self.problem_set.tolerance,
-                      self.problem_set.orientation, self.symbolic_work)
+        return equivalence.check(reference, candidate,
+                                 problem.tolerance or self.problem_set.tolerance,
+                                 self.problem_set.orientation, self.symbolic_work,
+                                 self.oracles[problem.id])
 
     def calls(self) -> dict[str, list[list[Any]]]:
         """The calls to make of each function answer: for every instance of the problem,
@@ -97,13 +116,41 @@ class Grader:
         return calls
 
     def grade(self, answers_by_name: Mapping[str, Answer], submission: str = "",
-              notes: tuple[str, ...] = ()) -> GradeReport:
-        """Every problem's verdict for a submission's answers (looked up by answer name)."""
-        verdicts = tuple(self.check(p, answers_by_name.get(p.answer_name, MISSING))
-                         for p in self.problem_set.problems)
+              notes: Iterable[str] = (), *, sandbox: str = "",
+              memo: dict[tuple[str, Hashable], Verdict] | None = None,
+              kept: Mapping[str, Verdict] | None = None) -> GradeReport:
+        """The one place a GradeReport is built: every problem's verdict for a submission's
+        answers (looked up by answer name). ``memo``, kept by the caller for a run, decides
+        each (problem, answer) once: a class gives the same answers many times. ``kept``
+        holds verdicts already decided (a regrade's unchanged problems)."""
+        verdicts = tuple(
+            kept[p.id] if kept is not None and p.id in kept
+            else self._check_once(p, answers_by_name.get(p.answer_name, MISSING), memo)
+            for p in self.problem_set.problems)
+        notes = tuple(n for n in notes if n != LOCAL_NOTE)
         if self.problem_set.published:
             notes = (LOCAL_NOTE, *notes)
-        return GradeReport(submission, self.problem_set.path, verdicts, notes)
+        return GradeReport(submission, Path(self.problem_set.path).name, verdicts, notes,
+                           sandbox)
+
+    def grade_submission(self, submission: Submission,
+                         memo: dict[tuple[str, Hashable], Verdict] | None = None) -> GradeReport:
+        """``grade`` for a submission read in its sandbox."""
+        return self.grade(submission.answers, submission.name, submission.notes,
+                          sandbox=submission.sandbox, memo=memo)
+
+    def _check_once(self, problem: Problem, answer: Answer,
+                    memo: dict[tuple[str, Hashable], Verdict] | None) -> Verdict:
+        if memo is None:
+            return self.check(problem, answer)
+        key = (problem.id, answer)
+        try:
+            hash(key)
+        except TypeError:                   # a value that can't be a key: decide it anew
+            return self.check(problem, answer)
+        if key not in memo:
+            memo[key] = self.check(problem, answer)
+        return memo[key]
 
 
 def grade_file(path: str | os.PathLike[str], grader: Grader, student: str | None = None,
@@ -123,9 +170,7 @@ def grade_file(path: str | os.PathLike[str], grader: Grader, student: str | None
                                       sandbox=sandbox)
             grader.compiled  # noqa: B018  (compiles; the submission runs meanwhile)
             submission = running.result()
-    report = grader.grade(submission.answers, submission.name, submission.notes)
-    return replace(report, problem_set=Path(grader.problem_set.path).name,
-                   sandbox=submission.sandbox)
+    return grader.grade_submission(submission)
 
 
 def student_of(path: str | os.PathLike[str]) -> str:
@@ -150,7 +195,7 @@ def credit(problem: Problem, outcome: Outcome) -> float:
 
 def verdict(problem: Problem, outcome: Outcome, text: str) -> Verdict:
     share = credit(problem, outcome)
-    first = outcome.diagnoses[0] if outcome.diagnoses else ""
+    first = outcome.diagnoses[0] if outcome.diagnoses else None
     if first in _STATUS_OF:
         status = _STATUS_OF[first]
     elif share >= 1.0:
@@ -163,5 +208,7 @@ def verdict(problem: Problem, outcome: Outcome, text: str) -> Verdict:
     if hints:
         text += "".join(f"\nHint: {h}" for h in hints)
     score = round(problem.points * share, 6)
-    return Verdict(problem.id, status, score, problem.points, outcome.diagnoses, text,
-                   outcome.method, dict(outcome.evidence))
+    # plain strings from here on: the record's vocabulary, whatever reads it
+    return Verdict(problem.id, status, score, problem.points,
+                   tuple(d.value for d in outcome.diagnoses), text, outcome.method,
+                   dict(outcome.evidence))

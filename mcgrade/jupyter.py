@@ -95,7 +95,8 @@ def _set_of_this_notebook(namespace: Mapping[str, Any]) -> Path:
         for notebook in (Path(told), Path(Path(told).name)):
             try:
                 metadata = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]
-                return notebook.parent / metadata["mcgrade"]["problem_set"]
+                found: Path = notebook.parent / metadata["mcgrade"]["problem_set"]
+                return found
             except (OSError, ValueError, KeyError, TypeError):
                 continue
     raise McgradeError('name the problem set: mcgrade.check_answers(problems="hw1.yaml") '

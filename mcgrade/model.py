@@ -8,12 +8,13 @@ Every hop hands on immutable values: tuples, not lists; scores are computed once
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Literal, Mapping, Union
 
 Dim = Union[int, str]
 """One side of a shape: a fixed size, or the name of a dimension symbol (``n``)."""
 
-Shape = tuple  # tuple[Dim, Dim]; a scalar has shape (1, 1)
+Shape = tuple[Dim, Dim]  # a scalar has shape (1, 1)
 
 Layout = Literal["numerator", "denominator"]
 Orientation = Literal["strict", "lenient"]
@@ -23,16 +24,42 @@ Status = Literal["correct", "partial", "incorrect", "missing", "error", "timeout
 STATUSES: tuple[str, ...] = ("correct", "partial", "incorrect", "missing", "error", "timeout")
 
 Visibility = Literal["visible", "after_due_date", "after_published", "hidden"]
-VISIBILITIES: tuple[str, ...] = ("visible", "after_due_date", "after_published", "hidden")
+VISIBILITIES: tuple[Visibility, ...] = ("visible", "after_due_date", "after_published", "hidden")
 """When Gradescope shows a problem's result to students (its documented test visibilities)."""
 
-DIAGNOSES: tuple[str, ...] = (
-    "transposed", "flat-array", "wrong-shape", "sign", "scale-factor",
-    "elementwise-vs-matrix", "piecewise-branch", "author-mistake", "not-equivalent",
-    "unparseable", "non-finite", "missing", "timeout", "error", "forbidden",
-)
-"""SPEC §4's fixed vocabulary, plus ``forbidden`` (a string answer used a function the
-problem forbids). Codes may be added; these must not change."""
+class Code(str, Enum):
+    """A word of the grader's vocabulary: a str (records, partial-credit keys and
+    comparisons with plain strings see its value), so a misspelt member fails at once."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Diagnosis(Code):
+    """SPEC §4's fixed vocabulary, plus ``forbidden`` (a string answer used a function the
+    problem forbids). Codes may be added; these must not change."""
+
+    TRANSPOSED = "transposed"
+    FLAT_ARRAY = "flat-array"
+    WRONG_SHAPE = "wrong-shape"
+    SIGN = "sign"
+    SCALE_FACTOR = "scale-factor"
+    ELEMENTWISE_VS_MATRIX = "elementwise-vs-matrix"
+    PIECEWISE_BRANCH = "piecewise-branch"
+    AUTHOR_MISTAKE = "author-mistake"
+    NOT_EQUIVALENT = "not-equivalent"
+    UNPARSEABLE = "unparseable"
+    NON_FINITE = "non-finite"
+    MISSING = "missing"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    FORBIDDEN = "forbidden"
+
+
+DIAGNOSES: tuple[str, ...] = tuple(code.value for code in Diagnosis)
 
 
 @dataclass(frozen=True)
@@ -266,23 +293,6 @@ class Verdict:
     # never stored in the ledger (``mcgrade.batch.overrides``); None for a graded verdict
     override: Mapping[str, Any] | None = None
 
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> "Verdict":
-        """The inverse of ``to_record`` (verdicts travel between processes as records)."""
-        return cls(record["id"], record["status"], float(record["score"]),
-                   float(record["max_score"]), tuple(record["diagnoses"]),
-                   record["feedback"], record["method"], dict(record["evidence"]),
-                   record.get("override"))
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "status": self.status, "score": number(self.score),
-            "max_score": number(self.max_score), "diagnoses": list(self.diagnoses),
-            "feedback": self.feedback, "method": self.method,
-            "evidence": dict(self.evidence),
-            **({"override": dict(self.override)} if self.override is not None else {}),
-        }
-
 
 @dataclass(frozen=True)
 class GradeReport:
@@ -302,11 +312,3 @@ class GradeReport:
     @property
     def max_score(self) -> float:
         return sum(v.max_score for v in self.verdicts)
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "submission": self.submission, "problem_set": self.problem_set,
-            "score": number(self.score), "max_score": number(self.max_score),
-            **({"sandbox": self.sandbox} if self.sandbox else {}),
-            "problems": [v.to_record() for v in self.verdicts],
-        }

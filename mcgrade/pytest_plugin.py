@@ -10,11 +10,14 @@ it off entirely.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-_SESSION = pytest.StashKey[Any]()
+if TYPE_CHECKING:
+    from mcgrade._pytest_nodes import GradingSession  # imported only once switched on
+
+_SESSION: pytest.StashKey[GradingSession] = pytest.StashKey()
 
 _INI = (("mcgrade_submission", "the submission file to grade (.ipynb or .py)"),
         ("mcgrade_json", "write the verdict records (JSON) here"),

@@ -22,7 +22,8 @@ from nbclient import NotebookClient
 from mcgrade.cli import main
 from mcgrade.grading import LOCAL_NOTE
 from mcgrade.jupyter import SUBMISSION, CheckResult, check_answers
-from mcgrade.model import GradeReport, Verdict
+from mcgrade.model import GradeReport
+from mcgrade.records import verdict_of
 from mcgrade.problemset import load_problem_set
 from mcgrade.submission.sources import load
 from tests.test_example_notebooks import builder
@@ -89,7 +90,7 @@ def executed(request: pytest.FixtureRequest,
 
 def expected_text(run: Executed, ids: list[str]) -> str:
     """What a check cell of ``ids`` shows as text, made from the grader's record."""
-    verdicts = tuple(Verdict.from_record(p) for p in run.record["problems"] if p["id"] in ids)
+    verdicts = tuple(verdict_of(p) for p in run.record["problems"] if p["id"] in ids)
     notes = (LOCAL_NOTE,) if run.local else ()
     return repr(CheckResult(GradeReport(SUBMISSION, run.record["problem_set"], verdicts,
                                         notes)))

@@ -28,6 +28,7 @@ from mcgrade.errors import CheckAbandoned
 from mcgrade.expressions import compile_expression
 from mcgrade.grading import Grader, grade_file
 from mcgrade.model import Answer
+from mcgrade.records import report_record, verdict_record
 from mcgrade.problemset import load_problem_set
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +60,7 @@ def records() -> list[str]:
     for name, problem, text in BORDERLINE:
         grader = graders[name]
         verdict = grader.check(grader.problem_set.problem(problem), Answer("string", text=text))
-        out.append(json.dumps(verdict.to_record(), sort_keys=True))
+        out.append(json.dumps(verdict_record(verdict), sort_keys=True))
     return out
 
 
@@ -70,8 +71,10 @@ def quiet() -> list[str]:
 
 def test_the_borderline_answers_are_proved_or_not_by_their_size(quiet: list[str]) -> None:
     methods = [json.loads(r)["method"] for r in quiet]
-    assert methods == ["symbolic", "symbolic", "symbolic", "numeric", "symbolic", "symbolic",
-                       "numeric", "symbolic", "symbolic", "numeric"]
+    # the two grad_logdet answers are past the allowance but rational: settled exactly at
+    # random points and sizes (mcgrade.engine.exact)
+    assert methods == ["symbolic", "symbolic", "symbolic", "exact", "symbolic", "symbolic",
+                       "exact", "symbolic", "symbolic", "numeric"]
 
 
 def test_a_worker_thread_gives_the_same_records(quiet: list[str]) -> None:
@@ -182,7 +185,7 @@ def graded_under(load: bool) -> list[str]:
         grader = Grader(load_problem_set(SETS / "neuron.yaml"))
         reports = [grade_file(ROOT / "examples" / name, grader)
                    for name in ("neuron_alice.ipynb", "neuron_mistakes.py")]
-        return [json.dumps(r.to_record(), sort_keys=True) for r in reports] + records()
+        return [json.dumps(report_record(r), sort_keys=True) for r in reports] + records()
     finally:
         for process in busy:
             process.kill()

@@ -10,7 +10,7 @@ import mcgrade
 ROOT = Path(mcgrade.__file__).parent
 
 LAYERS = [   # packages, bottom up: a module may import its own layer or any below it
-    {"mcgrade.errors", "mcgrade.model", "mcgrade.settings", "mcgrade.files"},
+    {"mcgrade.errors", "mcgrade.model", "mcgrade.records", "mcgrade.settings", "mcgrade.files"},
     {"mcgrade.expressions"},
     {"mcgrade.problemset"},
     {"mcgrade.submission"},

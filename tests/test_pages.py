@@ -164,7 +164,7 @@ def test_rendering_is_deterministic() -> None:
 
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "div", "span",
-    "section", "strong", "code", "ul", "li", "table", "tr", "th", "td",
+    "section", "strong", "code", "ul", "li", "table", "tr", "th", "td", "a",
     "svg", "line", "rect", "text",
     "math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "mtext", "mspace",
     "mfrac", "msup", "msub", "msubsup", "mover", "msqrt", "mtable", "mtr", "mtd",
@@ -194,7 +194,10 @@ def test_pages_use_only_known_elements_and_no_handlers(name: str) -> None:
     assert {t for t, _ in tags} <= ALLOWED_TAGS
     for tag, attrs in tags:
         assert not any(a.startswith("on") for a in attrs), (tag, attrs)
-        assert "src" not in attrs and "href" not in attrs, (tag, attrs)
+        assert "src" not in attrs, (tag, attrs)
+        # a link only to a student's page beside the report: no scheme, no folder
+        assert "href" not in attrs or tag == "a" and re.fullmatch(
+            r"[A-Za-z0-9%._~-]+\.html", attrs["href"]), (tag, attrs)
     assert "<script" not in page.lower()
     assert "<link" not in page.lower()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mcgrade.batch import engine
+from mcgrade.batch import local
 from tests.test_gradebook import grade, make_class, rows
 
 MISTAKE = """
@@ -28,7 +28,7 @@ def edit(problems: Path, old: str, new: str) -> None:
 def never_run(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a submission ran")
-    monkeypatch.setattr(engine, "read_many", refuse)
+    monkeypatch.setattr(local, "read_many", refuse)
 
 
 def graded(problems: Path, folder: Path, tmp_path: Path,

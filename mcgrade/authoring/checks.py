@@ -25,6 +25,7 @@ import numpy as np
 
 from mcgrade.engine import answers, equivalence, feedback, instances
 from mcgrade.engine.answers import Outcome
+from mcgrade.model import Diagnosis
 from mcgrade.authoring.publish import symbols_of
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.expressions import Scope, compile_expression
@@ -34,8 +35,8 @@ from mcgrade.engine.reference import Reference, compile_problem, scope_of
 
 Severity = Literal["error", "warning"]
 SLOW = 10.0                      # seconds: a problem slower to compile gets a warning
-_CREDITABLE = ("transposed", "sign", "scale-factor", "elementwise-vs-matrix", "flat-array",
-               "piecewise-branch")
+_CREDITABLE = (Diagnosis.TRANSPOSED, Diagnosis.SIGN, Diagnosis.SCALE_FACTOR,
+               Diagnosis.ELEMENTWISE_VS_MATRIX, Diagnosis.FLAT_ARRAY, Diagnosis.PIECEWISE_BRANCH)
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,7 @@ class _Problem:
         candidate = answers.from_answer(Answer("string", text=text), self.scope, reference)
         if isinstance(candidate, Outcome):
             return candidate
-        # equivalence.check takes shape candidates too (see Grader.outcome)
-        return equivalence.check(reference, candidate,  # type: ignore[arg-type]
+        return equivalence.check(reference, candidate,
                                  problem.tolerance or self.set.tolerance,
                                  self.set.orientation, SYMBOLIC_WORK)
 
@@ -152,7 +152,7 @@ class _Problem:
         codes, evidence = outcome.diagnoses, outcome.evidence
         what = f"the key {key!r}"
         layout = self.set.layout
-        if codes[0] == "unparseable":
+        if codes[0] == Diagnosis.UNPARSEABLE:
             try:
                 compile_expression(key, self.scope)
                 reason = outcome.detail.splitlines()[0]
@@ -160,21 +160,21 @@ class _Problem:
                 reason = str(exc)
             self.add("answer", "answer-key", f"{what} can't be read: {reason}")
             return
-        if codes[0] == "transposed":
+        if codes[0] == Diagnosis.TRANSPOSED:
             rule = reference.arrangement.describe() if reference.arrangement else \
                 f"in {layout} layout"
             message = f"{what} is the transpose of the derivative in {layout} layout ({rule})"
-            if "sign" in codes:
+            if Diagnosis.SIGN in codes:
                 message += ", and its negative"
-        elif codes == ("sign",):
+        elif codes == (Diagnosis.SIGN,):
             message = f"{what} is the negative of the derivative"
-        elif codes == ("scale-factor",):
+        elif codes == (Diagnosis.SCALE_FACTOR,):
             message = f"{what} is {evidence.get('factor')} times the derivative"
-        elif codes == ("author-mistake",):
+        elif codes == (Diagnosis.AUTHOR_MISTAKE,):
             index = next(k for k, m in enumerate(self.problem.mistakes)
                          if m is outcome.mistake)
             message = f"{what} matches the problem's own mistakes[{index}]"
-        elif codes[0] == "not-equivalent" and "expected" in evidence:
+        elif codes[0] == Diagnosis.NOT_EQUIVALENT and "expected" in evidence:
             message = f"{what} is not the derivative: " + self.difference(reference, evidence)
         else:
             message = (f"{what} is not the derivative ({', '.join(codes)}): "
@@ -205,15 +205,15 @@ class _Problem:
         codes = set(outcome.diagnoses)
         wrapped = key if re.fullmatch(r"[\w.]+", key) else f"({key})"
         tries = []
-        if "transposed" in codes:
-            sign = "-" if "sign" in codes else ""
+        if Diagnosis.TRANSPOSED in codes:
+            sign = "-" if Diagnosis.SIGN in codes else ""
             if key.endswith(".T"):
                 tries.append(f"{sign}{key[:-2]}" if not sign or re.fullmatch(
                     r"[\w.]+", key[:-2]) else f"-({key[:-2]})")
             tries.append(f"{sign}{wrapped}.T")
-        elif codes == {"sign"}:
+        elif codes == {Diagnosis.SIGN}:
             tries.append(f"-{wrapped}")
-        elif codes == {"scale-factor"}:
+        elif codes == {Diagnosis.SCALE_FACTOR}:
             try:
                 inverse = 1 / Fraction(str(outcome.evidence.get("factor")))
             except (ValueError, ZeroDivisionError):
@@ -243,7 +243,7 @@ class _Problem:
                      f"shown; remove one of them")
         elif outcome.mistake is None:
             single = len(codes) == 1
-            why = (f"the built-in diagnosis {codes[0]!r} catches this answer before the "
+            why = (f"the built-in diagnosis {codes[0].value!r} catches this answer before the "
                    f"author's mistakes" if single else
                    f"the grader diagnoses this answer as {', '.join(codes)} first")
             credit = (f" (for credit, use partial_credit: {{{codes[0]}: …}})"

@@ -13,6 +13,7 @@ for byte.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import nbformat
@@ -23,6 +24,12 @@ from mcgrade.expressions import Scope, compile_expression
 from mcgrade.model import Problem, ProblemSet
 from mcgrade.problemset.params import text_of
 from mcgrade.engine.reference import scope_of
+
+# nbformat's v4 builders and its writer carry no annotations: their types, as used here
+_markdown_cell: Callable[..., nbformat.NotebookNode] = new_markdown_cell
+_code_cell: Callable[..., nbformat.NotebookNode] = new_code_cell
+_notebook: Callable[..., nbformat.NotebookNode] = new_notebook
+_writes: Callable[[nbformat.NotebookNode], str] = nbformat.writes
 
 ANSWER_TAG = "mcgrade-answer"
 
@@ -40,12 +47,12 @@ def build_notebook(problem_set: ProblemSet, notebook_name: str, set_name: str
     student copy next to the notebook), ``notebook_name`` the notebook's own file name,
     which the last cell tells how to check from a terminal."""
     scope = scope_of(problem_set)
-    cells = [new_markdown_cell(_introduction(problem_set), id="mcgrade-title"),
-             new_code_cell("import numpy as np  # numbers and arrays are answers too",
-                           id="mcgrade-setup")]
+    cells = [_markdown_cell(_introduction(problem_set), id="mcgrade-title"),
+             _code_cell("import numpy as np  # numbers and arrays are answers too",
+                        id="mcgrade-setup")]
     for problem in problem_set.problems:
-        cells.append(new_markdown_cell(_question(problem), id=f"{problem.id}-prompt"))
-        cells.append(new_code_cell(
+        cells.append(_markdown_cell(_question(problem), id=f"{problem.id}-prompt"))
+        cells.append(_code_cell(
             _answer_cell(problem, scope), id=f"{problem.id}-answer",
             metadata={"mcgrade": {"problem": problem.id}, "tags": [ANSWER_TAG, problem.id]}))
         cells.append(_check_cell(
@@ -53,7 +60,7 @@ def build_notebook(problem_set: ProblemSet, notebook_name: str, set_name: str
             + _check_call(problem_set, set_name, problem.id), f"{problem.id}-check"))
     cells.append(_check_cell(_check_all_source(problem_set, notebook_name, set_name),
                              "mcgrade-check"))
-    notebook = new_notebook(cells=cells, metadata={
+    notebook = _notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
         "mcgrade": {"problem_set": set_name, "title": problem_set.title,
@@ -64,7 +71,7 @@ def build_notebook(problem_set: ProblemSet, notebook_name: str, set_name: str
 
 def render(notebook: nbformat.NotebookNode) -> str:
     """The notebook as .ipynb text."""
-    return nbformat.writes(notebook) + "\n"
+    return _writes(notebook) + "\n"
 
 
 def _introduction(problem_set: ProblemSet) -> str:
@@ -138,7 +145,7 @@ def _all_fixed(problem: Problem, scope: Scope) -> bool:
 
 def _check_cell(source: str, cell_id: str) -> nbformat.NotebookNode:
     """A code cell marked as a check: the grader skips it (``submission.sources``)."""
-    return new_code_cell(source, id=cell_id, metadata={"mcgrade": {"check": True}})
+    return _code_cell(source, id=cell_id, metadata={"mcgrade": {"check": True}})
 
 
 def _check_call(problem_set: ProblemSet, set_name: str, *names: str) -> str:

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from mcgrade.batch.engine import Item, grade_local
+from mcgrade.batch.local import Item, grade_local
 from mcgrade.batch.ids import assign, collect, compile_pattern
 from mcgrade.batch.ledger import Definitions, Entry, Ledger, key_of, set_digest
 from mcgrade.errors import CheckAbandoned
 from mcgrade.files import display_name
 from mcgrade.grading import Grader
-from mcgrade.model import MISSING, Answer, GradeReport, ProblemSet
+from mcgrade.model import Answer, ProblemSet
 
 __all__ = ["Entry", "Graded", "Ledger", "Plan", "grade_many", "plan"]
 
@@ -181,21 +181,15 @@ def _regraded(old: Entry, grader: Grader, batch: Plan) -> tuple[Entry, str]:
     assert old.definitions is not None and batch.definitions is not None
     same = {p for p, d in batch.definitions.problems.items()
             if old.definitions.problems.get(p) == d and p in kept}
-    problem_set = grader.problem_set
     name = display_name(batch.files[old.student].name)
     try:
-        verdicts = tuple(kept[p.id] if p.id in same else
-                         grader.check(p, old.answers.get(p.answer_name, MISSING))
-                         for p in problem_set.problems)
+        report = grader.grade(old.answers, name, old.report.notes, sandbox=old.report.sandbox,
+                              kept={p: kept[p] for p in same})
     except CheckAbandoned as exc:   # the machine's fault: an ungraded row, run next time
         why = str(exc)
         report = grader.grade({n: Answer("error", text=why) for n in old.answers}, name,
-                              (why,))
-        report = replace(report, problem_set=Path(problem_set.path).name,
-                         sandbox=old.report.sandbox)
+                              (why,), sandbox=old.report.sandbox)
         return replace(old, file=name, key="", report=report, set_digest=batch.set_digest,
                        definitions=batch.definitions), why
-    report = GradeReport(name, Path(problem_set.path).name, verdicts, old.report.notes,
-                         old.report.sandbox)
     return replace(old, file=name, key=batch.keys[old.student], report=report,
                    set_digest=batch.set_digest, definitions=batch.definitions), ""

@@ -17,8 +17,9 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from mcgrade.batch.engine import Graded, Item, grade_local
-from mcgrade.batch.ledger import answer_data, answer_of, report_of, set_digest
+from mcgrade.batch.local import GradedSubmission, Item, grade_local
+from mcgrade.batch.ledger import set_digest
+from mcgrade.records import answer_data, answer_of, report_of, report_record
 from mcgrade.errors import UsageError
 
 CHUNK = 8
@@ -29,7 +30,7 @@ _lock = threading.Lock()                              # one chunk at a time per 
 
 def grade_on_dask(address: str, items: Sequence[Item], problem_set_path: str, *,
                   sandbox: str = "auto", jobs: int = 1,
-                  chunk: int = CHUNK) -> Iterator[Graded]:
+                  chunk: int = CHUNK) -> Iterator[GradedSubmission]:
     """Each item's report (and answers), as the cluster at ``address`` finishes its chunk."""
     try:
         from dask.distributed import Client, as_completed
@@ -48,17 +49,16 @@ def grade_on_dask(address: str, items: Sequence[Item], problem_set_path: str, *,
         futures = client.map(grade_chunk, chunks, set_name=set_path.name,
                              set_bytes=set_bytes, sandbox=sandbox, jobs=jobs, pure=False)
         for future in as_completed(futures):
-            for student, record, notes, answers, ungraded in future.result():
-                yield student, report_of(record, notes), {
+            for student, record, answers, ungraded in future.result():
+                yield student, report_of(record), {
                     name: answer_of(data) for name, data in answers.items()}, ungraded
     finally:
         client.close()
 
 
 def grade_chunk(chunk: Sequence[Payload], *, set_name: str, set_bytes: bytes,
-                sandbox: str, jobs: int) -> list[tuple[str, dict[str, Any], list[str],
-                                                    dict[str, Any], str]]:
-    """On a worker: grade a chunk of submissions; their records and notes as plain data."""
+                sandbox: str, jobs: int) -> list[tuple[str, dict[str, Any], dict[str, Any], str]]:
+    """On a worker: grade a chunk of submissions; their records as plain data."""
     with _lock, tempfile.TemporaryDirectory(prefix="mcgrade-dask-") as folder:
         grader = _grader(set_name, set_bytes)
         items: list[Item] = []
@@ -68,7 +68,7 @@ def grade_chunk(chunk: Sequence[Payload], *, set_name: str, set_bytes: bytes,
             if content is not None:
                 path.write_bytes(content)
             items.append((student, path))
-        return [(student, report.to_record(), list(report.notes),
+        return [(student, report_record(report),
                  {name: answer_data(a) for name, a in answers.items()}, ungraded)
                 for student, report, answers, ungraded in grade_local(
                     items, grader, sandbox=sandbox, jobs=jobs)]

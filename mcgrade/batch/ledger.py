@@ -20,13 +20,14 @@ import hashlib
 import importlib.metadata
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from mcgrade.batch.ids import file_name
 from mcgrade.files import remove_temporaries, write_atomic
-from mcgrade.model import Answer, GradeReport, Problem, ProblemSet, Verdict
+from mcgrade.model import Answer, GradeReport, Problem, ProblemSet
+from mcgrade.records import answer_data, answer_of, report_of, report_record
 
 FORMAT = 1
 try:
@@ -49,25 +50,29 @@ class Entry:
     # (``key_of`` with no set): empty in records of an older mcgrade
     definitions: Definitions | None = None
     submission_key: str = ""
+    # when the file was submitted, and what said so ({"at": …, "from": "file"}:
+    # ``mcgrade.batch.late``); None in records of an older mcgrade
+    submitted: Mapping[str, str] | None = None
 
     def to_json(self) -> str:
         record = {"format": FORMAT, "student": self.student, "file": self.file,
                   "key": self.key, "set_digest": self.set_digest,
-                  "notes": list(self.report.notes),
-                  "record": self.report.to_record(),
+                  "record": report_record(self.report),
                   "answers": {n: answer_data(a) for n, a in self.answers.items()}}
         if self.definitions is not None and self.submission_key:
             record["submission_key"] = self.submission_key
             record.update(self.definitions.to_data())
+        if self.submitted is not None:
+            record["submitted"] = dict(self.submitted)
         return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Entry:
-        report = report_of(data["record"], data.get("notes", ()))
+        report = report_of(data["record"], tuple(data.get("notes", ())))
         answers = {n: answer_of(a) for n, a in data.get("answers", {}).items()}
         return cls(data["student"], data["file"], data["key"], report, answers,
                    data.get("set_digest", ""), Definitions.of_data(data),
-                   data.get("submission_key", ""))
+                   data.get("submission_key", ""), data.get("submitted"))
 
 
 @dataclass(frozen=True)
@@ -125,36 +130,6 @@ def _unplaced(data: Any) -> Any:
     return data
 
 
-def answer_data(answer: Answer) -> dict[str, Any]:
-    """An answer as JSON data (what the feedback pages show as "your answer")."""
-    value = answer.value
-    if answer.kind == "function":
-        value = [answer_data(a) for a in value or ()]
-    elif isinstance(value, tuple):
-        value = list(value)
-    elif not isinstance(value, (int, float, str, type(None))):
-        value = None                                    # e.g. a complex: its text says it
-    return {"kind": answer.kind, "text": answer.text, "value": value,
-            "shape": list(answer.shape)}
-
-
-def answer_of(data: Mapping[str, Any]) -> Answer:
-    """The inverse of ``answer_data``."""
-    value = data.get("value")
-    if data["kind"] == "function":
-        value = tuple(answer_of(a) for a in value or ())
-    elif isinstance(value, list):
-        value = tuple(value)
-    return Answer(data["kind"], data.get("text", ""), value, tuple(data.get("shape", ())))
-
-
-def report_of(record: Mapping[str, Any], notes: Iterable[str] = ()) -> GradeReport:
-    """The GradeReport a SPEC §4 record (and its notes, which the record leaves out) was."""
-    return GradeReport(record["submission"], record["problem_set"],
-                       tuple(Verdict.from_record(v) for v in record["problems"]),
-                       tuple(notes), record.get("sandbox", ""))
-
-
 def set_digest(problem_set: bytes) -> str:
     """Which version of a problem set a record was graded against: its bytes, hashed."""
     return hashlib.sha256(problem_set).hexdigest()
@@ -170,6 +145,9 @@ def key_of(submission: bytes, problem_set: bytes, student: str) -> str:
 
 
 OVERRIDES = "overrides.csv"      # the instructor's last --overrides, beside the records
+LATE = "late-policy"             # the last late policy (--deadline …), as JSON: not a
+                                 # record (no .json: a student may be called "late")
+EXTENSIONS = "extensions.csv"    # and the last --extensions
 
 
 class Ledger:
@@ -177,6 +155,7 @@ class Ledger:
 
     def __init__(self, out: str | Path) -> None:
         self.folder = Path(out) / "records"
+        self.submitted: dict[str, Mapping[str, str]] = {}   # see ``put``
 
     def path(self, student: str) -> Path:
         return self.folder / f"{file_name(student)}.json"
@@ -192,6 +171,9 @@ class Ledger:
             return None
 
     def put(self, entry: Entry) -> None:
+        """Store ``entry``, with its student's submission time if the driver set one in
+        ``submitted`` (a batch learns it from the files, before grading)."""
+        entry = replace(entry, submitted=self.submitted.get(entry.student, entry.submitted))
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(self.path(entry.student), entry.to_json(), private=True)
 
@@ -206,6 +188,34 @@ class Ledger:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if Path(path).resolve() != (self.folder / OVERRIDES).resolve():
             write_atomic(self.folder / OVERRIDES, Path(path).read_bytes(), private=True)
+
+    def remembered_late(self) -> dict[str, str]:
+        """The late policy a run was last given (``remember_late``), or {}."""
+        try:
+            data = json.loads((self.folder / LATE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def remember_late(self, given: Mapping[str, str]) -> None:
+        """Keep the late policy's options as written ({} forgets it, and the extensions)."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not given:
+            for name in (LATE, EXTENSIONS):
+                (self.folder / name).unlink(missing_ok=True)
+            return
+        write_atomic(self.folder / LATE, json.dumps(dict(given), indent=2, sort_keys=True)
+                     + "\n", private=True)
+
+    def remembered_extensions(self) -> str | None:
+        kept = self.folder / EXTENSIONS
+        return str(kept) if kept.is_file() else None
+
+    def remember_extensions(self, path: str | os.PathLike[str]) -> None:
+        """Keep a copy of the extensions file, as ``remember_overrides`` does."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if Path(path).resolve() != (self.folder / EXTENSIONS).resolve():
+            write_atomic(self.folder / EXTENSIONS, Path(path).read_bytes(), private=True)
 
     def tidy(self) -> None:
         """Before a run: remove the temporaries a killed run left, and make a folder that

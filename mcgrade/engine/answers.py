@@ -21,6 +21,8 @@ from mcgrade.engine.candidates import (
     NumbersCandidate,
     SympyCandidate,
 )
+from mcgrade.engine.conventions import Detail
+from mcgrade.model import Diagnosis
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions import Scope, compile_expression
 from mcgrade.model import Answer, Dim, Mistake
@@ -33,13 +35,15 @@ class Outcome:
     """What a check found: ``diagnoses`` empty means correct.
 
     ``detail`` is a message specific to this answer (a parse error, an author's feedback,
-    a student's exception); ``evidence`` holds facts for the record.
+    a student's exception); ``case`` which case of its diagnosis it is, for the wording;
+    ``evidence`` holds facts for the record.
     """
 
-    diagnoses: tuple[str, ...] = ()
+    diagnoses: tuple[Diagnosis, ...] = ()
     method: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
     detail: str = ""
+    case: Detail | None = None
     mistake: Mistake | None = None
     note: str = ""
 
@@ -68,15 +72,15 @@ def from_answer(answer: Answer, scope: Scope, reference: Reference,
     wants_shape = reference.problem.kind == "shape"
     kind = answer.kind
     if kind == "missing":
-        return Outcome(("missing",))
+        return Outcome((Diagnosis.MISSING,))
     if kind == "timeout":
-        return Outcome(("timeout",), detail=answer.text)
+        return Outcome((Diagnosis.TIMEOUT,), detail=answer.text)
     if kind == "error":
-        return Outcome(("error",), detail=answer.text)
+        return Outcome((Diagnosis.ERROR,), detail=answer.text)
     if kind == "unsupported" and answer.text == "ellipsis":
-        return Outcome(("missing",), detail="not-answered")
+        return Outcome((Diagnosis.MISSING,), case=Detail.NOT_ANSWERED)
     if kind == "unsupported":
-        return Outcome(("unparseable",), detail=f"a value of type {answer.text} is not an "
+        return Outcome((Diagnosis.UNPARSEABLE,), detail=f"a value of type {answer.text} is not an "
                        "answer mcgrade can read; give a string, a number, a list or a numpy "
                        "array")
     if wants_shape:
@@ -100,24 +104,26 @@ def _numbers(answer: Answer) -> Candidate | Outcome:
         if len(shape) == 0:
             return NumbersCandidate(values.reshape(1, 1))
         if len(shape) > 2:
-            return Outcome(("wrong-shape",), detail=f"your answer is a {len(shape)}-D array "
+            return Outcome((Diagnosis.WRONG_SHAPE,),
+                           detail=f"your answer is a {len(shape)}-D array "
                            f"of shape {shape}; give a vector or a matrix",
                            evidence={"given_shape": list(shape)})
         return NumbersCandidate(values.reshape(shape))
     if kind == "complex":
-        return Outcome(("non-finite",), detail="your answer has complex values; the expected "
+        return Outcome((Diagnosis.NON_FINITE,),
+                       detail="your answer has complex values; the expected "
                        "answer is real")
-    return Outcome(("unparseable",), detail=f"unrecognised answer kind {kind!r}")
+    return Outcome((Diagnosis.UNPARSEABLE,), detail=f"unrecognised answer kind {kind!r}")
 
 
 def _sympy_candidate(text: str, flat: bool) -> Candidate | Outcome:
     try:
         value = read_srepr(text)
     except ExpressionError as exc:
-        return Outcome(("unparseable",), detail=f"could not read your sympy answer: "
+        return Outcome((Diagnosis.UNPARSEABLE,), detail=f"could not read your sympy answer: "
                        f"{exc.message}")
     if not isinstance(value, sp.Basic) or isinstance(value, sp.logic.boolalg.Boolean):
-        return Outcome(("unparseable",), detail="your sympy answer is not an expression or "
+        return Outcome((Diagnosis.UNPARSEABLE,), detail="your sympy answer is not an expression or "
                        "a matrix")
     return SympyCandidate(value, flat=flat)
 
@@ -128,7 +134,8 @@ def _function_candidate(calls: tuple[Answer, ...], reference: Reference
     results = []
     for index, result in enumerate(calls):
         if result.kind in ("error", "timeout"):
-            return Outcome((result.kind,), detail=f"your function, called at sample point "
+            return Outcome((Diagnosis(result.kind),),
+                           detail=f"your function, called at sample point "
                            f"{index + 1}: {result.text}")
         converted = _numbers(result)
         if isinstance(converted, Outcome):
@@ -137,7 +144,7 @@ def _function_candidate(calls: tuple[Answer, ...], reference: Reference
         results.append(array)
     count = reference.instances[0].samples.count if reference.instances else 0
     if len(results) != count * len(reference.instances):
-        return Outcome(("error",), detail="your function was not called at every sample "
+        return Outcome((Diagnosis.ERROR,), detail="your function was not called at every sample "
                        "point")
     return FunctionCandidate(tuple(results), count,
                              tuple(id(i) for i in reference.instances))
@@ -148,11 +155,11 @@ def _expression_candidate(text: str, scope: Scope, forbid: tuple[str, ...]
     try:
         expression = compile_expression(text, scope)
     except ExpressionError as exc:
-        return Outcome(("unparseable",), detail=f"could not read your answer: {exc.message}"
+        return Outcome((Diagnosis.UNPARSEABLE,), detail=f"could not read your answer: {exc.message}"
                        f"{caret(exc.text, exc.column)}", evidence={"answer": text[:200]})
     used = sorted(expression.functions & set(forbid))
     if used:
-        return Outcome(("forbidden",), detail=f"this problem does not allow "
+        return Outcome((Diagnosis.FORBIDDEN,), detail=f"this problem does not allow "
                        f"{', '.join(used)} in the answer: work the derivative out yourself",
                        evidence={"forbidden": used})
     return ExpressionCandidate(expression)
@@ -161,7 +168,7 @@ def _expression_candidate(text: str, scope: Scope, forbid: tuple[str, ...]
 _SHAPE_TEXT = re.compile(r"^\(?\s*(\w+)\s*(?:,|x|×|\*)\s*(\w+)\s*,?\s*\)?$")
 
 
-def _shape_candidate(answer: Answer, scope: Scope) -> Candidate | Outcome:
+def _shape_candidate(answer: Answer, scope: Scope) -> ShapeCandidate | Outcome:
     if answer.kind == "shape":
         return ShapeCandidate(tuple(answer.value))
     if answer.kind == "array" and len(answer.shape) == 1:
@@ -177,8 +184,9 @@ def _shape_candidate(answer: Answer, scope: Scope) -> Candidate | Outcome:
             unknown = [d for d in dims if isinstance(d, str) and d not in scope.dimensions]
             if not unknown:
                 return ShapeCandidate(dims)
-            return Outcome(("unparseable",), detail=f"{', '.join(unknown)} is not a dimension "
+            return Outcome((Diagnosis.UNPARSEABLE,),
+                           detail=f"{', '.join(unknown)} is not a dimension "
                            f"of this problem set (dimensions: "
                            f"{', '.join(sorted(scope.dimensions)) or 'none'})")
-    return Outcome(("unparseable",), detail="give a shape as a tuple such as (3, 2), or a "
+    return Outcome((Diagnosis.UNPARSEABLE,), detail="give a shape as a tuple such as (3, 2), or a "
                    "string such as '(m, n)'")

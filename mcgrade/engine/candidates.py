@@ -175,7 +175,8 @@ class SympyCandidate(Candidate):
     def values_at(self, instance: Instance, dtype: type = np.float64) -> np.ndarray:
         value = self.exact_at(instance)
         table = instance.samples.by_symbol(instance.env)
-        values = numeric.evaluate_value(value, table, instance.samples.count).astype(dtype)
+        count = instance.samples.count
+        values: np.ndarray = numeric.evaluate_value(value, table, count).astype(dtype)
         return values.reshape(values.shape[0], -1) if self.flat else values
 
 

@@ -14,12 +14,37 @@ differentiated one by one and arranged explicitly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from typing import Any, Sequence
 
 import sympy as sp
 
 from mcgrade.expressions.nodes import show_shape
-from mcgrade.model import Dim, Layout
+from mcgrade.model import Code, Dim, Layout
+
+
+class Relation(Code):
+    """How an answer's shape relates to the reference's at one size assignment."""
+
+    SAME = "same"
+    FLAT = "flat"                               # a 1-D array where a row or column is due
+    TRANSPOSED = "transposed"
+    VECTOR_FOR_MATRIX = "vector-for-matrix"     # a diagonal matrix's diagonal as a vector
+    MATRIX_FOR_VECTOR = "matrix-for-vector"     # diag(v) where the vector v is due
+    WRONG = "wrong"
+
+
+class Detail(Code):
+    """Which case of a diagnosis an outcome is, for the feedback's wording."""
+
+    NOT_ANSWERED = "not-answered"       # missing: the starter notebook's `...` left as is
+    FIXED_SIZE = "fixed-size"           # wrong-shape: numbers for one size of several
+    SHAPE_OF_1D = "shape-of-1d"         # flat-array: a shape given as one number
+    SHAPE_TRANSPOSED = "shape-transposed"   # not-equivalent, and transposed too
+    SHAPE_FLAT = "shape-flat"           # not-equivalent, and a 1-D array too
+    FIXED_NUMBERS = "fixed-numbers"     # not-equivalent: numbers where the values vary
+    VECTOR_FOR_MATRIX = "vector-for-matrix"     # elementwise-vs-matrix: which way round
+    MATRIX_FOR_VECTOR = "matrix-for-vector"
 
 
 @dataclass(frozen=True)

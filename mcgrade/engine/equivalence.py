@@ -17,191 +17,209 @@ import numpy as np
 import sympy as sp
 
 from mcgrade.engine.answers import Outcome, ShapeCandidate
+from mcgrade.engine import exact as exact_check
 from mcgrade.engine.budget import Work, WorkExhausted
 from mcgrade.engine.candidates import Candidate, FunctionCandidate, exact_floats
+from mcgrade.engine.conventions import Detail, Relation
+from mcgrade.model import Diagnosis
 from mcgrade.engine.diagnosis import (
+    VALUES,
     Pair,
+    ReferenceOracle,
     close,
-    first_difference,
-    non_finite,
     relevant_sizes,
     value_diagnosis,
-    varies,
     where,
 )
+from mcgrade.engine.reference import Instance, Reference
+from mcgrade.engine.shapes import check_shape, relation
+from mcgrade.engine.symbolic import nodes, prove_equal
 from mcgrade.errors import ExpressionError
 from mcgrade.model import Orientation, Tolerance
-from mcgrade.engine.reference import Instance, Reference
-from mcgrade.engine.shapes import check_shape
-from mcgrade.engine.symbolic import nodes, prove_equal
+
+# the candidate's raw values at an instance, and the reference's shape there if related
+Raw = tuple[Instance, np.ndarray, "tuple[int, int] | None"]
 
 
 def check(reference: Reference, candidate: Candidate | ShapeCandidate,
-          tolerance: Tolerance, orientation: Orientation, symbolic_work: int) -> Outcome:
+          tolerance: Tolerance, orientation: Orientation, symbolic_work: int,
+          oracle: ReferenceOracle = VALUES) -> Outcome:
     """Decide whether ``candidate`` is the reference, and if not, why. ``symbolic_work``:
-    the allowance, in expression-tree nodes, for proving a right answer symbolically."""
+    the allowance, in expression-tree nodes, for proving a right answer symbolically;
+    ``oracle``: what knows the reference (its values, or a student copy's digests)."""
+    return oracle.finish(_check(reference, candidate, tolerance, orientation, symbolic_work,
+                                oracle))
+
+
+def _check(reference: Reference, candidate: Candidate | ShapeCandidate,
+           tolerance: Tolerance, orientation: Orientation, symbolic_work: int,
+           oracle: ReferenceOracle) -> Outcome:
     if isinstance(candidate, ShapeCandidate):
-        return check_shape(reference, candidate.shape)
+        return check_shape(reference, candidate.shape, oracle)
     exact = tolerance.rtol == 0 and tolerance.atol == 0
     if exact:                  # floats agree to a few ulps; exact answers are then compared
         tolerance = ULPS       # exactly (_confirm, _disprove)
-    if not candidate.applies_everywhere and len({i.shape for i in reference.instances}) > 1:
+    if not candidate.applies_everywhere and oracle.shapes_vary(reference):
         # numbers (or x_1, x_2 …) for one size, where the answer's shape changes with n
-        named = {d for d in reference.shape if isinstance(d, str)}
-        return Outcome(("wrong-shape",), detail="fixed-size", evidence={"sizes_checked": [
-            {k: v for k, v in i.sizes.items() if k in named} for i in reference.instances]})
+        named = {d for d in reference.shape if isinstance(d, str)} or _varying(reference)
+        return Outcome((Diagnosis.WRONG_SHAPE,), case=Detail.FIXED_SIZE, evidence={
+            "sizes_checked": [{k: v for k, v in i.sizes.items() if k in named}
+                              for i in reference.instances]})
     try:
-        relation, raw = _relate(reference, candidate)
+        related, raw = _relate(oracle, reference, candidate)
     except ExpressionError as exc:
-        return Outcome(("unparseable",), detail=f"your answer does not work at every size: "
-                       f"{exc.message}")
+        return Outcome((Diagnosis.UNPARSEABLE,), detail=f"your answer does not work at "
+                       f"every size: {exc.message}")
     if not raw:
-        return Outcome(("wrong-shape",), detail="fixed-size", evidence={
+        return Outcome((Diagnosis.WRONG_SHAPE,), case=Detail.FIXED_SIZE, evidence={
             "sizes_checked": [dict(i.sizes) for i in reference.instances]})
     involved = reference.symbols | candidate.symbols
-    if relation == "wrong":
-        return _mistake(reference, candidate, raw, tolerance) or _wrong_shape(raw, involved)
-    pairs = [_align(relation, instance, given) for instance, given in raw]
-    if relation == "same":
+    if related == Relation.WRONG:
+        return _mistake(reference, candidate, raw, tolerance) or _wrong_shape(oracle, raw,
+                                                                              involved)
+    pairs = [_align(related, instance, given, target) for instance, given, target in raw]
+    if related == Relation.SAME:
         exact_work = Work(EXACT_WORK)
-        pairs = [_refine(candidate, pair, tolerance, exact_work) for pair in pairs]
-    if non_finite(pairs):
-        return Outcome(("non-finite",), method="numeric", evidence=first_difference(
+        pairs = [_refine(oracle, candidate, pair, tolerance, exact_work) for pair in pairs]
+    if oracle.non_finite(pairs):
+        return Outcome((Diagnosis.NON_FINITE,), method="numeric", evidence=oracle.difference(
             pairs, tolerance, involved))
-    value = value_diagnosis(pairs, tolerance, square_transpose=relation == "same")
+    value = value_diagnosis(oracle, pairs, tolerance, square_transpose=related == Relation.SAME)
     method = None
-    if exact and relation == "same" and value != "correct":
+    if exact and related == Relation.SAME and value != "correct":
         # tolerance 0: floats a few ulps apart (inv(A) evaluated two ways) can't reject
         # an answer that is proved equal
-        method = _confirm(candidate, pairs, Work(symbolic_work))
+        method = _confirm(oracle, candidate, pairs, Work(symbolic_work))
         value = "correct" if method == "symbolic" else value
     points = sum(p.given.shape[0] for p in pairs)
-    code = {"same": None, "transposed": "transposed",
-            "flat": None if orientation == "lenient" else "flat-array",
-            "vector-for-matrix": "elementwise-vs-matrix",
-            "matrix-for-vector": "elementwise-vs-matrix"}[relation]
+    code = _CODES[related] if related != Relation.FLAT or orientation != "lenient" else None
     if value == "correct":
         if code is None:
             note = ("a 1-D array was accepted as the expected vector (orientation: lenient)"
-                    if relation == "flat" else "")
-            method = method or _confirm(candidate, pairs, Work(symbolic_work))
-            disproof = None if method == "symbolic" else _disprove(candidate, pairs, exact,
-                                                                    involved)
+                    if related == Relation.FLAT else "")
+            # --- exact check at random points and sizes (mcgrade.engine.exact): a
+            # difference is a proof and overturns the floats; an agreement stands where
+            # no symbolic proof fits
+            found = exact_check.settle(reference, candidate, tolerance) \
+                if related == Relation.SAME else None
+            if found is not None and found.verdict == "differ":
+                return Outcome((Diagnosis.NOT_EQUIVALENT,), method="symbolic", evidence={
+                    **_shapes(oracle, raw, involved), **found.evidence})
+            method = method or _confirm(oracle, candidate, pairs, Work(symbolic_work))
+            if found is not None and method != "symbolic":
+                return Outcome((), method="exact", evidence=found.evidence, note=note)
+            # --- end of the exact check
+            disproof = None if method == "symbolic" else _disprove(oracle, candidate, pairs,
+                                                                    exact, involved)
             if disproof is not None:   # exact arithmetic overturns a float agreement
-                return Outcome(("not-equivalent",), method="symbolic", evidence={
-                    **_shapes(raw, involved), **disproof})
+                return Outcome((Diagnosis.NOT_EQUIVALENT,), method="symbolic", evidence={
+                    **_shapes(oracle, raw, involved), **disproof})
             return Outcome((), method=method, evidence={"points": points}, note=note)
-        return Outcome((code,), method="numeric", evidence=_shapes(raw, involved))
-    codes = tuple(c for c in (code, *(value[0] if value else ())) if c)
-    evidence = {**_shapes(raw, involved), **(value[1] if value else {})}
+        return Outcome((code,), method="numeric", evidence=_shapes(oracle, raw, involved),
+                       case=_CASES.get(related))
+    codes = tuple(c for c in (code, *(value[0] if isinstance(value, tuple) else ())) if c)
+    evidence = {**_shapes(oracle, raw, involved), **(value[1] if isinstance(value, tuple)
+                                                      else {})}
     # An exact built-in diagnosis (the reference transposed, negated or scaled) comes
     # first: an author's mistake it catches is shadowed, and `validate` says so. The
     # author's mistakes come before looser ones (one branch of a kink, combinations).
     if value is not None and len(codes) == 1 and codes[0] in _EXACT:
         return Outcome(codes, method="numeric", evidence=evidence)
-    found = _mistake(reference, candidate, raw, tolerance)
-    if found is not None:
-        return found
-    if value is not None and code != "elementwise-vs-matrix":
+    matched = _mistake(reference, candidate, raw, tolerance)
+    if matched is not None:
+        return matched
+    if value is not None and code != Diagnosis.ELEMENTWISE_VS_MATRIX:
         return Outcome(codes, method="numeric", evidence=evidence)
-    if code == "elementwise-vs-matrix":
-        return _wrong_shape(raw, involved)
-    evidence = {**_shapes(raw, involved), **first_difference(pairs, tolerance, involved)}
-    detail = "shape-transposed" if code == "transposed" else "shape-flat" if code else ""
-    if candidate.fixed_numbers and varies(pairs, tolerance):
-        detail = "fixed-numbers"
-    return Outcome(("not-equivalent",), method="numeric", evidence=evidence, detail=detail)
+    if code == Diagnosis.ELEMENTWISE_VS_MATRIX:
+        return _wrong_shape(oracle, raw, involved)
+    evidence = {**_shapes(oracle, raw, involved), **oracle.difference(pairs, tolerance,
+                                                                      involved)}
+    case = (Detail.SHAPE_TRANSPOSED if code == Diagnosis.TRANSPOSED else
+            Detail.SHAPE_FLAT if code else None)
+    if candidate.fixed_numbers and oracle.varies(pairs, tolerance):
+        case = Detail.FIXED_NUMBERS
+    return Outcome((Diagnosis.NOT_EQUIVALENT,), method="numeric", evidence=evidence,
+                   case=case)
 
 
 # --- shapes ---------------------------------------------------------------------------
 
-_EXACT = ("transposed", "sign", "scale-factor")
+_EXACT = (Diagnosis.TRANSPOSED, Diagnosis.SIGN, Diagnosis.SCALE_FACTOR)
+_CODES: dict[Relation, Diagnosis | None] = {
+    Relation.SAME: None, Relation.TRANSPOSED: Diagnosis.TRANSPOSED,
+    Relation.FLAT: Diagnosis.FLAT_ARRAY,
+    Relation.VECTOR_FOR_MATRIX: Diagnosis.ELEMENTWISE_VS_MATRIX,
+    Relation.MATRIX_FOR_VECTOR: Diagnosis.ELEMENTWISE_VS_MATRIX}
+_CASES = {Relation.VECTOR_FOR_MATRIX: Detail.VECTOR_FOR_MATRIX,
+          Relation.MATRIX_FOR_VECTOR: Detail.MATRIX_FOR_VECTOR}
 EXACT_WORK = 1_000_000    # expression-tree nodes of exact re-evaluation per check
 # tolerance 0 for floats: a few units in the last place of the larger magnitude
 ULPS = Tolerance(rtol=4 * float(np.finfo(np.float64).eps), atol=0.0)
+_PREFERENCE = (Relation.SAME, Relation.FLAT, Relation.TRANSPOSED,
+               Relation.VECTOR_FOR_MATRIX, Relation.MATRIX_FOR_VECTOR)
 
 
-def _relation(given_shape: tuple[int, ...], expected: tuple[int, int]) -> str:
-    rows, cols = expected
-    if given_shape == expected:
-        return "same"
-    if len(given_shape) == 1:
-        length = given_shape[0]
-        if length == rows * cols and 1 in expected:
-            return "flat"
-        if rows == cols == length and length > 1:
-            return "vector-for-matrix"
-        return "wrong"
-    if given_shape == (cols, rows):
-        return "transposed"
-    if rows == cols and 1 in given_shape and max(given_shape) == rows and rows > 1:
-        return "vector-for-matrix"
-    if given_shape[0] == given_shape[1] and 1 in expected and max(expected) == given_shape[0]:
-        return "matrix-for-vector"
-    return "wrong"
+def _varying(reference: Reference) -> set[str]:
+    """The dimensions whose size changes from instance to instance."""
+    first = reference.instances[0].sizes
+    return {k for i in reference.instances for k, v in i.sizes.items() if v != first[k]}
 
 
-_PREFERENCE = ("same", "flat", "transposed", "vector-for-matrix", "matrix-for-vector")
-
-
-def _relate(reference: Reference, candidate: Candidate
-            ) -> tuple[str, list[tuple[Instance, np.ndarray]]]:
+def _relate(oracle: ReferenceOracle, reference: Reference, candidate: Candidate
+            ) -> tuple[Relation, list[Raw]]:
     """The shape relation and the candidate's raw values at the instances it applies to.
 
     A candidate that applies at every size is compared at every instance (its worst
     relation counts); fixed numbers or explicit entries only where their shape fits best.
     """
-    found: dict[str, list[Instance]] = {}
+    found: dict[Relation, list[tuple[Instance, tuple[int, int] | None]]] = {}
     for instance in reference.instances:
         shape = candidate.shape_at(instance)
         if shape is not None:
-            found.setdefault(_relation(tuple(shape), instance.shape), []).append(instance)
+            related, target = relation(oracle, instance, tuple(shape))
+            found.setdefault(related, []).append((instance, target))
     if not found:
-        return "wrong", []
+        return Relation.WRONG, []
     if candidate.applies_everywhere:
-        relation = next(r for r in ("wrong", *_PREFERENCE[::-1]) if r in found)
+        related = next(r for r in (Relation.WRONG, *_PREFERENCE[::-1]) if r in found)
         chosen = [i for group in found.values() for i in group]
-        chosen.sort(key=reference.instances.index)
+        chosen.sort(key=lambda it: reference.instances.index(it[0]))
     else:
-        relation = next((r for r in _PREFERENCE if r in found), "wrong")
-        chosen = found[relation]
-    return relation, [(i, candidate.values_at(i)) for i in chosen]
+        related = next((r for r in _PREFERENCE if r in found), Relation.WRONG)
+        chosen = found[related]
+    return related, [(i, candidate.values_at(i), target) for i, target in chosen]
 
 
-def _align(relation: str, instance: Instance, given: np.ndarray) -> Pair:
-    expected = instance.expected
-    assert expected is not None
-    count = expected.shape[0]
-    if relation == "transposed":
+def _align(related: Relation, instance: Instance, given: np.ndarray,
+           target: tuple[int, int] | None) -> Pair:
+    """The candidate's values arranged as the reference's are, if the relation holds."""
+    count = given.shape[0]
+    if related == Relation.TRANSPOSED:
         given = np.swapaxes(given, -1, -2)
-    elif relation == "flat":
-        given = given.reshape(expected.shape)
-    elif relation == "vector-for-matrix":
+    elif related == Relation.FLAT and target is not None:
+        given = given.reshape((count, *target))
+    elif related == Relation.VECTOR_FOR_MATRIX:
         flat = given.reshape(count, -1)
         given = flat[:, :, None] * np.eye(flat.shape[1])[None]
-    elif relation == "matrix-for-vector":
-        flat = expected.reshape(count, -1)
-        expected = flat[:, :, None] * np.eye(flat.shape[1])[None]
-    return Pair(instance, np.asarray(given, dtype=float), expected)
+    return Pair(instance, np.asarray(given, dtype=float), related, target or ())
 
 
-def _wrong_shape(raw: list[tuple[Instance, np.ndarray]], involved: frozenset[str]
+def _wrong_shape(oracle: ReferenceOracle, raw: list[Raw], involved: frozenset[str]
                  ) -> Outcome:
-    return Outcome(("wrong-shape",), evidence=_shapes(raw, involved))
+    return Outcome((Diagnosis.WRONG_SHAPE,), evidence=_shapes(oracle, raw, involved))
 
 
-def _shapes(raw: list[tuple[Instance, np.ndarray]], involved: frozenset[str]
+def _shapes(oracle: ReferenceOracle, raw: list[Raw], involved: frozenset[str]
             ) -> dict[str, Any]:
-    instance, given = raw[0]
-    return {"expected_shape": list(instance.shape), "given_shape": list(given.shape[1:]),
-            "sizes": relevant_sizes(instance, involved)}
+    instance, given, target = raw[0]
+    return {**oracle.shape_evidence(target or instance.shape),
+            "given_shape": list(given.shape[1:]), "sizes": relevant_sizes(instance, involved)}
 
-
-# --- values ---------------------------------------------------------------------------
 
 # --- exactness ------------------------------------------------------------------------
 
-def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance, work: Work) -> Pair:
+def _refine(oracle: ReferenceOracle, candidate: Candidate, pair: Pair,
+            tolerance: Tolerance, work: Work) -> Pair:
     """Re-evaluate an answer exactly where floats may have failed it.
 
     When float64 disagrees with the reference by no more than its own rounding error could
@@ -210,60 +228,47 @@ def _refine(candidate: Candidate, pair: Pair, tolerance: Tolerance, work: Work) 
     allowance of its own (``EXACT_WORK``, shared by the check's instances); points past it
     keep their floats.
     """
-    bad = ~close(pair.given, pair.expected, tolerance)
+    bad = ~oracle.agrees(pair, tolerance)
     if not bad.any() or candidate.fixed_numbers or isinstance(candidate, FunctionCandidate):
         return pair
-    if _float_difference_is_real(candidate, pair, bad, tolerance):
+    if oracle.rounding_ruled_out(candidate, pair, tolerance):
         return pair
     instance, given = pair.instance, pair.given.copy()
     try:
-        for point in np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)):
+        for point in np.flatnonzero(bad):
             exact = exact_floats(candidate, instance, int(point), work)
             if exact is None:
                 return pair
             given[point] = exact.reshape(given.shape[1:])
     except (ZeroDivisionError, TypeError, ValueError, RecursionError, WorkExhausted):
         return pair
-    return Pair(instance, given, pair.expected)
-
-
-_EPS_RATIO = float(np.finfo(np.float64).eps / np.finfo(np.float32).eps)
-
-
-def _float_difference_is_real(candidate: Candidate, pair: Pair, bad: np.ndarray,
-                              tolerance: Tolerance) -> bool:
-    """Whether every float64 disagreement is far beyond float64's rounding error, estimated
-    from how far the same evaluation moves in float32 (rounding error scales with epsilon).
-    If any is not, the diagnoses can't rest on floats either."""
-    instance = pair.instance
-    low = candidate.values_at(instance, np.float32).astype(np.float64)
-    with np.errstate(all="ignore"):
-        rounding = np.abs(low - pair.given) * _EPS_RATIO * 1e3
-        difference = np.abs(pair.given - pair.expected)
-        real = difference > tolerance.atol + rounding
-    return bool(np.all(np.isfinite(rounding[bad])) and np.all(real[bad]))
+    return Pair(instance, given, pair.relation, pair.target)
 
 
 # --- symbolic confirmation ------------------------------------------------------------
 
-def _confirm(candidate: Candidate, pairs: list[Pair], work: Work) -> str:
+def _confirm(oracle: ReferenceOracle, candidate: Candidate, pairs: list[Pair], work: Work
+             ) -> str:
     """'symbolic' if proved equal at every instance within the allowance, else 'numeric'."""
     try:
         for pair in pairs:
             instance = pair.instance
+            expected = oracle.exact(instance)
+            if expected is None:
+                return "numeric"
             work.spend(candidate.exact_cost(instance))
             answer = candidate.exact_at(instance)
             if answer is None:
                 return "numeric"
-            if not prove_equal(instance.value, answer, dict(instance.structure), work):
+            if not prove_equal(expected, answer, dict(instance.structure), work):
                 return "numeric"
     except WorkExhausted:
         return "numeric"
     return "symbolic"
 
 
-def _disprove(candidate: Candidate, pairs: list[Pair], every_point: bool,
-              involved: frozenset[str]) -> dict[str, Any] | None:
+def _disprove(oracle: ReferenceOracle, candidate: Candidate, pairs: list[Pair],
+              every_point: bool, involved: frozenset[str]) -> dict[str, Any] | None:
     """Evidence that an answer the floats accepted differs from the reference: a sample
     point where both are exact numbers and their difference is a nonzero rational (an
     expanded polynomial's constant term off by one, where the values are 10⁸; two
@@ -274,9 +279,11 @@ def _disprove(candidate: Candidate, pairs: list[Pair], every_point: bool,
     work = Work(EXACT_WORK)
     try:
         for pair in pairs:
-            instance = pair.instance
+            instance, expected = pair.instance, oracle.exact(pair.instance)
+            if expected is None:
+                return None
             for point in range(pair.given.shape[0] if every_point else 1):
-                found = _exact_difference(candidate, instance, point, work)
+                found = _exact_difference(candidate, instance, expected, point, work)
                 if found is not None:
                     return {**where(instance, point, involved), **found}
     except (ZeroDivisionError, TypeError, ValueError, AttributeError, RecursionError,
@@ -293,14 +300,14 @@ def _sympy_number(value: Any) -> Any:
     return sp.Integer(value) if isinstance(value, int) else None
 
 
-def _exact_difference(candidate: Candidate, instance: Instance, point: int, work: Work
-                      ) -> dict[str, Any] | None:
+def _exact_difference(candidate: Candidate, instance: Instance, value: Any, point: int,
+                      work: Work) -> dict[str, Any] | None:
     work.spend(candidate.exact_cost(instance, point))
     given = candidate.exact_value(instance, point)
     if given is None:
         return None
-    work.spend(nodes(instance.value, work.left))
-    expected = instance.value.xreplace(instance.samples.exact_subs(point, instance.env))
+    work.spend(nodes(value, work.left))
+    expected = value.xreplace(instance.samples.exact_subs(point, instance.env))
     left, right = (list(v) if isinstance(v, sp.MatrixBase) else [v]
                    for v in (expected, given))
     if len(left) != len(right):
@@ -319,18 +326,18 @@ def _exact_difference(candidate: Candidate, instance: Instance, point: int, work
     return None
 
 
-def _mistake(reference: Reference, candidate: Candidate,
-             raw: list[tuple[Instance, np.ndarray]], tolerance: Tolerance) -> Outcome | None:
+def _mistake(reference: Reference, candidate: Candidate, raw: list[Raw],
+             tolerance: Tolerance) -> Outcome | None:
     """The first author mistake the candidate matches at every instance it was given at."""
     index = {id(instance): k for k, instance in enumerate(reference.instances)}
     for (mistake, _), values in zip(reference.mistakes, reference.mistake_values):
         matched = True
-        for instance, given in raw:
+        for instance, given, _ in raw:
             expected = values[index[id(instance)]]
             if given.shape != expected.shape or not np.all(close(given, expected, tolerance)):
                 matched = False
                 break
         if matched:
-            return Outcome(("author-mistake",), method="numeric", detail=mistake.feedback,
+            return Outcome((Diagnosis.AUTHOR_MISTAKE,), method="numeric", detail=mistake.feedback,
                            evidence={"mistake": mistake.answer}, mistake=mistake)
     return None

@@ -2,6 +2,9 @@
 
 Pure functions of an Outcome and the problem's Reference; the wording names the set's
 layout and the shapes involved, so a transposed gradient is explained, not just refused.
+The one wording of every outcome, for the instructor's set and for a student copy alike:
+a student copy's outcomes (``evidence["local"]``) say "Local check", and where they know
+no expected shape or value they say so without stating one.
 """
 
 from __future__ import annotations
@@ -9,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from mcgrade.engine.answers import Outcome
-from mcgrade.engine.conventions import describe_shape
+from mcgrade.engine.conventions import Detail, describe_shape
+from mcgrade.model import Diagnosis
 from mcgrade.expressions import show_shape
 from mcgrade.model import Layout
 from mcgrade.engine.reference import Reference
 
 
-def _sizes(evidence: dict[str, Any], only: tuple | None = None) -> str:
+def _sizes(evidence: dict[str, Any], only: tuple[Any, ...] | None = None) -> str:
     """'n = 2, m = 3': the sizes of an instance, or of the dimensions in ``only``."""
     sizes = evidence.get("sizes") or {}
     return ", ".join(f"{k} = {v}" for k, v in sizes.items() if only is None or k in only)
@@ -59,91 +63,128 @@ def _point(evidence: dict[str, Any]) -> str:
 
 def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name: str) -> str:
     """The feedback text for one outcome."""
+    local = bool(outcome.evidence.get("local"))
     if outcome.correct:
-        return "Correct." + (f" Note: {outcome.note}." if outcome.note else "")
+        note = f" Note: {outcome.note}." if outcome.note else ""
+        return (f"Correct at the local checks.{note} The instructor's grading checks again, "
+                f"with the full problem set." if local else "Correct." + note)
     codes = outcome.diagnoses
     evidence = outcome.evidence
     first = codes[0]
-    if first == "missing" and outcome.detail == "not-answered":
+    if first == Diagnosis.MISSING and outcome.case == Detail.NOT_ANSWERED:
         return f"Not answered yet: replace the ... in `{answer_name} = ...` with your answer."
-    if first == "missing":
+    if first == Diagnosis.MISSING:
         return f"No answer: define a variable named `{answer_name}` in your submission."
-    if first == "timeout":
+    if first == Diagnosis.TIMEOUT:
         return f"Your code ran out of time: {outcome.detail}" if outcome.detail else \
             "Your code ran out of time."
-    if first == "error":
+    if first == Diagnosis.ERROR:
         return outcome.detail or "Your code raised an error."
-    if first in ("unparseable", "forbidden", "author-mistake"):
+    if first in (Diagnosis.UNPARSEABLE, Diagnosis.FORBIDDEN, Diagnosis.AUTHOR_MISTAKE):
         return outcome.detail
     parts = [_lead(first, outcome, reference, layout)]
     if reference.problem.form == "function":      # the values came from the student's code
         parts[0] = parts[0].replace("Your answer is", "Your function returns", 1)
     for code in codes[1:]:
         parts.append(_also(code, evidence))
-    if first == "not-equivalent" and outcome.detail == "shape-transposed":
-        parts.append(f"Its shape is also the transpose: {_expected_kind(reference, layout)}.")
-    if first == "not-equivalent" and outcome.detail == "shape-flat":
-        parts.append(f"It is also a 1-D array, which has no orientation: give "
+    if first == Diagnosis.NOT_EQUIVALENT and outcome.case == Detail.SHAPE_TRANSPOSED:
+        parts.append("Its shape is also the transpose of the expected one." if local else
+                     f"Its shape is also the transpose: {_expected_kind(reference, layout)}.")
+    if first == Diagnosis.NOT_EQUIVALENT and outcome.case == Detail.SHAPE_FLAT:
+        parts.append("It is also a 1-D array, which has no orientation." if local else
+                     f"It is also a 1-D array, which has no orientation: give "
                      f"{describe_shape(reference.shape)}.")
-    if outcome.detail == "fixed-numbers":
+    if outcome.case == Detail.FIXED_NUMBERS:
         names = ", ".join(sorted(reference.symbols))
         parts.append(f"Your answer is fixed numbers, but the expected answer depends on "
                      f"{names}: give an expression string in terms of the symbols.")
-    return " ".join(p for p in parts if p)
+    text = " ".join(p for p in parts if p)
+    return f"Local check: {text[:1].lower()}{text[1:]}" if local else text
 
 
-def _lead(code: str, outcome: Outcome, reference: Reference, layout: Layout) -> str:
+def _lead(code: Diagnosis, outcome: Outcome, reference: Reference, layout: Layout) -> str:
     evidence = outcome.evidence
     given = _given_shape(evidence)
-    if code == "transposed":
-        if reference.problem.kind == "shape":
-            return (f"This is the transposed shape: {_expected_kind(reference, layout)}, "
-                    f"and you gave ({', '.join(map(str, evidence.get('given_shape', [])))}).")
-        if evidence.get("given_shape") and evidence.get("expected_shape") and \
-                evidence["given_shape"] != evidence["expected_shape"]:
-            return (f"This is the transpose of the expected answer: "
-                    f"{_expected_kind(reference, layout)}{_concrete_note(evidence, reference)}, and you "
-                    f"gave {given}.")
-        return f"This is the transpose of the expected matrix{_square_rule(reference, layout)}."
-    if code == "flat-array":
-        if outcome.detail == "shape-of-1d":
+    if "expected_shape" not in evidence:     # a student copy's: no expected shape to state
+        given = _given_at(evidence)
+    if code == Diagnosis.TRANSPOSED:
+        return _transposed(outcome, reference, layout, given)
+    if code == Diagnosis.FLAT_ARRAY:
+        if outcome.case == Detail.SHAPE_OF_1D:
             return ("That is the shape of a 1-D array; vectors here are columns (n, 1) or "
                     "rows (1, n): give both numbers.")
+        alone = len(outcome.diagnoses) == 1
+        if "expected_shape" not in evidence:
+            wanted = f"a {evidence['as']}" if "as" in evidence else "a row or a column"
+            return (f"Your answer is {given}, which has no orientation; this set uses strict "
+                    f"orientation: give it as {wanted}" +
+                    (" (its values are right)." if alone else "."))
         return (f"Your answer is {given}, which has no orientation; this problem set uses "
                 f"strict orientation, so give {describe_shape(reference.shape)}"
                 f"{_concrete_note(evidence, reference)}, e.g. with .reshape or a nested list. "
-                "Its values are right." if len(outcome.diagnoses) == 1 else
+                "Its values are right." if alone else
                 f"Your answer is {given}, which has no orientation; give "
                 f"{describe_shape(reference.shape)}{_concrete_note(evidence, reference)}.")
-    if code == "wrong-shape" and outcome.detail == "fixed-size":
+    if code == Diagnosis.WRONG_SHAPE and outcome.case == Detail.FIXED_SIZE:
         sizes = "; ".join(", ".join(f"{k} = {v}" for k, v in sizes.items())
                           for sizes in evidence.get("sizes_checked", []))
         return ("Your answer is written for one size only (numbers, or entries x_1, x_2, …), "
                 f"but this problem is checked at several sizes ({sizes}): write it as an "
                 "expression string or with MatrixSymbols, so that it works at every size.")
-    if code == "wrong-shape":
-        return (f"Wrong shape: {_expected_kind(reference, layout)}{_concrete_note(evidence, reference)}, "
-                f"but your answer is {given}.")
-    if code == "elementwise-vs-matrix":
-        if reference.shape[0] == reference.shape[1]:
+    if code == Diagnosis.WRONG_SHAPE:
+        if "expected_shape" not in evidence:
+            return (f"Your answer is {given}, which is neither the expected shape nor its "
+                    f"transpose.")
+        return (f"Wrong shape: {_expected_kind(reference, layout)}"
+                f"{_concrete_note(evidence, reference)}, but your answer is {given}.")
+    if code == Diagnosis.ELEMENTWISE_VS_MATRIX:
+        if outcome.case == Detail.VECTOR_FOR_MATRIX:
             return ("You gave a vector where the expected answer is a diagonal matrix: the "
                     "derivative of an element-wise operation is diag(…) of the element-wise "
                     "derivatives.")
-        return (f"You gave a diagonal matrix where the expected answer is "
-                f"{describe_shape(reference.shape)} holding its diagonal entries.")
-    if code == "non-finite":
+        wanted = describe_shape(reference.shape) if "expected_shape" in evidence else "a vector"
+        return (f"You gave a diagonal matrix where the expected answer is {wanted} holding its "
+                f"diagonal entries.")
+    if code == Diagnosis.NON_FINITE:
         where = _point(evidence)
         return ("Your answer is not finite (NaN or infinite)"
                 f"{' at ' + where if where else ''} where the expected value is finite: look "
                 "for a division by zero, or a log or square root of a negative number.")
-    if code == "piecewise-branch":
+    if code == Diagnosis.PIECEWISE_BRANCH:
         return _branch_text(evidence)
-    if code == "sign":
+    if code == Diagnosis.SIGN:
         return "Your answer is the negative of the expected one: check the sign."
-    if code == "scale-factor":
+    if code == Diagnosis.SCALE_FACTOR:
         return (f"Your answer is {evidence.get('factor')} times the expected one: check the "
                 "constant factor.")
     return _not_equivalent(evidence)
+
+
+def _transposed(outcome: Outcome, reference: Reference, layout: Layout, given: str) -> str:
+    evidence = outcome.evidence
+    shape = evidence.get("given_shape") or []
+    if "expected_shape" not in evidence:
+        if reference.problem.kind == "shape":
+            return f"This is the transposed shape (this set uses {layout} layout)."
+        if len(shape) == 2 and shape[0] != shape[1]:
+            return (f"This is the transpose of the expected answer (this set uses {layout} "
+                    f"layout): you gave {given}, and the expected answer has the transposed "
+                    f"shape.")
+        return f"This is the transpose of the expected matrix (this set uses {layout} layout)."
+    if reference.problem.kind == "shape":
+        return (f"This is the transposed shape: {_expected_kind(reference, layout)}, "
+                f"and you gave ({', '.join(map(str, shape))}).")
+    if shape and evidence["given_shape"] != evidence["expected_shape"]:
+        return (f"This is the transpose of the expected answer: "
+                f"{_expected_kind(reference, layout)}{_concrete_note(evidence, reference)}, and you "
+                f"gave {given}.")
+    return f"This is the transpose of the expected matrix{_square_rule(reference, layout)}."
+
+
+def _given_at(evidence: dict[str, Any]) -> str:
+    """'a 2×1 column (at n = 2)': the answer's shape where no expected one is stated."""
+    sizes = _sizes(evidence)
+    return _given_shape(evidence) + (f" (at {sizes})" if sizes else "")
 
 
 def _square_rule(reference: Reference, layout: Layout) -> str:
@@ -169,26 +210,34 @@ def _branch_text(evidence: dict[str, Any]) -> str:
             "for z < 0).")
 
 
-def _also(code: str, evidence: dict[str, Any]) -> str:
-    if code == "sign":
+def _also(code: Diagnosis, evidence: dict[str, Any]) -> str:
+    if code == Diagnosis.SIGN:
         return "Even so oriented, it is the negative of the expected answer: check the sign."
-    if code == "scale-factor":
+    if code == Diagnosis.SCALE_FACTOR:
         return (f"Even so oriented, it is {evidence.get('factor')} times the expected answer: "
                 "check the constant factor.")
-    if code == "piecewise-branch":
+    if code == Diagnosis.PIECEWISE_BRANCH:
         return "Even so oriented, it is right on only one branch of the piecewise function."
     return ""
 
 
 def _not_equivalent(evidence: dict[str, Any]) -> str:
+    where = _point(evidence)
+    sizes = _sizes(evidence)
+    at = f"At {sizes}{', ' if sizes and where else ''}{where}" if (sizes or where) else "At a point"
+    if "differs_at" in evidence:     # a student copy's: where, never what was expected
+        differs, compared = evidence["differs_at"], evidence["compared"]
+        text = (f"Not equivalent to the expected answer: it differs at {differs} of "
+                f"{compared} points, for example {at[:1].lower()}{at[1:]}.")
+        if 0 < differs < compared:   # a kink's branch can't be told from digests
+            text += (" It agrees at the other points: if the function has a kink (relu, "
+                     "Max, Abs), check your answer on each side of it.")
+        return text
     if "expected" not in evidence:
         return "Not equivalent to the expected answer."
     entry = evidence.get("entry", [0, 0])
-    where = _point(evidence)
-    sizes = _sizes(evidence)
     location = "" if evidence.get("expected_shape") in (None, [1, 1]) else \
         f" entry ({entry[0]}, {entry[1]})"
-    at = f"At {sizes}{', ' if sizes and where else ''}{where}" if (sizes or where) else "At a point"
     exactly = (f" In exact arithmetic, yours minus the expected value is "
                f"{evidence['difference']} there." if "difference" in evidence else "")
     return (f"Not equivalent to the expected answer. {at},{location} should be "

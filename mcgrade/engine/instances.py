@@ -119,7 +119,8 @@ def _draw(rng: np.random.Generator, domain: Domain, shape: tuple[int, ...]) -> n
     magnitude = rng.integers(GRID // 8, 2 * GRID + GRID // 2, size=shape) / GRID
     if domain.kind in ("positive", "nonnegative"):
         return magnitude
-    return magnitude * rng.choice((-1.0, 1.0), size=shape)
+    signed: np.ndarray = magnitude * rng.choice((-1.0, 1.0), size=shape)
+    return signed
 
 
 def draw_symbol(rng: np.random.Generator, decl: SymbolDecl, domain: Domain,

@@ -17,7 +17,7 @@ import sympy as sp
 from mcgrade.engine import conventions, instances, numeric, symbolic
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.expressions import Expression, Scope, compile_expression
-from mcgrade.model import Dim, Mistake, Problem, ProblemSet
+from mcgrade.model import Dim, Mistake, Problem, ProblemSet, SymbolDecl
 
 POOL = 4          # candidate points drawn per point kept
 
@@ -50,6 +50,8 @@ class Reference:
     mistakes: tuple[tuple[Mistake, Expression], ...]
     mistake_values: tuple[tuple[np.ndarray, ...], ...]   # [mistake][instance] → (K, r, c)
     symbols: frozenset[str]           # the symbols the problem is about
+    declarations: tuple[SymbolDecl, ...] = ()   # the set's symbols, for exact checks
+    set_key: str = ""                 # the set's title: seeds the exact check's points
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,8 @@ class _Compiler:
     def reference(self) -> Reference:
         problem = self.problem
         main_key = "answer" if problem.kind == "answer" else "of"
-        source = self.compile(main_key, problem.answer if problem.kind == "answer"
-                              else problem.of or "")
+        source = self.compile(main_key, (problem.answer if problem.kind == "answer"
+                                         else problem.of) or "")
         arrangement, shape = self.arrangement(source)
         self.shape = shape
         mistakes = tuple((m, self.compile(f"mistakes[{i}].answer", m.answer))
@@ -134,7 +136,8 @@ class _Compiler:
             tuple(e.to_numpy(i.samples.values, i.sizes, i.samples.count) for i in built)
             for _, e in mistakes)
         return Reference(problem, shape, arrangement, tuple(built), mistakes, mistake_values,
-                         frozenset(involved))
+                         frozenset(involved), tuple(self.set.symbols),
+                         f"{self.set.title}\x1f{self.salt}")
 
     def wrt_shape(self) -> tuple[Dim, Dim]:
         wrt = self.problem.wrt

@@ -7,7 +7,7 @@ names only need their sizes.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol
+from typing import Any, Mapping, Protocol, cast
 
 from mcgrade.expressions.nodes import Node
 from mcgrade.model import Dim
@@ -62,7 +62,7 @@ def evaluate(node: Node, backend: Backend, sizes: Mapping[str, int]) -> Any:
     if op == "call":
         return backend.call(node.value, args, concrete(node.shape, sizes))  # type: ignore[arg-type]
     if op == "index":
-        row, col = node.value  # type: ignore[misc]
+        row, col = cast("tuple[int, int]", node.value)   # an index node holds (row, col)
         return backend.index(args[0], row, col, concrete(node.args[0].shape, sizes))
     if op == "sum-axis":
         return backend.sum_axis(args[0], node.value)  # type: ignore[arg-type]

@@ -51,7 +51,7 @@ class Scope:
 
 
 
-def show_shape(shape: tuple) -> str:
+def show_shape(shape: tuple[Dim, ...]) -> str:
     """``(n, 1)`` → ``n×1``; the scalar shape reads 'a scalar'."""
     if tuple(shape) == SCALAR:
         return "a scalar"

@@ -7,14 +7,18 @@ exception: a NaN answer is a diagnosis (``non-finite``), not a crash.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
+import numpy.typing as npt
 
 from mcgrade.expressions.reciprocal import RECIPROCAL
 
-_UNARY = {
+Array = npt.NDArray[Any]     # float64, or float32 to estimate rounding (``dtype``)
+
+_UNARY: dict[str, Callable[[Array], Array]] = {
     "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
     "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh,
     "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh,
@@ -27,8 +31,9 @@ _UNARY = {
 _CMP = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
 
-def _sum(a: np.ndarray) -> np.ndarray:
-    return a.sum(axis=(-2, -1), keepdims=True)
+def _sum(a: Array) -> Array:
+    total: Array = a.sum(axis=(-2, -1), keepdims=True)
+    return total
 
 
 class NumpyBackend:
@@ -38,25 +43,25 @@ class NumpyBackend:
     float32 and float64 was computed with cancellation, and float64 can't be trusted for it.
     """
 
-    def __init__(self, env: Mapping[str, np.ndarray], points: int,
+    def __init__(self, env: Mapping[str, Array], points: int,
                  dtype: type = np.float64) -> None:
         self.env = env
         self.points = points
         self.dtype = dtype
 
-    def number(self, value: Fraction) -> np.ndarray:
+    def number(self, value: Fraction) -> Array:
         return np.full((1, 1, 1), float(value), dtype=self.dtype)
 
-    def constant(self, name: str) -> np.ndarray:
+    def constant(self, name: str) -> Array:
         return np.full((1, 1, 1), {"pi": np.pi, "E": np.e}[name], dtype=self.dtype)
 
-    def symbol(self, name: str) -> np.ndarray:
+    def symbol(self, name: str) -> Array:
         return self.env[name].astype(self.dtype, copy=False)
 
-    def dimension(self, size: int) -> np.ndarray:
+    def dimension(self, size: int) -> Array:
         return np.full((1, 1, 1), float(size), dtype=self.dtype)
 
-    def unary(self, op: str, a: np.ndarray) -> np.ndarray:
+    def unary(self, op: str, a: Array) -> Array:
         if op == "neg":
             return -a
         if op == "transpose":
@@ -66,9 +71,10 @@ class NumpyBackend:
             return flat[:, :, None] * np.eye(flat.shape[1])[None]
         return np.diagonal(a, axis1=-2, axis2=-1)[..., None]
 
-    def binary(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def binary(self, op: str, a: Array, b: Array) -> Array:
         if op == "@":
-            return np.matmul(a, b)
+            product: Array = np.matmul(a, b)
+            return product
         if op == "+":
             return a + b
         if op == "-":
@@ -79,7 +85,7 @@ class NumpyBackend:
             return a / b
         return np.power(a, b)
 
-    def call(self, name: str, args: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    def call(self, name: str, args: list[Array], shape: tuple[int, int]) -> Array:
         a = args[0]
         if name in _UNARY:
             return _UNARY[name](a)
@@ -88,10 +94,10 @@ class NumpyBackend:
         if name == "Min":
             return np.minimum(a, args[1])
         if name == "softmax":
-            shifted = np.exp(a - a.max(axis=(-2, -1), keepdims=True))
+            shifted: Array = np.exp(a - a.max(axis=(-2, -1), keepdims=True))
             return shifted / _sum(shifted)
         if name == "logsumexp":
-            top = a.max(axis=(-2, -1), keepdims=True)
+            top: Array = a.max(axis=(-2, -1), keepdims=True)
             return top + np.log(_sum(np.exp(a - top)))
         if name == "norm":
             return np.sqrt(_sum(a * a))
@@ -100,9 +106,11 @@ class NumpyBackend:
         if name == "dot":
             return _sum(a * args[1])
         if name == "trace":
-            return np.trace(a, axis1=-2, axis2=-1)[..., None, None]
+            trace: Array = np.trace(a, axis1=-2, axis2=-1)
+            return trace[..., None, None]
         if name == "det":
-            return np.linalg.det(a)[..., None, None]
+            det: Array = np.linalg.det(a)
+            return det[..., None, None]
         if name == "inv":
             try:
                 return np.linalg.inv(a)
@@ -110,33 +118,34 @@ class NumpyBackend:
                 return np.full(a.shape, np.nan)
         raise AssertionError(f"no numpy implementation of {name}")
 
-    def index(self, a: np.ndarray, row: int, col: int, shape: tuple[int, int]) -> np.ndarray:
+    def index(self, a: Array, row: int, col: int, shape: tuple[int, int]) -> Array:
         if a.shape[-2:] == (1, 1):
             return a
         row, col = row % shape[0], col % shape[1]
         return a[..., row:row + 1, col:col + 1]
 
-    def sum_axis(self, a: np.ndarray, axis: int) -> np.ndarray:
-        return a.sum(axis=-2 if axis == 0 else -1, keepdims=True)
+    def sum_axis(self, a: Array, axis: int) -> Array:
+        total: Array = a.sum(axis=-2 if axis == 0 else -1, keepdims=True)
+        return total
 
-    def fill(self, name: str, rows: int, cols: int) -> np.ndarray:
+    def fill(self, name: str, rows: int, cols: int) -> Array:
         if name == "eye":
             return np.eye(rows, cols)[None]
         return (np.ones if name == "ones" else np.zeros)((1, rows, cols))
 
-    def matrix(self, values: list[np.ndarray], rows: int, cols: int) -> np.ndarray:
+    def matrix(self, values: list[Array], rows: int, cols: int) -> Array:
         count = max(v.shape[0] for v in values)
         flat = np.stack([np.broadcast_to(v, (count, 1, 1))[:, 0, 0] for v in values], axis=-1)
         return flat.reshape(count, rows, cols)
 
-    def piecewise(self, pieces: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    def piecewise(self, pieces: list[Array], shape: tuple[int, int]) -> Array:
         values, conditions = pieces[0::2], pieces[1::2]
         full = np.broadcast_shapes(*(p.shape for p in pieces))
         return np.select([np.broadcast_to(c, full) for c in conditions],
                          [np.broadcast_to(v, full) for v in values], default=np.nan)
 
-    def compare(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def compare(self, op: str, a: Array, b: Array) -> Array:
         return _CMP[op](a, b)
 
-    def true(self) -> np.ndarray:
+    def true(self) -> Array:
         return np.ones((1, 1, 1), dtype=bool)

@@ -11,6 +11,7 @@ from typing import Any
 
 from mcgrade.expressions.functions import FunctionSpec
 from mcgrade.expressions.nodes import SCALAR, Node, show_shape
+from mcgrade.model import Dim
 
 _COMPARISONS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
@@ -35,7 +36,8 @@ def _broadcast(builder: Any, spec: FunctionSpec, node: ast.Call) -> Node:
     return Node("call", (left, right), shape, spec.name)
 
 
-def _common_shape(builder: Any, what: str, nodes: list[Node], node: ast.AST) -> tuple:
+def _common_shape(builder: Any, what: str, nodes: list[Node],
+                  node: ast.AST) -> tuple[Dim, Dim]:
     shapes = [n.shape for n in nodes if n.shape != SCALAR]
     if not shapes:
         return SCALAR
@@ -155,14 +157,14 @@ def _matrix(builder: Any, spec: FunctionSpec, node: ast.Call) -> Node:
 def _piecewise(builder: Any, spec: FunctionSpec, node: ast.Call) -> Node:
     pieces: list[Node] = []
     for index, pair in enumerate(node.args):
-        expr_ast, cond_ast = pair.elts  # type: ignore[attr-defined]  (syntax.py checked)
+        expr_ast, cond_ast = pair.elts  # type: ignore[attr-defined]  # syntax.py checked
         expr = builder.build(expr_ast)
         if isinstance(cond_ast, ast.Constant) and cond_ast.value is True:
             cond = Node("true")
         else:
-            op = _COMPARISONS[type(cond_ast.ops[0])]  # type: ignore[attr-defined]
-            left = builder.build(cond_ast.left)  # type: ignore[attr-defined]
-            right = builder.build(cond_ast.comparators[0])  # type: ignore[attr-defined]
+            op = _COMPARISONS[type(cond_ast.ops[0])]
+            left = builder.build(cond_ast.left)
+            right = builder.build(cond_ast.comparators[0])
             cond = Node("compare", (left, right), _common_shape(builder, op, [left, right],
                                                                   cond_ast), op)
         pieces += [expr, cond]

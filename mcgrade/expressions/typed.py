@@ -12,7 +12,7 @@ import ast
 import difflib
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable
+from typing import Callable, cast
 
 import numpy as np
 
@@ -70,7 +70,8 @@ class _Builder:
 
     # --- nodes --------------------------------------------------------------------------
     def build(self, node: ast.AST) -> Node:
-        method = getattr(self, "build_" + type(node).__name__, None)
+        method: Callable[[ast.AST], Node] | None = getattr(self, "build_" + type(node).__name__,
+                                                           None)
         if method is None:
             raise self.fail(f"{self.src(node)!r} is not allowed here", node)
         return method(node)
@@ -81,7 +82,7 @@ class _Builder:
         try:    # the decimal as written, so 0.1 is exactly one tenth
             value = Fraction(self.src(node))
         except (ValueError, ZeroDivisionError):
-            value = Fraction(node.value)
+            value = Fraction(cast(float, node.value))   # syntax.py allows ints and floats only
         return Node("num", value=value)
 
     def build_Name(self, node: ast.Name) -> Node:
@@ -140,7 +141,8 @@ class _Builder:
             self.check_exponent(right, node)
         if left.op == "num" and right.op == "num" and not (
                 symbol == "**" and right.value.denominator != 1):  # type: ignore[attr-defined]
-            return Node("num", value=self.fold(symbol, left.value, right.value, node))
+            return Node("num", value=self.fold(symbol, cast(Fraction, left.value),
+                                               cast(Fraction, right.value), node))
         if symbol == "@":
             return Node("@", (left, right), self.matmul_shape(left, right, node))
         return Node(symbol, (left, right), self.broadcast_shape(symbol, left, right, node))
@@ -157,6 +159,7 @@ class _Builder:
                             f"{MAX_EXPONENT} in absolute value)", node)
 
     def fold(self, symbol: str, a: Fraction, b: Fraction, node: ast.AST) -> Fraction:
+        result: Fraction | None
         try:
             if symbol == "**":            # whole exponents only: 2**(1/2) stays a power
                 result = a ** int(b)
@@ -188,7 +191,8 @@ class _Builder:
         return left.shape
 
     @staticmethod
-    def broadcast_message(symbol: str, a: str, sa: tuple, b: str, sb: tuple) -> str:
+    def broadcast_message(symbol: str, a: str, sa: tuple[Dim, Dim], b: str,
+                          sb: tuple[Dim, Dim]) -> str:
         kind = "is element-wise and needs" if symbol in "*/**" else "needs"
         message = (f"{symbol} {kind} operands of the same shape (or a scalar): "
                    f"{a} is {show_shape(sa)}, {b} is {show_shape(sb)}")
@@ -253,12 +257,12 @@ class _Builder:
 
     def integer(self, node: ast.AST, what: str) -> int:
         built = self.build(node)
-        if built.op != "num" or built.value.denominator != 1:  # type: ignore[union-attr]
+        if built.op != "num" or cast(Fraction, built.value).denominator != 1:
             raise self.fail(f"{what} must be a whole number, got {self.src(node)!r}", node)
-        return int(built.value)  # type: ignore[arg-type]
+        return int(cast(Fraction, built.value))
 
     def build_Call(self, node: ast.Call) -> Node:
-        name = node.func.id  # type: ignore[attr-defined]  (syntax.py guarantees a Name)
+        name = node.func.id  # type: ignore[attr-defined]  # syntax.py guarantees a Name
         if name in self.scope.symbols or name in self.scope.dimensions:
             args = ", ".join(self.src(a) for a in node.args)
             raise self.fail(f"{name} is not a function; multiplication must be written out: "

@@ -19,12 +19,14 @@ from mcgrade.model import (
     DIAGNOSES,
     VISIBILITIES,
     Dimension,
+    Domain,
     Location,
     Mistake,
     Problem,
     ProblemSet,
     SymbolDecl,
     Tolerance,
+    Visibility,
 )
 from mcgrade.problemset.params import choose, normalise_student, read_params, substitute
 from mcgrade.problemset.published import read_checks
@@ -89,7 +91,7 @@ def for_student(problem_set: ProblemSet, student: str) -> ProblemSet:
 class _Reader(ValueReader):
     """Reads one problem set; raises on the first rule broken."""
 
-    visibility = SET.default("visibility")   # the set's, which problems inherit
+    visibility: Visibility = SET.default("visibility")   # the set's, which problems inherit
 
     # --- the set and its symbols -----------------------------------------------------
 
@@ -126,7 +128,7 @@ class _Reader(ValueReader):
         return ProblemSet(title, tuple(read), layout, orientation,  # type: ignore[arg-type]
                           tolerance, timeout, tuple(self.dims.values()),
                           tuple(self.symbols.values()), src.path, self.published,
-                          visibility=self.visibility)  # type: ignore[arg-type]
+                          visibility=self.visibility)
 
     def totals(self, where: Path, problems: list[Problem], timeout: float) -> None:
         """The points, and the time limits of one submission's run (its script, then each
@@ -276,7 +278,7 @@ class _Reader(ValueReader):
         form: Any
         form, signature = self.form(w, p)
         # kind and form are checked Literals
-        return Problem(  # type: ignore[arg-type]
+        return Problem(
             id=pid, kind=kind, name=name, **parts,
             points=self.number(w + ("points",), p.get("points", PROBLEM.default("points")), 0,
                                MAX_POINTS, what=f"a number from 0 to {MAX_POINTS:,}"),
@@ -316,7 +318,8 @@ class _Reader(ValueReader):
                                      f"by {name}, write wrt: {name}")
         return tuple(value), True
 
-    def at(self, where: Path, value: Any, lines: dict[str, int | None]) -> tuple:
+    def at(self, where: Path, value: Any, lines: dict[str, int | None]
+           ) -> tuple[tuple[str, Any], ...]:
         pairs = []
         for name, given in self.mapping(where, value).items():
             line = lines[f"at.{name}"] = self.src.key_line(where + (name,))
@@ -369,7 +372,8 @@ class _Reader(ValueReader):
                                 Location(self.src.path, self.src.line(w))))
         return tuple(read)
 
-    def domains(self, where: Path, value: Any, lines: dict[str, int | None]) -> tuple:
+    def domains(self, where: Path, value: Any, lines: dict[str, int | None]
+                ) -> tuple[tuple[str, Domain], ...]:
         pairs = []
         for name, domain in self.mapping(where, value).items():
             line = lines[f"domain.{name}"] = self.src.key_line(where + (name,))

@@ -22,7 +22,7 @@ from mcgrade.expressions.functions import ALIASES, CONSTANTS, FUNCTIONS
 from mcgrade.model import Location, Param
 from mcgrade.problemset.schema import PARAM
 from mcgrade.problemset.values import ValueReader, is_name, is_number
-from mcgrade.problemset.yamlsource import Path, Source
+from mcgrade.problemset.yamlsource import Path, YamlDocument
 
 MAX_VALUES = 10_000
 """A range may not have more values than this."""
@@ -33,7 +33,7 @@ def normalise_student(student: str) -> str:
     return student.strip().casefold()
 
 
-def read_params(src: Source) -> tuple[Param, ...]:
+def read_params(src: YamlDocument) -> tuple[Param, ...]:
     """The ``params:`` block of a parsed file, checked; () when there is none."""
     data = src.data
     if not isinstance(data, dict) or data.get("params") is None:
@@ -67,7 +67,7 @@ def text_of(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def substitute(src: Source, values: tuple[tuple[str, Any], ...]) -> Source:
+def substitute(src: YamlDocument, values: tuple[tuple[str, Any], ...]) -> YamlDocument:
     """The file with every ``{name}`` of a param replaced (the ``params:`` block itself
     and the line tables are kept as they are)."""
     if not values:
@@ -93,7 +93,7 @@ def substitute(src: Source, values: tuple[tuple[str, Any], ...]) -> Source:
                     for k, v in node.items()}
         return node
 
-    return Source(src.path, walk(src.data, ()), src.value_lines, src.key_lines)
+    return YamlDocument(src.path, walk(src.data, ()), src.value_lines, src.key_lines)
 
 
 class _ParamReader(ValueReader):
@@ -169,7 +169,7 @@ def _plain(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def unused(src: Source, params: tuple[Param, ...]) -> list[Param]:
+def unused(src: YamlDocument, params: tuple[Param, ...]) -> list[Param]:
     """Params no string of the file refers to."""
     found: set[str] = set()
 

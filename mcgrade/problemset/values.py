@@ -11,12 +11,14 @@ import difflib
 import keyword
 import math
 import re
-from typing import Any
+from typing import Any, TypeGuard, TypeVar, cast
 
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import Dimension, Domain, Location, Param, SymbolDecl
 from mcgrade.problemset.schema import DOMAIN_CHOICES, MAX_DOMAIN, SCHEMA, Level
-from mcgrade.problemset.yamlsource import Path, Source
+from mcgrade.problemset.yamlsource import Path, YamlDocument
+
+_Choice = TypeVar("_Choice", bound=str)
 
 NAME_RULE = "use letters, digits and _, not starting with a digit"
 DOMAIN_WORDS = ", ".join(DOMAIN_CHOICES[:-1]) + f", {DOMAIN_CHOICES[-1]} or [low, high]"
@@ -43,7 +45,7 @@ def is_number(value: Any) -> bool:
             and math.isfinite(value))
 
 
-def is_name(value: Any) -> bool:
+def is_name(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and value.isidentifier() and not keyword.iskeyword(value)
 
 
@@ -72,7 +74,7 @@ def check_placeholders(text: str, params: tuple[Param, ...]) -> str | None:
 class ValueReader:
     """Reads typed values out of one parsed file; raises on the first rule broken."""
 
-    def __init__(self, src: Source) -> None:
+    def __init__(self, src: YamlDocument) -> None:
         self.src = src
         self.dims: dict[str, Dimension] = {}
         self.symbols: dict[str, SymbolDecl] = {}
@@ -141,9 +143,9 @@ class ValueReader:
                                         f"{NAME_RULE}, e.g. {fixed!r}", line)
         raise self.fail(where, what, value)
 
-    def choice(self, where: Path, value: Any, choices: tuple[str, ...]) -> str:
+    def choice(self, where: Path, value: Any, choices: tuple[_Choice, ...]) -> _Choice:
         if value in choices and isinstance(value, str):
-            return value
+            return cast(_Choice, value)
         close = difflib.get_close_matches(str(value), choices, n=1)
         hint = f"did you mean {close[0]!r}?" if close else ""
         raise self.fail(where, " or ".join(choices), value, hint)

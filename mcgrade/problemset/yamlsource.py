@@ -34,7 +34,7 @@ _MERGE_TAG, _STR_TAG = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:str"
 
 
 @dataclass(frozen=True)
-class Source:
+class YamlDocument:
     """A parsed YAML file: its values, and where each key and value was written."""
 
     path: str
@@ -85,7 +85,7 @@ class Source:
         return ProblemSetError(message, self.path, line or self.line(where), self.crumb(where))
 
 
-def load_yaml(text: str, path: str = "<string>") -> Source:
+def load_yaml(text: str, path: str = "<string>") -> YamlDocument:
     """Parse one YAML document safely, keeping lines; syntax errors raise ProblemSetError."""
     try:
         loader = yaml.SafeLoader(text)
@@ -98,7 +98,7 @@ def load_yaml(text: str, path: str = "<string>") -> Source:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        mark_line = mark.line + 1 if mark else None
         column = f" at column {mark.column + 1}" if mark else ""
         context = exc.context
         if context and exc.context_mark and mark and exc.context_mark.line != mark.line:
@@ -106,7 +106,7 @@ def load_yaml(text: str, path: str = "<string>") -> Source:
         problem = ", ".join(t for t in (context, exc.problem) if t) or "not valid YAML"
         raise ProblemSetError(
             f"invalid YAML{column}: {problem}; check the indentation, and quote text "
-            f"that contains ': ' or starts with one of [ {{ * & ! | > ' \" %", path, line
+            f"that contains ': ' or starts with one of [ {{ * & ! | > ' \" %", path, mark_line
         ) from None
     except RecursionError:
         raise ProblemSetError("the YAML is nested too deeply to read", path, 1) from None
@@ -114,7 +114,7 @@ def load_yaml(text: str, path: str = "<string>") -> Source:
         loader.dispose()
     builder = _Builder(path)
     data = builder.build(root, ()) if root is not None else None
-    source = Source(path, data, builder.value_lines, builder.key_lines)
+    source = YamlDocument(path, data, builder.value_lines, builder.key_lines)
     if builder.duplicate is not None:
         where, key, line, first = builder.duplicate
         raise source.error_in(

@@ -11,6 +11,7 @@ import functools
 import html
 import re
 from collections.abc import Iterable
+from typing import cast
 
 
 def esc(text: object) -> str:
@@ -45,6 +46,7 @@ _BLACKBOARD = {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ"}
 _ENVIRONMENTS = {"bmatrix": ("[", "]"), "pmatrix": ("(", ")"), "vmatrix": ("|", "|"),
                  "matrix": ("", ""), "array": ("", "")}
 _TOKEN = re.compile(r"\\([A-Za-z]+|.)|(\d+(?:\.\d+)?)|([A-Za-z])|(\s+)|(.)", re.DOTALL)
+_Token = tuple[str | None, str | None, str | None, str | None]   # command, number, letter, char
 
 
 class _Latex:
@@ -56,10 +58,10 @@ class _Latex:
                        for m in _TOKEN.finditer(source) if m.group(4) is None]
         self.at = 0
 
-    def peek(self) -> tuple | None:
+    def peek(self) -> _Token | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
 
-    def take(self) -> tuple | None:
+    def take(self) -> _Token | None:
         token = self.peek()
         self.at += token is not None
         return token
@@ -166,7 +168,7 @@ class _Latex:
             if char in "()[]|":
                 return f'<mo stretchy="false">{esc(char)}</mo>'
             return f"<mo>{esc(char.replace('-', '−'))}</mo>"
-        return self.command(command)
+        return self.command(cast(str, command))      # a token is exactly one of the four
 
     def command(self, name: str) -> str:
         if name in ("frac", "tfrac", "dfrac"):

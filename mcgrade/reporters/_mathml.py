@@ -7,9 +7,11 @@ Every piece of text placed in markup is escaped here first.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import cast
 
 from mcgrade.expressions import Scope, compile_expression
 from mcgrade.expressions.nodes import SCALAR, Node
+from mcgrade.model import Dim
 from mcgrade.reporters._latex import IDENTIFIERS, esc, fence, one
 
 # --- an expression string (mcgrade's language) → MathML -----------------------------------
@@ -40,7 +42,7 @@ def _node(node: Node, outer: int) -> str:
     return _paren(markup) if inner < outer else markup
 
 
-def _symbol(name: str, shape: tuple) -> str:
+def _symbol(name: str, shape: tuple[Dim, Dim]) -> str:
     if shape != SCALAR and shape[1] == 1:            # a column vector: bold, as in prompts
         return f'<mi mathvariant="normal" class="bf">{esc(name)}</mi>'
     if "_" in name and not name.startswith("_"):
@@ -75,8 +77,8 @@ def _node_body(node: Node) -> str:
     if op == "transpose":
         return f'<msup>{one(_node(args[0], 9))}<mi mathvariant="normal">T</mi></msup>'
     if op in ("+", "-"):
-        right = _node(args[1], 2 if op == "-" else 1)
-        return f"<mrow>{_node(args[0], 1)}<mo>{'+' if op == '+' else '−'}</mo>{right}</mrow>"
+        second = _node(args[1], 2 if op == "-" else 1)
+        return f"<mrow>{_node(args[0], 1)}<mo>{'+' if op == '+' else '−'}</mo>{second}</mrow>"
     if op in ("*", "@"):
         left, right = args
         if op == "*" and left.shape != SCALAR and right.shape != SCALAR:
@@ -98,7 +100,7 @@ def _node_body(node: Node) -> str:
             return f"<mrow><mo>|</mo>{_node(args[0], 0)}<mo>|</mo></mrow>"
         return _call(name, args)
     if op == "index":
-        row, col = node.value  # type: ignore[misc]
+        row, col = cast("tuple[int, int]", node.value)   # an index node holds (row, col)
         target = args[0]
         subscript = (f"<mn>{row}</mn>" if target.shape[1] == 1 else
                      f"<mn>{col}</mn>" if target.shape[0] == 1 else
@@ -118,7 +120,7 @@ def _node_body(node: Node) -> str:
         return (f'<msub><mi mathvariant="normal" class="bf">{esc(name)}</mi>'
                 f"<mi>{esc(size)}</mi></msub>")
     if op == "matrix":
-        rows, cols = node.shape
+        rows, cols = cast("tuple[int, int]", node.shape)   # a literal matrix: fixed sizes
         cells = [_node(a, 0) for a in args]
         table = "".join("<mtr>" + "".join(f"<mtd>{cells[r * cols + c]}</mtd>"
                                           for c in range(cols)) + "</mtr>"

@@ -43,6 +43,7 @@ STATUS_LABELS = {"correct": "Correct", "partial": "Partial credit", "incorrect":
 _CSS = """
 .total { font-size: 1.3em; margin: .3em 0 1em; }
 .total strong { font-size: 1.4em; }
+.late { font-weight: 600; margin: 0 0 1em; }
 section.problem { border: 1px solid #d0d7de; border-radius: 6px; padding: .6em 1em;
                   margin: 1em 0; }
 section.problem h2 { margin: .1em 0 .5em; display: flex; gap: .8em; align-items: center;
@@ -58,8 +59,9 @@ ul.diagnoses { margin: .2em 0; padding-left: 1.2em; }
 
 
 def render(report: GradeReport, problem_set: ProblemSet,
-           answers: Mapping[str, Answer] | None = None) -> str:
-    """The page for one graded submission."""
+           answers: Mapping[str, Answer] | None = None, late: str = "") -> str:
+    """The page for one graded submission; ``late``: the late-work line, if a policy
+    applies (``mcgrade.batch.late``)."""
     answers = answers or {}
     scope = scope_of(problem_set)
     title = f"{problem_set.title}: {report.submission}" if problem_set.title \
@@ -69,6 +71,8 @@ def render(report: GradeReport, problem_set: ProblemSet,
             f"{esc(report.submission)}</span> against {esc(report.problem_set)}</p>\n",
             f'<p class="total">Total: <strong>{points(report.score)}/'
             f"{points(report.max_score)}</strong> points{_percent(report)}</p>\n"]
+    if late:
+        body.append(f'<p class="late">{esc(late)}</p>\n')
     if report.notes:
         body.append('<div class="notes">'
                     + "".join(f'<p class="feedback">{esc(n)}</p>' for n in report.notes)

@@ -34,6 +34,8 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from typing import Any
 
 CONFIG = json.loads(sys.argv[1]) if __name__ == "__main__" else {}
 sys.path.extend(CONFIG.get("site_path", []))
@@ -89,7 +91,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 # --- the supervisor -----------------------------------------------------------------------
 
-def _relay(pid: int, r: int, job: dict, start: float) -> "tuple[bytearray, bool, str]":
+def _relay(pid: int, r: int, job: "dict[str, Any]", start: float) -> "tuple[bytearray, bool, str]":
     """The runner's stream (capped), whether it was cut, and which deadline killed it."""
     stream, cut, lines = bytearray(), False, 0
     first = start + float(job["timeout"]) + GRACE
@@ -122,7 +124,7 @@ def _kill_descendants() -> None:
     """As a subreaper without namespaces: kill and reap everything left below us."""
     for _ in range(100):
         try:
-            children = set()
+            children: set[int] = set()
             for tid in os.listdir(f"/proc/{os.getpid()}/task"):
                 with open(f"/proc/{os.getpid()}/task/{tid}/children") as f:
                     children.update(int(p) for p in f.read().split())
@@ -138,14 +140,14 @@ def _kill_descendants() -> None:
                 pass
 
 
-def _send_result(fd: int, result: dict) -> None:
+def _send_result(fd: int, result: "dict[str, Any]") -> None:
     """The result, then its length on a line of its own: the end marker that tells the
     grader it arrived whole (a supervisor killed mid-send leaves a result without it)."""
     data = _dumps(result).encode()
     _write_all(fd, data + b"\n%d\n" % len(data))
 
 
-def _enter(job: dict) -> "tuple[bool, str]":
+def _enter(job: "dict[str, Any]") -> "tuple[bool, str]":
     """The supervisor's own confinement, as the job asks (``job["confine"]``): whether it
     entered new namespaces, and why it could not do what was asked ("" when it did).
 
@@ -223,7 +225,7 @@ def _supervise(job_r: int, res_w: int, out_w: int, zygote: int) -> None:
 # --- the zygote ---------------------------------------------------------------------------
 
 def _serve(control: socket.socket) -> None:
-    jobs: dict = {}
+    jobs: dict[Any, int] = {}
     control.settimeout(1.0)
     while True:
         while jobs:
@@ -248,7 +250,7 @@ def _serve(control: socket.socket) -> None:
                 control.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 try:
-                    _supervise(*fds, zygote)
+                    _supervise(fds[0], fds[1], fds[2], zygote)
                 finally:
                     os._exit(71)
             jobs[request["job"]] = pid
@@ -261,7 +263,7 @@ def _serve(control: socket.socket) -> None:
             os.close(fd)
 
 
-def _works(step) -> bool:
+def _works(step: "Callable[[], object]") -> bool:
     """Whether ``step`` succeeds in a forked child (which then ends)."""
     pid = os.fork()
     if pid == 0:
@@ -288,7 +290,7 @@ def _namespaces_usable() -> None:
         raise OSError("the namespaces' file system could not be made private")
 
 
-def _probe() -> dict:
+def _probe() -> "dict[str, Any]":
     """What the kernel lets a job use here, asked before any submission runs: the grader
     decides from it which layers every job must apply (and refuses if none hides a key).
     Each is tried in a forked child, as a job would use it."""

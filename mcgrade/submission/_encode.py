@@ -12,6 +12,7 @@ The record format is documented in ``mcgrade.submission.protocol``.
 
 import math
 import sys
+from typing import Any
 
 MAX_STRING = 100_000          # characters in one string answer
 MAX_SREPR = 200_000           # characters of sympy srepr text
@@ -40,9 +41,10 @@ def type_name(value: object) -> str:
     return name[:200]
 
 
-def _mro(value: object) -> tuple:
+def _mro(value: object) -> "tuple[type, ...]":
     try:
-        return type.__dict__["__mro__"].__get__(type(value), type)
+        mro: tuple[type, ...] = type.__dict__["__mro__"].__get__(type(value), type)
+        return mro
     except Exception:
         return ()
 
@@ -63,7 +65,7 @@ def num(x: "int | float") -> "int | float | str":
     return _NONFINITE.get(x, x)
 
 
-def _numpy_kind(value: object, np) -> str:
+def _numpy_kind(value: object, np: Any) -> str:
     """'real', 'complex', 'bool', 'other' for exact numpy scalar types; '' otherwise."""
     if np is None:
         return ""
@@ -78,7 +80,7 @@ def _numpy_kind(value: object, np) -> str:
     return {"f": "real", "i": "real", "u": "real", "c": "complex", "b": "bool"}.get(kind, "other")
 
 
-def _sympy_kind(value: object, sp) -> str:
+def _sympy_kind(value: object, sp: Any) -> str:
     """'matrix' (explicit entries), 'matexpr' (a MatrixSymbol expression), 'scalar', or ''."""
     if sp is None:
         return ""
@@ -90,12 +92,12 @@ def _sympy_kind(value: object, sp) -> str:
     return "matexpr" if sp.MatrixExpr in mro else "scalar"
 
 
-def _complex_record(flat: list, shape: list) -> dict:
+def _complex_record(flat: "list[Any]", shape: "list[int]") -> "dict[str, Any]":
     return {"kind": "complex", "shape": shape, "real": [num(z.real) for z in flat],
             "imag": [num(z.imag) for z in flat]}
 
 
-def _encode_ndarray(arr, np, sp) -> dict:
+def _encode_ndarray(arr: Any, np: Any, sp: Any) -> "dict[str, Any]":
     name = type_name(arr)
     if type(arr) is not np.ndarray:
         arr = np.asarray(arr)              # exact np.matrix only (checked by the caller)
@@ -118,7 +120,8 @@ def _encode_ndarray(arr, np, sp) -> dict:
     return {"kind": "unsupported", "text": f"{name} (dtype {dtype})"}
 
 
-def _nested(value: object, depth: int, np, sp, count: list) -> "tuple[list, list]":
+def _nested(value: Any, depth: int, np: Any, sp: Any,
+            count: "list[int]") -> "tuple[list[int], list[Any]]":
     """(shape, flat entries) of a rectangular nest of lists/tuples/arrays.
 
     Entries are exact ints and floats, numpy reals and sympy scalars (kept as objects).
@@ -141,8 +144,8 @@ def _nested(value: object, depth: int, np, sp, count: list) -> "tuple[list, list
         raise Refused(f"containing {type_name(value)}")
     if depth >= MAX_DEPTH:
         raise Refused("nested too deeply")
-    shape: "list | None" = None
-    flat: list = []
+    shape: list[int] | None = None
+    flat: list[Any] = []
     for item in list.__iter__(value) if t is list else tuple.__iter__(value):
         sub_shape, sub_flat = _nested(item, depth + 1, np, sp, count)
         if shape is None:
@@ -155,7 +158,8 @@ def _nested(value: object, depth: int, np, sp, count: list) -> "tuple[list, list
     return [list.__len__(value) if t is list else tuple.__len__(value)] + (shape or []), flat
 
 
-def _entries_record(shape: list, flat: list, np, sp) -> dict:
+def _entries_record(shape: "list[int]", flat: "list[Any]", np: Any,
+                    sp: Any) -> "dict[str, Any]":
     """An array record for plain numbers; a sympy matrix record when some entry is sympy."""
     symbolic = [x for x in flat if type(x) is not int and type(x) is not float]
     if not symbolic:
@@ -176,9 +180,9 @@ def _entries_record(shape: list, flat: list, np, sp) -> dict:
     return record
 
 
-def _sympy_record(value: object, sp) -> dict:
+def _sympy_record(value: Any, sp: Any) -> "dict[str, Any]":
     kind = _sympy_kind(value, sp)
-    shape: list = []
+    shape: list[int] = []
     if kind == "matrix":
         value = sp.ImmutableDenseMatrix(value)
         shape = [int(value.rows), int(value.cols)]
@@ -196,9 +200,9 @@ def _sympy_record(value: object, sp) -> dict:
     return {"kind": "sympy", "text": text, "shape": shape}
 
 
-def _flat_items(seq: "list | tuple") -> "list | None":
+def _flat_items(seq: "list[Any] | tuple[Any, ...]") -> "list[dict[str, Any]] | None":
     """Tagged items of a flat sequence of ints, floats and strings (a possible shape)."""
-    items = []
+    items: list[dict[str, Any]] = []
     for item in seq:
         if type(item) is str and len(item) <= 200:
             items.append({"kind": "string", "text": item})
@@ -209,7 +213,7 @@ def _flat_items(seq: "list | tuple") -> "list | None":
     return items
 
 
-def encode(value: object) -> dict:
+def encode(value: Any) -> "dict[str, Any]":
     """One answer as a tagged record (see ``mcgrade.submission.protocol``)."""
     t = type(value)
     np, sp = sys.modules.get("numpy"), sys.modules.get("sympy")
@@ -242,7 +246,7 @@ def encode(value: object) -> dict:
     return {"kind": "unsupported", "text": type_name(value)}
 
 
-def encode_result(value: object) -> dict:
+def encode_result(value: Any) -> "dict[str, Any]":
     """A function's return value: numbers only (sympy values are evaluated to numbers)."""
     np, sp = sys.modules.get("numpy"), sys.modules.get("sympy")
     if type(value) is str:

@@ -22,6 +22,9 @@ import linecache
 import re
 import signal
 import sys
+from collections.abc import Callable
+from types import CodeType
+from typing import Any, NoReturn, cast
 
 from _encode import type_name
 
@@ -35,27 +38,27 @@ class ScriptTimeout(BaseException):
     """Raised by the alarm when the run's time is up."""
 
 
-def _on_alarm(signum, frame):
+def _on_alarm(signum: int, frame: object) -> NoReturn:
     raise ScriptTimeout()
 
 
-def _source_lines(source: "bytes | str") -> list:
+def _source_lines(source: "bytes | str") -> "list[str]":
     if type(source) is str:
         return source.split("\n")
     try:
         import io
         import tokenize
-        encoding = tokenize.detect_encoding(io.BytesIO(source).readline)[0]
-        return source.decode(encoding, "replace").split("\n")
+        encoding = tokenize.detect_encoding(io.BytesIO(cast(bytes, source)).readline)[0]
+        return cast(bytes, source).decode(encoding, "replace").split("\n")
     except Exception:
-        return source.decode("utf-8", "replace").split("\n")
+        return cast(bytes, source).decode("utf-8", "replace").split("\n")
 
 
-def bound_names(tree: ast.AST) -> list:
+def bound_names(tree: ast.AST) -> "list[str]":
     """Names a piece of code binds at its top level (not inside functions or classes)."""
-    names = []
+    names: list[str] = []
 
-    def visit(node):
+    def visit(node: ast.AST) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.append(node.name)
             return
@@ -72,13 +75,14 @@ def bound_names(tree: ast.AST) -> list:
     return sorted(set(names))[:200]
 
 
-def _guess_names(lines: list) -> list:
+def _guess_names(lines: "list[str]") -> "list[str]":
     """Names a cell that does not compile seems to assign, read from its first column."""
     found = (ASSIGNED.match(line) for line in lines)
     return sorted({m.group(1) for m in found if m})[:200]
 
 
-def _event(kind: str, exc: BaseException, filename: str, lines: list) -> dict:
+def _event(kind: str, exc: BaseException, filename: str,
+           lines: "list[str]") -> "dict[str, Any]":
     """Where and why the code stopped: type, message, line and its text."""
     try:
         message = str(exc)[:2000]
@@ -91,8 +95,8 @@ def _event(kind: str, exc: BaseException, filename: str, lines: list) -> dict:
             inner = tb.tb_lineno
             outer = outer or inner
         tb = tb.tb_next
-    event = {"kind": kind, "type": type_name(exc), "message": message, "line": inner,
-             "toplevel_line": outer, "code": ""}
+    event: dict[str, Any] = {"kind": kind, "type": type_name(exc), "message": message,
+                             "line": inner, "toplevel_line": outer, "code": ""}
     if inner is not None and 0 < inner <= len(lines):
         event["code"] = lines[inner - 1].strip()[:300]
     if kind in ("raised", "memory"):
@@ -109,7 +113,7 @@ def _event(kind: str, exc: BaseException, filename: str, lines: list) -> dict:
     return event
 
 
-def _syntax_event(exc: BaseException, lines: list) -> dict:
+def _syntax_event(exc: "BaseException | None", lines: "list[str]") -> "dict[str, Any]":
     line = getattr(exc, "lineno", None)
     line = line if type(line) is int and 0 < line <= len(lines) else None
     text = getattr(exc, "text", None) or (lines[line - 1] if line else "")
@@ -117,7 +121,8 @@ def _syntax_event(exc: BaseException, lines: list) -> dict:
             "message": str(getattr(exc, "msg", exc))[:500], "code": str(text).strip()[:300]}
 
 
-def _compile(source, filename: str):
+def _compile(source: "str | bytes",
+             filename: str) -> "tuple[CodeType | None, Exception | None]":
     """(code, None) or (None, the exception): SyntaxError, ValueError (NUL bytes), ..."""
     try:
         return compile(source, filename, "exec", dont_inherit=True), None
@@ -125,7 +130,7 @@ def _compile(source, filename: str):
         return None, exc
 
 
-def _without_magics(text: str) -> "tuple[str, list]":
+def _without_magics(text: str) -> "tuple[str, list[list[Any]]]":
     """The cell with IPython-only lines blanked, and those lines as (number, text)."""
     lines, removed = text.split("\n"), []
     for i, line in enumerate(lines):
@@ -135,7 +140,8 @@ def _without_magics(text: str) -> "tuple[str, list]":
     return "\n".join(lines), removed
 
 
-def _exec(code, namespace: dict, filename: str, lines: list, cell) -> "tuple[str, dict | None]":
+def _exec(code: CodeType, namespace: "dict[str, Any]", filename: str, lines: "list[str]",
+          cell: "int | None") -> "tuple[str, dict[str, Any] | None]":
     """Run one compiled unit: (status, event or None)."""
     try:
         exec(code, namespace)
@@ -153,7 +159,8 @@ def _exec(code, namespace: dict, filename: str, lines: list, cell) -> "tuple[str
     return "ok", None
 
 
-def _run_py(job: dict, namespace: dict) -> "tuple[str, list]":
+def _run_py(job: "dict[str, Any]",
+            namespace: "dict[str, Any]") -> "tuple[str, list[dict[str, Any]]]":
     path, source = job["path"], job["source"]
     lines = _source_lines(source)
     code, exc = _compile(source, path)
@@ -164,7 +171,8 @@ def _run_py(job: dict, namespace: dict) -> "tuple[str, list]":
     return status, [event] if event else []
 
 
-def _run_cells(job: dict, namespace: dict) -> "tuple[str, list]":
+def _run_cells(job: "dict[str, Any]",
+               namespace: "dict[str, Any]") -> "tuple[str, list[dict[str, Any]]]":
     label, events, worst = job["label"], [], "ok"
     for index, text in job["cells"]:
         filename = f"{label}, cell {index}"
@@ -207,7 +215,7 @@ def _run_cells(job: dict, namespace: dict) -> "tuple[str, list]":
     return worst, events
 
 
-def arm(seconds: float):
+def arm(seconds: float) -> "Callable[[], None]":
     """Raise ``ScriptTimeout`` in the main thread after ``seconds``: by ``SIGALRM`` where
     there is one (Linux, macOS), else by a timer thread that interrupts the main thread
     (Windows). Returns the function that disarms it."""
@@ -227,13 +235,14 @@ def arm(seconds: float):
     timer.daemon = True
     timer.start()
 
-    def disarm() -> None:
+    def disarm() -> None:  # type: ignore[no-redef]  # the branch above returned its own
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
     return disarm
 
 
-def run(job: dict, namespace: dict) -> "tuple[str, list]":
+def run(job: "dict[str, Any]",
+        namespace: "dict[str, Any]") -> "tuple[str, list[dict[str, Any]]]":
     """Run the job's code in ``namespace`` within ``job['timeout']`` seconds."""
     disarm = arm(job["timeout"])
     try:
@@ -247,7 +256,7 @@ def run(job: dict, namespace: dict) -> "tuple[str, list]":
         disarm()
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
-            stream.flush()
+            stream.flush()  # type: ignore[union-attr]  # None without a console: caught below
         except BaseException:
             pass
     return status, events[:MAX_EVENTS]

@@ -172,7 +172,7 @@ def become_subreaper() -> None:
     prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
-def apply_limits(limits: dict) -> None:
+def apply_limits(limits: "dict[str, int]") -> None:
     """Hard resource limits the submission can't raise: memory, CPU, files, processes."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writing past the limit raises OSError
     for name, key in (("RLIMIT_AS", "memory_bytes"), ("RLIMIT_CPU", "cpu_seconds"),

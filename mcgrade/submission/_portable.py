@@ -15,6 +15,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # -I leaves it out
 import _execute  # noqa: E402  (the sibling child-side modules)
@@ -24,7 +26,7 @@ del sys.path[0]
 _dumps = json.dumps
 
 
-def _limit(limits: dict) -> None:
+def _limit(limits: "dict[str, int]") -> None:
     """CPU time, memory and file size, where the platform has ``resource`` (not Windows)."""
     try:
         import resource
@@ -43,11 +45,12 @@ def _limit(limits: dict) -> None:
             pass                     # macOS refuses some limits: the parent's deadline holds
 
 
-def _answers(job: dict, namespace: dict, write) -> None:
+def _answers(job: "dict[str, Any]", namespace: "dict[str, Any]",
+             write: "Callable[[str], None]") -> None:
     """One ``answer`` line per name, each value read (and each call made) within its
     name's budget."""
     left = {name: float(job["budgets"].get(name, job["timeout"])) for name in job["names"]}
-    records: dict = {name: [] for name in job["names"]}
+    records: dict[str, list[str]] = {name: [] for name in job["names"]}
     budget = int(job["answer_cap"])
     items = _reading.items(job, namespace)
     for index, (name, call) in enumerate(items):

@@ -8,13 +8,15 @@ portable child (``_portable``, which reads them in its own process under an alar
 import json
 import os
 import sys
+from collections.abc import Callable
+from typing import Any, cast
 
 import _encode
 
 _dumps = json.dumps
 
 
-def enter(job: dict, workdir: str) -> None:
+def enter(job: "dict[str, Any]", workdir: str) -> None:
     """Work in ``workdir`` with a clean environment; write a ``.py`` submission there."""
     os.chdir(workdir)
     # Windows can't run without these (sockets, subprocesses, the home folder)
@@ -32,25 +34,26 @@ def enter(job: dict, workdir: str) -> None:
     job["path"] = path
 
 
-def _ipython_stub(calls: list):
+def _ipython_stub(calls: "list[str]") -> "Callable[[], object]":
     """A stand-in for ``get_ipython()`` in exported notebooks: records, never runs."""
     class Shell:
-        def __getattr__(self, name):
-            def record(*args, **kwargs):
+        def __getattr__(self, name: str) -> "Callable[..., None]":
+            def record(*args: object, **kwargs: object) -> None:
                 text = ", ".join(repr(a)[:80] for a in args)
                 calls.append(f"get_ipython().{name}({text})"[:200])
             return record
     return lambda: Shell()
 
 
-def module_namespace(job: dict, workdir: str) -> "tuple[dict, list]":
+def module_namespace(job: "dict[str, Any]",
+                     workdir: str) -> "tuple[dict[str, Any], list[str]]":
     """The submission's ``__main__`` namespace, and the list its ``get_ipython()`` calls go to."""
     import builtins
     import types
     module = types.ModuleType("__main__")
     namespace = module.__dict__
     namespace.update(__builtins__=builtins, __cached__=None)
-    ipython_calls: list = []
+    ipython_calls: list[str] = []
     namespace["get_ipython"] = _ipython_stub(ipython_calls)
     if job["kind"] != "py":
         namespace["display"] = lambda *values, **kw: print(*values)
@@ -60,9 +63,9 @@ def module_namespace(job: dict, workdir: str) -> "tuple[dict, list]":
     return namespace, ipython_calls
 
 
-def items(job: dict, namespace: dict) -> list:
+def items(job: "dict[str, Any]", namespace: "dict[str, Any]") -> "list[tuple[str, int | None]]":
     """(name, call arguments or None) in order: one per value, one per function call."""
-    found = []
+    found: list[tuple[str, int | None]] = []
     for name in job["names"]:
         calls = job["calls"].get(name)
         if calls is not None and name in namespace and callable(namespace[name]):
@@ -74,18 +77,19 @@ def items(job: dict, namespace: dict) -> list:
     return found
 
 
-def _argument(value):
+def _argument(value: Any) -> object:
     if type(value) is list:
         import numpy
         return numpy.array(value, dtype=numpy.float64)
     return float(value)
 
 
-def _record_of(job: dict, namespace: dict, name: str, call, stop: tuple) -> dict:
+def _record_of(job: "dict[str, Any]", namespace: "dict[str, Any]", name: str, call: "int | None",
+               stop: "tuple[type[BaseException], ...]") -> "dict[str, Any]":
     if call is None:
         if name not in namespace:
             return {"kind": "missing"}
-        return _encode.encode(namespace[name])
+        return cast("dict[str, Any]", _encode.encode(namespace[name]))
     if call < 0:
         return {"kind": "missing"}
     args = [_argument(a) for a in job["calls"][name][call]]
@@ -108,11 +112,11 @@ def _record_of(job: dict, namespace: dict, name: str, call, stop: tuple) -> dict
         kind = _encode.type_name(exc)
         return {"kind": "error", "text": f"{name}(…) raised {kind}"
                 + (f": {message}" if message else "")}
-    return _encode.encode_result(result)
+    return cast("dict[str, Any]", _encode.encode_result(result))
 
 
-def encode_item(job: dict, namespace: dict, name: str, call, budget: int,
-                stop: tuple = ()) -> str:
+def encode_item(job: "dict[str, Any]", namespace: "dict[str, Any]", name: str, call: "int | None",
+                budget: int, stop: "tuple[type[BaseException], ...]" = ()) -> str:
     """One item's record as JSON text, whatever the value does. ``stop``: exceptions that
     must get through (the portable child's alarm), everything else becomes the record."""
     value = namespace.get(name)
@@ -132,7 +136,8 @@ def encode_item(job: dict, namespace: dict, name: str, call, budget: int,
     return text
 
 
-def answer_line(items: list, index: int, records: dict, text: str) -> "str | None":
+def answer_line(items: "list[tuple[str, int | None]]", index: int,
+                records: "dict[str, list[str]]", text: str) -> "str | None":
     """Add item ``index``'s record text (``items`` from ``items``); once it is the last
     of its name, that name's ``answer`` line, a function's calls gathered into one
     record, else None."""

@@ -16,6 +16,7 @@ import selectors
 import signal
 import sys
 import time
+from typing import Any
 
 import _execute
 import _isolate
@@ -32,9 +33,10 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _prepare(job: dict, isolated: bool) -> "tuple[dict, list, str]":
+def _prepare(job: "dict[str, Any]",
+             isolated: bool) -> "tuple[dict[str, Any], list[str], list[str]]":
     """Working directory, privileges, limits and the submission's module namespace."""
-    missing = []
+    missing: list[str] = []
     if isolated:
         missing = _isolate.private_files(job["limits"]["tmp_bytes"], sys.path)
         workdir = "/tmp/" + job["workname"]
@@ -53,7 +55,7 @@ def _prepare(job: dict, isolated: bool) -> "tuple[dict, list, str]":
     return namespace, missing, ipython_calls
 
 
-def _confine(confine: dict, workdir: str, isolated: bool) -> None:
+def _confine(confine: "dict[str, Any]", workdir: str, isolated: bool) -> None:
     """The layers the grader asked for (``job["confine"]``), all of them or ``OSError``:
     a uid of the submission's own (when the supervisor, outside namespaces, is root), no
     privileges, Landlock (read only the Python installation, write only ``workdir``) and
@@ -75,7 +77,8 @@ def _confine(confine: dict, workdir: str, isolated: bool) -> None:
         _seccomp.deny()
 
 
-def _helper(job: dict, namespace: dict, items: list, start: int, fd: int, budget: int) -> None:
+def _helper(job: "dict[str, Any]", namespace: "dict[str, Any]",
+            items: "list[tuple[str, int | None]]", start: int, fd: int, budget: int) -> None:
     """Encode items from ``start`` on, one JSON line each, then exit (a forked process)."""
     signal.setitimer(signal.ITIMER_REAL, 0)
     for name, call in items[start:]:
@@ -88,7 +91,7 @@ def _helper(job: dict, namespace: dict, items: list, start: int, fd: int, budget
 _LIBRARIES = ("builtins", "numpy", "sympy")
 
 
-def _plain(value, depth: int = 0) -> bool:
+def _plain(value: Any, depth: int = 0) -> bool:
     """Whether reading ``value`` runs only builtins', numpy's and sympy's own code.
 
     Such values are read in this process; anything else (a class of the submission's, an
@@ -109,11 +112,11 @@ def _plain(value, depth: int = 0) -> bool:
     return True
 
 
-def _answers(job: dict, namespace: dict, out: int) -> None:
+def _answers(job: "dict[str, Any]", namespace: "dict[str, Any]", out: int) -> None:
     """Stream ``{"t": "answer", ...}`` lines: each value read within its name's budget."""
     items = _reading.items(job, namespace)
     left = {name: float(job["budgets"].get(name, job["timeout"])) for name in job["names"]}
-    records: dict = {name: [] for name in job["names"]}
+    records: dict[str, list[str]] = {name: [] for name in job["names"]}
     budget, i = int(job["answer_cap"]), 0
 
     def finish(index: int, text: str) -> None:
@@ -202,7 +205,7 @@ def _reap_all() -> None:
             return
 
 
-def run(job: dict, out: int, isolated: bool) -> None:
+def run(job: "dict[str, Any]", out: int, isolated: bool) -> None:
     """Confine this process, say so ("armed": only after it may student code run, so the
     line can't come from it), run the code, report. A confinement that fails is reported
     as a fault of this machine, and no student code runs."""

@@ -8,9 +8,9 @@ a notebook's events name the cell (its 1-based position among all the notebook's
 from __future__ import annotations
 
 import signal
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
-from mcgrade.submission.protocol import count, one_line
+from mcgrade.submission.protocol import CauseKind, RunStatus, count, one_line
 
 _FAILURES = ("raised", "memory", "syntax", "cell-magic", "timeout")
 
@@ -30,7 +30,7 @@ def _error(event: Mapping[str, Any]) -> str:
 
 
 def _magic_note(event: Mapping[str, Any], label: str) -> str:
-    lines = event.get("lines") if type(event.get("lines")) is list else []
+    lines = cast("list[Any]", event.get("lines")) if type(event.get("lines")) is list else []
     texts = [one_line(item[1], 200) for item in lines[:5]
              if type(item) is list and len(item) == 2]
     more = count(event.get("more")) or 0
@@ -94,21 +94,21 @@ def event_note(event: Mapping[str, Any] | None, label: str, memory_mb: int,
 
 
 def causes(events: Sequence[Mapping[str, Any]],
-           notes: Sequence[str]) -> dict[str, tuple[str, str]]:
+           notes: Sequence[str]) -> dict[str, tuple[CauseKind, str]]:
     """Why each name a failed unit would have defined has no value (``"*"``: any name), as
     (answer kind, reason): "timeout" only where that unit ran out of time, "error" where it
     raised or did not compile, whatever else happened later in the run."""
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, tuple[CauseKind, str]] = {}
     for event, note in zip(events, notes):
         if event.get("kind") not in _FAILURES and not (
                 event.get("kind") == "exit" and event.get("exit_code") != 0):
             continue
-        kind = "timeout" if event.get("kind") == "timeout" else "error"
+        kind: CauseKind = "timeout" if event.get("kind") == "timeout" else "error"
         cell = count(event.get("cell"))
         if cell is None:
             found.setdefault("*", (kind, note.split("; ")[0]))
             continue
-        names = event.get("names") if type(event.get("names")) is list else []
+        names = cast("list[Any]", event.get("names")) if type(event.get("names")) is list else []
         for name in names[:200]:
             if type(name) is str:
                 found.setdefault(name, (kind, f"{name} is set in cell {cell}, which failed: "
@@ -117,14 +117,14 @@ def causes(events: Sequence[Mapping[str, Any]],
 
 
 def failure(label: str, exit_: Mapping[str, Any], cpu_limit: int, memory_mb: int,
-            why: str, tail: bytes) -> tuple[str, str]:
+            why: str, tail: bytes) -> tuple[RunStatus, str]:
     """(status, one-line note) for a submission that ended without reporting its answers."""
     none = "no answers were read"
     if why:
         return "crashed", f"{label} {why}; {none}"
     memoryish = b"MemoryError" in tail or b"Cannot allocate memory" in tail
     sig, code = count(exit_.get("signal")), exit_.get("code")
-    cpu = exit_.get("cpu") if type(exit_.get("cpu")) in (int, float) else 0.0
+    cpu = cast(float, exit_.get("cpu")) if type(exit_.get("cpu")) in (int, float) else 0.0
     if sig:
         if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= cpu_limit - 0.5):
             return "timeout", f"{label} used more than {cpu_limit - 1} s of CPU time; {none}"

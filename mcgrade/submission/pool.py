@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, cast
 
 from mcgrade.submission.jobs import Job, JobOutcome
 from mcgrade.submission.sandbox import worker_command
@@ -70,11 +70,11 @@ class Pool:
 
     def __init__(self, sandbox: str) -> None:
         self.sandbox = sandbox
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._sock: socket.socket | None = None
         self._ids = itertools.count(1)
         self._owner = os.getpid()
-        self._launched: tuple[subprocess.Popen, socket.socket, Any, float] | None = None
+        self._launched: tuple[subprocess.Popen[bytes], socket.socket, Any, float] | None = None
         self._lock = threading.RLock()
         self.probe: dict[str, Any] = {}     # what the kernel lets jobs use (the worker's)
 
@@ -212,7 +212,8 @@ class Pool:
                          start + float(job.payload["total"]) + GRACE,
                          {"job": job_w, "res": res_r, "out": out_r})
         try:
-            socket.send_fds(self._sock, [json.dumps({"op": "run", "job": jid}).encode()],
+            socket.send_fds(cast(socket.socket, self._sock),  # run() started it just before
+                            [json.dumps({"op": "run", "job": jid}).encode()],
                             [job_r, res_w, out_w])
         except OSError:
             flight.deadline = start          # the worker is gone: handled as its death
@@ -266,8 +267,8 @@ class Pool:
                        time.monotonic() - flight.start, failure)
 
     def _send(self, message: dict[str, Any]) -> None:
-        try:
-            self._sock.send(json.dumps(message).encode())
+        try:            # a closed pool's socket is None: the AttributeError is caught
+            self._sock.send(json.dumps(message).encode())  # type: ignore[union-attr]
         except (OSError, AttributeError):
             pass
 
@@ -298,7 +299,7 @@ def _close(sel: selectors.BaseSelector, flight: _Flight) -> None:
     flight.fds.clear()
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, 9)
     except OSError:

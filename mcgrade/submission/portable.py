@@ -55,7 +55,8 @@ class _Tail(threading.Thread):
 
     def run(self) -> None:
         try:
-            while chunk := self.pipe.read1(1 << 16):
+            # a Popen pipe (bufsize -1) is a BufferedReader; typeshed says only IO[bytes]
+            while chunk := self.pipe.read1(1 << 16):  # type: ignore[attr-defined]
                 self.total += len(chunk)
                 self.kept += chunk
                 if len(self.kept) > 2 * self.cap + (1 << 16):

@@ -52,7 +52,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence, cast
 
 from mcgrade.model import Answer
 
@@ -75,6 +75,9 @@ be interrupted (``answers_read``). ``crashed``: it ended without reporting (sign
 ``os._exit``, broken result). ``syntax-error``: a ``.py`` file that does not compile.
 ``unreadable``: the file could not be read. ``internal-error``: no worker could run it.
 """
+
+CauseKind = Literal["timeout", "error"]
+"""The kind of answer a name gets when the unit that would have defined it failed."""
 
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _CHILD_STATUSES = ("ok", "raised", "memory", "timeout", "syntax-error")
@@ -103,7 +106,7 @@ class RunResult:
     output_bytes: int = 0
     traceback: str = ""
     elapsed: float = 0.0
-    causes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    causes: Mapping[str, tuple[CauseKind, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "answers", MappingProxyType(dict(self.answers)))
@@ -188,7 +191,7 @@ def _fmt_shape(shape: tuple[int, ...]) -> str:
     return "×".join(map(str, shape)) or "0-D"
 
 
-def _text(record: dict, limit: int) -> str:
+def _text(record: dict[str, Any], limit: int) -> str:
     text = record.get("text")
     if type(text) is not str or len(text) > limit:
         raise ValueError("bad text")
@@ -229,6 +232,7 @@ def _decode(record: Any, expect_shape: bool) -> Answer:
         shape = _shape(record.get("shape"))
         raw = record.get("value")
         values = _values(raw, shape)
+        raw = cast("list[Any]", raw)                      # _values checked it is a list
         if (expect_shape and len(shape) == 1 and all(count(x) is not None for x in raw)
                 and (dims := _as_shape(raw)) is not None):
             return Answer("shape", value=dims)
@@ -252,10 +256,10 @@ def _decode(record: Any, expect_shape: bool) -> Answer:
     if kind == "complex":
         shape = _shape(record.get("shape"))
         re, im = _values(record.get("real"), shape), _values(record.get("imag"), shape)
-        values = tuple(complex(a, b) for a, b in zip(re, im))
+        numbers = tuple(complex(a, b) for a, b in zip(re, im))
         if not shape:
-            return Answer("complex", value=values[0], text=f"the complex number {values[0]}")
-        return Answer("complex", value=values, shape=shape,
+            return Answer("complex", value=numbers[0], text=f"the complex number {numbers[0]}")
+        return Answer("complex", value=numbers, shape=shape,
                       text=f"a complex array of shape {_fmt_shape(shape)}")
     raise ValueError(f"unknown kind {kind[:40]!r}")
 
@@ -289,7 +293,7 @@ class Stream:
     """A run as the worker reported it (validated, answers still raw)."""
 
     exit: Mapping[str, Any]
-    status: str | None = None                 # None: the code never reported back
+    status: RunStatus | None = None           # None: the code never reported back
     events: tuple[Mapping[str, Any], ...] = ()
     answers: Mapping[str, Any] = field(default_factory=dict)
     done: bool = False
@@ -322,6 +326,9 @@ def read_result(data: bytes, names: Sequence[str]) -> Stream:
         why = _line(opening.get("text")) if opening.get("t") == "fault" else \
             _line(f"its process ended before its sandbox was ready (exit {exit_})")
         return Stream(exit_, fault=f"its sandbox could not be set up ({why})")
+    status: RunStatus | None
+    events: tuple[dict[str, Any], ...]
+    answers: dict[str, Any]
     status, events, answers, done, wanted = None, (), {}, False, set(names)
     for number, line in enumerate(lines[1:]):
         if not line:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence, TypedDict
 
 from mcgrade.errors import SubmissionError
 from mcgrade.submission import notes as messages
@@ -32,6 +32,14 @@ ANSWER_CAP = 5 << 20          # bytes of encoded answers the child may send
 FILE_SIZE_LIMIT = 64 << 20    # RLIMIT_FSIZE for files the submission writes
 TMP_SIZE = 64 << 20           # its private /tmp
 PROCESSES = 64                # RLIMIT_NPROC inside its own user namespace
+
+
+class _Output(TypedDict):
+    """What the submission printed, and how long it ran: in every ``RunResult``."""
+
+    output_tail: str
+    output_bytes: int
+    elapsed: float
 
 
 def make_job(source: Source, names: Sequence[str], *, timeout: float = 10.0,
@@ -81,8 +89,8 @@ def to_result(job: Job, outcome: JobOutcome, *, memory_mb: int = 2048,
     if outcome.output_bytes > cap:
         extra.append(f"{label} printed {messages.size(outcome.output_bytes)}; only the last "
                      f"{messages.size(cap)} were kept")
-    common = dict(output_tail=outcome.output.decode("utf-8", "replace"),
-                  output_bytes=outcome.output_bytes, elapsed=outcome.elapsed)
+    common: _Output = dict(output_tail=outcome.output.decode("utf-8", "replace"),
+                           output_bytes=outcome.output_bytes, elapsed=outcome.elapsed)
     if outcome.failure == "worker":
         return RunResult("crashed", notes=(f"the grading worker died while running {label} "
                                            "on its own; no answers were read", *extra), **common)
@@ -134,7 +142,7 @@ def to_result(job: Job, outcome: JobOutcome, *, memory_mb: int = 2048,
             answers.setdefault(name, {"kind": "timeout" if killed else "error",
                                       "text": f"{name} was not read: {why}"})
         extra.append(f"{why}; the answers read before were kept")
-    trace = next((e.get("traceback") for e in events if type(e.get("traceback")) is str), "")
+    trace: str = next((e["traceback"] for e in events if type(e.get("traceback")) is str), "")
     read = stream.status != "syntax-error"
     for name in names:
         answers.setdefault(name, {"kind": "error", "text": "the submission did not report "

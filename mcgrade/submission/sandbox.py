@@ -23,8 +23,9 @@ import shutil
 import site
 import sys
 from pathlib import Path
+from typing import Any
 
-from mcgrade.settings import SANDBOXES  # noqa: F401  (re-exported: the kinds)
+from mcgrade.settings import SANDBOXES as SANDBOXES  # re-exported: the kinds
 
 HERE = Path(__file__).parent
 CHILD = HERE / "_child.py"
@@ -92,7 +93,7 @@ def _sandbox_site_path() -> list[str]:
                    for d in dirs)]
 
 
-def _bwrap_argv(bwrap: str, binds: list[tuple[str, str]], config: dict) -> list[str]:
+def _bwrap_argv(bwrap: str, binds: list[tuple[str, str]], config: dict[str, Any]) -> list[str]:
     argv = [bwrap, "--unshare-all", "--unshare-user", "--new-session",
             "--cap-drop", "ALL", "--uid", str(NOBODY), "--gid", str(NOBODY),
             "--hostname", "mcgrade", "--clearenv"]

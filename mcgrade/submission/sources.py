@@ -16,6 +16,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mcgrade.errors import SubmissionError
 from mcgrade.files import display_name
@@ -118,9 +119,9 @@ def _notebook(label: str, raw: bytes) -> Source:
                               "Jupyter")
     notes = []
     import nbformat
-    captured: dict = {}
-    try:
-        nb = nbformat.reads(json.dumps(_without_outputs(obj)), as_version=4,
+    captured: dict[str, Any] = {}
+    try:                                      # nbformat.reads carries no annotations
+        nb = nbformat.reads(json.dumps(_without_outputs(obj)), as_version=4,  # type: ignore[no-untyped-call]
                             capture_validation_error=captured)
     except Exception as exc:                  # nbformat raises many kinds on bad input
         raise SubmissionError(f"{label} could not be read as a notebook "
@@ -155,7 +156,7 @@ def _notebook(label: str, raw: bytes) -> Source:
     return Source(label, "ipynb", cells=tuple(cells), notes=tuple(notes))
 
 
-def _without_outputs(notebook: dict) -> dict:
+def _without_outputs(notebook: dict[str, Any]) -> dict[str, Any]:
     """The notebook with every code cell's stored outputs emptied (nbformat 4, or 3's
     worksheets): they are never run, and validating megabytes of images is slow."""
     worksheets = notebook.get("worksheets")

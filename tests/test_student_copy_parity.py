@@ -1,0 +1,136 @@
+"""A student copy decides what its digests allow exactly as the instructor's set does.
+
+Every answer of the course's mistakes files (``examples/<set>_mistakes.py``) and the wrong
+answers of the neuron corpus is graded twice, by the same pipeline: against the full set
+(the reference's values) and against its published copy (digests of them). Wherever the
+digests can decide, the copy names the same diagnoses; where the diagnosis's wording needs
+no expected shape or value, it gives the same feedback, after "Local check: ". The few
+outcomes a copy can't reach are listed below, with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import runpy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from mcgrade.api import grade_values
+from mcgrade.authoring.publish import publish
+from mcgrade.model import ProblemSet, Verdict
+from mcgrade.problemset import load_problem_set, parse_problem_set
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS = sorted(p.stem for p in (ROOT / "problem_sets").glob("*.yaml")
+              if (ROOT / "examples" / f"{p.stem}_mistakes.py").exists())
+
+# What the full set diagnoses that a copy can't, and what the copy says instead:
+UNDECIDED = {
+    # the copy holds no mistakes (their answers and feedback are the author's secret): the
+    # answer is judged on its values alone, as not equivalent or of the wrong shape
+    "author-mistake": {"not-equivalent", "wrong-shape"},
+    # the copy holds neither the kink arguments nor the reference on each side of a kink:
+    # the copy says at how many points the answer differs, and to check both sides
+    "piecewise-branch": {"not-equivalent"},
+}
+# Diagnoses whose feedback states no expected shape or value: word for word the same.
+# (transposed, flat-array and wrong-shape name the expected shape in the full set, which
+# a copy never states; not-equivalent names the expected value.)
+# (non-finite names the point: a copy knows the values of the symbols the reference
+# depends on there, the full set of every symbol of the problem; the rest is the same.)
+SAME_WORDS = {"sign", "scale-factor", "missing", "unparseable", "forbidden"}
+
+
+@functools.cache
+def both(name: str) -> tuple[ProblemSet, ProblemSet]:
+    full = load_problem_set(ROOT / "problem_sets" / f"{name}.yaml")
+    return full, parse_problem_set(publish(full), f"student/{name}.yaml")
+
+
+def local_words(feedback: str) -> str:
+    return "Local check: " + feedback[:1].lower() + feedback[1:]
+
+
+def assert_parity(full: Verdict, copy: Verdict) -> None:
+    first = full.diagnoses[0] if full.diagnoses else ""
+    undecided = [code for code in full.diagnoses if code in UNDECIDED]
+    if undecided:      # (transposed, piecewise-branch) too: not equivalent, and transposed
+        assert copy.diagnoses[0] in UNDECIDED[undecided[0]], (full, copy)
+        return
+    assert (copy.status, copy.diagnoses) == (full.status, full.diagnoses), (full, copy)
+    assert copy.score == full.score
+    if first in SAME_WORDS or (first == "elementwise-vs-matrix"
+                               and full.feedback.startswith("You gave a vector")):
+        words = full.feedback if first in ("missing", "unparseable", "forbidden") else \
+            local_words(full.feedback)
+        assert copy.feedback == words
+    if first == "non-finite":
+        tail = " where the expected value is finite"
+        assert copy.feedback.partition(tail)[1:] == full.feedback.partition(tail)[1:]
+    for key in ("factor", "right_where_kink_argument_is"):
+        assert copy.evidence.get(key) == full.evidence.get(key)
+    assert "expected" not in copy.evidence and "expected_shape" not in copy.evidence
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_the_mistakes_files_get_the_same_diagnoses_from_the_copy(name: str) -> None:
+    full, copy = both(name)
+    values = runpy.run_path(str(ROOT / "examples" / f"{name}_mistakes.py"))
+    values = {p.answer_name: values[p.answer_name] for p in full.problems
+              if p.answer_name in values}
+    graded = grade_values(values, full).verdicts
+    local = grade_values(values, copy).verdicts
+    for verdict, copied in zip(graded, local, strict=True):
+        assert_parity(verdict, copied)
+
+
+def corpus_cases() -> list[dict[str, Any]]:
+    cases = yaml.safe_load((ROOT / "tests" / "corpus" / "neuron.yaml").read_text())
+    return [c for c in cases if c.get("diagnoses") and "xfail" not in c
+            and c.get("kind", "string") in ("string", "shape", "array", "number")]
+
+
+def answer_value(case: dict[str, Any]) -> Any:
+    kind, answer = case.get("kind", "string"), case["answer"]
+    if kind == "shape":
+        return tuple(answer)
+    if kind == "array":
+        return np.array(answer, dtype=float)
+    return float(answer) if kind == "number" else answer
+
+
+def test_the_neuron_corpus_gets_the_same_diagnoses_from_the_copy() -> None:
+    full, copy = both("neuron")
+    for case in corpus_cases():
+        values = {full.problem(case["problem"]).answer_name: answer_value(case)}
+        [verdict] = grade_values(values, full, [case["problem"]]).verdicts
+        [copied] = grade_values(values, copy, [case["problem"]]).verdicts
+        assert_parity(verdict, copied)
+
+
+@pytest.mark.parametrize("answer, diagnoses, words", [
+    # issue 15: a factor-2 error used to read "not equivalent" in the student copy
+    ("x.T", ("scale-factor",), "your answer is 1/2 times the expected one: check the "
+     "constant factor."),
+    ("4 * x.T", ("scale-factor",), "your answer is 2 times the expected one: check the "
+     "constant factor."),
+    ("x", ("transposed", "scale-factor"), None),
+    ("-x", ("transposed", "scale-factor"), None),
+])
+def test_a_constant_factor_is_found_in_the_copy(answer: str, diagnoses: tuple[str, ...],
+                                                words: str | None) -> None:
+    full, copy = both("neuron")
+    [verdict] = grade_values({"sum_sq_grad": answer}, full, ["sum_sq_grad"]).verdicts
+    [copied] = grade_values({"sum_sq_grad": answer}, copy, ["sum_sq_grad"]).verdicts
+    assert verdict.diagnoses == copied.diagnoses == diagnoses
+    assert copied.evidence.get("factor") == verdict.evidence.get("factor")
+    if words:
+        assert copied.feedback.startswith("Local check: " + words)
+        assert verdict.feedback.startswith(words[:1].upper() + words[1:])
+    else:
+        assert copied.feedback.split(" Even so oriented, ")[1] == \
+            verdict.feedback.split(" Even so oriented, ")[1]
