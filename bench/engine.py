@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +43,58 @@ def load_corpus() -> list[tuple[str, dict]]:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+HARD_SET = """title: Hard references
+symbols:
+  n: {dimension: true, sizes: [2, 4, 8]}
+  X: {shape: [n, n], invertible: true}
+  A: {shape: [n, n]}
+  x: {shape: [n, 1]}
+  z: {shape: [n, 1]}
+problems:
+  - {id: logdet, derivative: {of: "log(det(X))", wrt: X}}
+  - {id: quad_inv, derivative: {of: "x.T @ inv(X) @ x", wrt: x}}
+  - {id: trace_xax, derivative: {of: "trace(X.T @ A @ X)", wrt: X}}
+  - {id: softmax, derivative: {of: "softmax(z)", wrt: z}}
+  - {id: hess_lse, hessian: {of: "logsumexp(z)", wrt: z}}
+"""
+
+_COMPILE = """
+import sys, time
+start = time.process_time()
+import sympy, numpy
+floor = time.process_time() - start
+if sys.argv[1] == 'floor':
+    print(floor, 0.0); sys.exit()
+from mcgrade.problemset import load_problem_set
+from mcgrade.engine.reference import compile_problem_set
+begin = time.process_time()
+compile_problem_set(load_problem_set(sys.argv[1]))
+print(floor, time.process_time() - begin)
+"""
+
+
+def _fresh(path: str) -> tuple[float, float]:
+    """CPU seconds of `import sympy, numpy` and of loading and compiling ``path``, in a
+    fresh process (nothing warmed by this one)."""
+    done = subprocess.run([sys.executable, "-c", _COMPILE, path], capture_output=True,
+                          text=True, check=True, cwd=ROOT)
+    floor, spent = (float(v) for v in done.stdout.split())
+    return floor, spent
+
+
+def compile_in_fresh_processes(set_names: list[str]) -> None:
+    floor = statistics.median(_fresh("floor")[0] for _ in range(3))
+    print(f"fresh process: import sympy, numpy {floor:6.3f} s CPU (the floor)")
+    with tempfile.TemporaryDirectory() as tmp:
+        hard = Path(tmp) / "hard.yaml"
+        hard.write_text(HARD_SET, encoding="utf-8")
+        paths = [(name, str(set_path(name))) for name in set_names] + [("hard set (n<=8)",
+                                                                          str(hard))]
+        for name, path in paths:
+            _, spent = _fresh(path)
+            print(f"fresh compile {name:<24} {spent:7.3f} s CPU beyond the floor")
 
 
 def main() -> int:
@@ -78,12 +132,12 @@ def main() -> int:
     print(f"p99 per check       {percentile(milli, 0.99):7.2f} ms")
     print(f"max per check       {max(milli):7.2f} ms")
     correct = [m for m, s in zip(methods, statuses) if s == "correct"]
-    proved = sum(m == "symbolic" for m in correct)
-    print(f"settled symbolically {symbolic / len(methods):6.1%} of all checks "
-          f"({symbolic}/{len(methods)}; wrong answers are settled numerically)")
-    print(f"correct and proved   {proved / len(correct):6.1%} of correct verdicts "
-          f"({proved}/{len(correct)}; the rest numerically, past the symbolic work allowance)")
-
+    for method, label in (("symbolic", "proved"), ("exact", "exactly checked"),
+                          ("numeric", "numeric")):
+        count = sum(m == method for m in correct)
+        print(f"correct, {label:<16} {count / len(correct):6.1%} of correct verdicts "
+              f"({count}/{len(correct)})")
+    compile_in_fresh_processes(sorted({name for name, _ in cases}))
     grader = next(iter(graders.values()))
     problem = grader.problem_set.problems[0]
     for label, text in [("1 MB string", "x" * (1 << 20)), ("x**(10**10)", "x**(10**10)"),

@@ -3,12 +3,19 @@ difference overturning a float agreement, and tolerance 0 meaning exact."""
 
 from __future__ import annotations
 
+import itertools
+from fractions import Fraction
+from pathlib import Path
+
 import pytest
 import sympy as sp
+from sympy.combinatorics import Permutation
 
+from mcgrade.engine import exact as exact_check
+from mcgrade.expressions import Scope, compile_expression
 from mcgrade.grading import Grader
 from mcgrade.model import Answer
-from mcgrade.problemset import parse_problem_set
+from mcgrade.problemset import load_problem_set, parse_problem_set
 from tests.test_grading import check
 
 x, y, z, s = sp.symbols("x y z s")
@@ -165,3 +172,61 @@ def test_zero_tolerance_with_a_sympy_answer(exact: Grader) -> None:
     bad = Answer("sympy", text=sp.srepr(v * sp.Rational(142857142857142857, 10**18)))
     assert check(exact, "scaled_vector", good).status == "correct"
     assert check(exact, "scaled_vector", bad).diagnoses == ("not-equivalent",)
+
+
+# --- 4. exact checking at random points and sizes (mcgrade.engine.exact) ---------------
+
+SIZES_SET = Path(__file__).resolve().parent / "corpus" / "sets" / "sizes.yaml"
+
+
+def _s4(names: str) -> str:
+    """The standard polynomial s_4: zero on every 2×2 matrix (Amitsur–Levitzki)."""
+    terms = []
+    for perm in itertools.permutations(range(4)):
+        sign = Permutation(list(perm)).signature()
+        terms.append(("+ " if sign > 0 else "- ") + " @ ".join(names[i] for i in perm))
+    return " ".join(terms)[2:]
+
+
+def test_a_wrong_answer_that_agrees_at_2x2_is_caught_at_a_larger_size() -> None:
+    grader = Grader(load_problem_set(SIZES_SET))
+    verdict = check(grader, "just_p", "P + " + _s4("PQRS"))
+    assert (verdict.status, verdict.diagnoses) == ("incorrect", ("not-equivalent",))
+    assert verdict.evidence["sizes"]["n"] >= 3            # 2k > 4: checked at k ≥ 3
+    assert verdict.evidence["difference"] != "0"
+    assert "In exact arithmetic" in verdict.feedback
+
+
+def test_the_degree_rule_picks_a_size_beyond_the_identities() -> None:
+    expression = compile_expression(_s4("PQRS"), Scope({n: ("n", "n") for n in "PQRS"},
+                                                       frozenset({"n"})))
+    assert exact_check.matrix_degree(expression.root) == 4
+
+
+def test_an_exact_agreement_says_so_with_its_bound() -> None:
+    """No symbolic work at all: a rational answer is still settled exactly."""
+    grader = Grader(parse_problem_set(SET, "exactness.yaml"), symbolic_work=0)
+    verdict = check(grader, "poly", "(3 + y + x)**6")
+    assert (verdict.status, verdict.method) == ("correct", "exact")
+    points = verdict.evidence["points"]
+    assert points >= 2
+    assert verdict.evidence["checked"] == (f"exact at {points} random points and sizes "
+                                           f"(false-accept chance below 2^-{points})")
+
+
+def test_an_exact_check_is_reproducible() -> None:
+    first = check(Grader(load_problem_set(SIZES_SET)), "zero_matrix", _s4("PQRS"))
+    second = check(Grader(load_problem_set(SIZES_SET)), "zero_matrix", _s4("PQRS"))
+    assert first == second
+
+
+def test_the_arithmetics_say_where_they_cannot_answer() -> None:
+    scope = Scope({"z": (1, 1)})
+    env = {"z": exact_check.Value(1, 1, [exact_check.MODP.number(Fraction(0))])}
+    with pytest.raises(exact_check.NotExact):          # a division by zero mod p: redraw
+        exact_check.evaluate_tree(compile_expression("1/z", scope), exact_check.MODP, env, {})
+    with pytest.raises(exact_check.NotExact):          # no exp mod p
+        exact_check.evaluate_tree(compile_expression("exp(z)", scope), exact_check.MODP, env, {})
+    ball = {"z": exact_check.Value(1, 1, [exact_check.BALL.number(Fraction(0))])}
+    with pytest.raises(exact_check.NotExact):          # relu at its kink
+        exact_check.evaluate_tree(compile_expression("relu(z)", scope), exact_check.BALL, ball, {})
