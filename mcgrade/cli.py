@@ -21,12 +21,13 @@ from mcgrade.errors import CheckAbandoned, McgradeError
 from mcgrade.settings import SANDBOXES
 
 if TYPE_CHECKING:
+    from mcgrade.batch.late import Lateness, Policy
     from mcgrade.grading import Grader
     from mcgrade.model import GradeReport, ProblemSet
 
 
 BATCH_OPTIONS = ("jobs", "out", "csv", "feedback", "id_pattern", "force", "dask",
-                 "overrides", "canvas", "moodle")
+                 "overrides", "canvas", "moodle", "extensions")
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -43,6 +44,7 @@ def _grade(args: argparse.Namespace) -> int:
 
     path = args.submissions[0]
     student = args.student or display_name(student_of(path))     # as a batch names them
+    policy = _late_policy(args)                    # checked before anything runs
     grader = None
     try:
         grader = Grader(load_problem_set(args.problems))
@@ -59,9 +61,32 @@ def _grade(args: argparse.Namespace) -> int:
     problem_set = grader.problem_set
     _announce_sandbox(problem_set, args.sandbox)
     text = terminal.render(report, problem_set.title)
+    outcome = None
+    if policy is not None:
+        from mcgrade.batch.late import submitted_of
+        outcome = policy.outcome(student, submitted_of(path, args.gradescope_metadata),
+                                 report.score)
+        text += f"mcgrade: {outcome.note()}\n"
     (sys.stderr if args.json == "-" else sys.stdout).write(text)
-    _write_records(args, report, problem_set)
+    _write_records(args, report, problem_set, outcome)
     return 0
+
+
+def _late_given(args: argparse.Namespace) -> dict[str, str]:
+    """The late policy's options given (``mcgrade.batch.late.OPTIONS``' keys)."""
+    given = {"deadline": args.deadline, "penalty": args.late_penalty, "cap": args.late_cap,
+             "grace": args.grace}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _late_policy(args: argparse.Namespace) -> "Policy | None":
+    """One file's late policy (a ``late.Policy``), or None; errors before grading."""
+    from mcgrade.batch.late import NONE, policy_of
+
+    given = _late_given(args)
+    if given.get("deadline", "").strip().lower() == NONE:
+        return None
+    return policy_of(given, given)
 
 
 def _sandbox(given: str | None) -> str:
@@ -90,17 +115,23 @@ def _announce_sandbox(problem_set: "ProblemSet", sandbox: str,
 
 
 def _write_records(args: argparse.Namespace, report: "GradeReport",
-                   problem_set: "ProblemSet") -> None:
-    """The record where ``--json`` and ``--gradescope`` ask for it."""
+                   problem_set: "ProblemSet", outcome: "Lateness | None" = None) -> None:
+    """The record where ``--json`` and ``--gradescope`` ask for it, with the late
+    policy's ``outcome`` (the final score goes to Gradescope)."""
+    from mcgrade.batch.late import gradescope_results
     from mcgrade.files import write_atomic
     from mcgrade.reporters import gradescope, json_report
 
+    added = outcome.fields() if outcome is not None else None
     if args.json == "-":
-        sys.stdout.write(json_report.render(report))
+        sys.stdout.write(json_report.render(report, added))
     elif args.json:
-        write_atomic(args.json, json_report.render(report))
+        write_atomic(args.json, json_report.render(report, added))
     if args.gradescope:
-        write_atomic(args.gradescope, gradescope.render(report, problem_set=problem_set))
+        results = gradescope.render(report, problem_set=problem_set)
+        if outcome is not None:
+            results = gradescope_results(results, outcome)
+        write_atomic(args.gradescope, results)
 
 
 def _unreadable(path: str, grader: "Grader") -> "GradeReport | None":
@@ -108,7 +139,6 @@ def _unreadable(path: str, grader: "Grader") -> "GradeReport | None":
     notebook): every problem an error saying why, as its row in a batch. None when there
     is no such file (a mistyped path), or when it is one and the sandbox failed instead."""
     import os
-    from dataclasses import replace
 
     from mcgrade.errors import SubmissionError
     from mcgrade.files import display_name
@@ -123,8 +153,7 @@ def _unreadable(path: str, grader: "Grader") -> "GradeReport | None":
         why = str(exc)
         answers = {p.answer_name: Answer("error", text=why)
                    for p in grader.problem_set.problems}
-        report = grader.grade(answers, display_name(Path(path).name), (why,))
-        return replace(report, problem_set=Path(grader.problem_set.path).name)
+        return grader.grade(answers, display_name(Path(path).name), (why,))
     return None
 
 
@@ -152,6 +181,9 @@ def _grade_batch(args: argparse.Namespace) -> int:
                          "student in DIR/gradescope/")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
+    if args.gradescope_metadata:
+        raise UsageError("--gradescope-metadata is for one file graded on Gradescope; a "
+                         "batch takes each submission's time from its notebook or file")
     problem_set = load_problem_set(args.problems)
     out = args.out or "mcgrade-results"
     if not args.dask:                  # on a cluster, each worker chooses its own
@@ -166,7 +198,8 @@ def _grade_batch(args: argparse.Namespace) -> int:
                      id_pattern=args.id_pattern, force=args.force,
                      sandbox=args.sandbox, jobs=args.jobs or 1, dask=args.dask,
                      overrides_path=args.overrides, canvas=args.canvas,
-                     moodle=args.moodle)
+                     moodle=args.moodle, late_given=_late_given(args),
+                     extensions_path=args.extensions)
 
 
 def _gradescope(args: argparse.Namespace) -> int:
@@ -176,9 +209,11 @@ def _gradescope(args: argparse.Namespace) -> int:
 
     problem_set = load_problem_set(args.problem_set)   # a broken set fails here
     variants = bool(problem_set.params)
+    policy = _late_policy(args)                    # checked here, not on Gradescope
     write_atomic(args.output, build(args.problem_set, variants=variants,
                                     student_key=args.student_key,
-                                    submission_name=args.submission_name))
+                                    submission_name=args.submission_name,
+                                    late=policy.arguments() if policy else ()))
     print(f"mcgrade: wrote {args.output}, a Gradescope autograder for {args.problem_set} "
           "(upload it as a zip file in the assignment's Configure Autograder page)")
     if variants:
@@ -230,6 +265,16 @@ def _publish(args: argparse.Namespace) -> int:
         from mcgrade.authoring.student_folder import write_student_folder
         for path in write_student_folder(output.parent, problem_set.title, output.name):
             print(f"mcgrade: wrote {path}")
+    return 0
+
+
+def _mistakes(args: argparse.Namespace) -> int:
+    from mcgrade.batch import mistakes
+    from mcgrade.problemset import load_problem_set
+
+    problem_set = load_problem_set(args.problem_set)
+    entries, note = mistakes.read_entries(problem_set, args.results)
+    sys.stdout.write(mistakes.proposals(problem_set, entries, note))
     return 0
 
 
@@ -307,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "with params: to grade (default: the file's name, alice.ipynb → alice)")
     grade.add_argument("--gradescope", metavar="PATH", help="write a Gradescope "
                        "results.json to PATH (written even when grading fails)")
+    _late_arguments(grade, "each submission, from its time: Gradescope's, the notebook's "
+                    "metadata mcgrade.submitted_at, or the file's")
+    grade.add_argument("--gradescope-metadata", metavar="FILE", help="Gradescope's "
+                       "submission_metadata.json: its created_at is the submission time "
+                       "(run_autograder gives it)")
     _batch_arguments(grade)
     grade.set_defaults(run=_grade)
     _authoring_commands(commands)
@@ -326,8 +376,33 @@ def build_parser() -> argparse.ArgumentParser:
                             help="the file students submit (e.g. hw1.ipynb): chosen when "
                             "a submitted folder or repository holds several notebooks "
                             "or .py files")
+    _late_arguments(autograder, "each submission, from its Gradescope submission time")
     autograder.set_defaults(run=_gradescope)
+    mistakes = commands.add_parser(
+        "mistakes", help="print the class's uncovered wrong answers as mistakes: entries",
+        description="Group the wrong answers graded into RESULTS_DIR by what they are "
+        "(answers the engine finds equal are one group) and print, per problem, those no "
+        "author's mistake covers, as mistakes: entries to paste into the set.")
+    mistakes.add_argument("problem_set", metavar="SET.yaml", help="the problem set")
+    mistakes.add_argument("results", metavar="RESULTS_DIR",
+                          help="the --out folder of mcgrade grade (its records/)")
+    mistakes.set_defaults(run=_mistakes)
     return parser
+
+
+def _late_arguments(command: argparse.ArgumentParser, whose: str) -> None:
+    """A deadline and a late penalty (``mcgrade.batch.late``; docs/batch.md, Late work)."""
+    group = command.add_argument_group("late work", f"a penalty for {whose}")
+    group.add_argument("--deadline", metavar="TIME", help="the deadline, ISO 8601 with its "
+                       "UTC offset, e.g. 2026-10-01T23:59+02:00 (Z for UTC); 'none' drops "
+                       "a remembered one")
+    group.add_argument("--late-penalty", metavar="RATE", help="a percentage of the points "
+                       "earned per started day or hour late, e.g. 10%%/day or 2%%/hour "
+                       "(default 0: lateness is only shown)")
+    group.add_argument("--late-cap", metavar="PERCENT", help="the most the penalty takes "
+                       "in all, e.g. 50%% (default 100%%)")
+    group.add_argument("--grace", metavar="DURATION", help="this long after the deadline "
+                       "still counts as on time, e.g. 15m (s, m, h, d)")
 
 
 def _batch_arguments(grade: argparse.ArgumentParser) -> None:
@@ -359,6 +434,9 @@ def _batch_arguments(grade: argparse.ArgumentParser) -> None:
                        "gradebook Canvas exports)")
     batch.add_argument("--moodle", action="store_true", help="also write DIR/moodle.csv "
                        "for Moodle's Import grades from CSV")
+    batch.add_argument("--extensions", metavar="FILE", help="a CSV of student,deadline: "
+                       "each student's own deadline, a time or a delay after --deadline "
+                       "(+2d, +36h); remembered like --overrides")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

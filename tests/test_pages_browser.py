@@ -165,3 +165,67 @@ def test_screenshots_are_taken(tmp_path: Path) -> None:
         data = png.read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000, name
 
+
+
+# --- the class report of a real class, graded through the CLI ------------------------------
+
+LINKS = """<script>
+(function () {
+  var links = Array.prototype.slice.call(document.querySelectorAll('a[href]'));
+  var ids = ['histogram', 'success-rates', 'item-analysis', 'ungradable', 'roster'];
+  var seen = {
+    links: links.map(function (a) { return [a.textContent, a.href]; }),
+    sections: ids.filter(function (id) {
+      var e = document.getElementById(id);
+      return e && e.getBoundingClientRect().height > 0;
+    }),
+    groups: document.querySelectorAll('table.groups tr').length,
+    text: document.body.innerText
+  };
+  var pre = document.createElement('pre');
+  pre.id = 'mcgrade-links';
+  pre.textContent = JSON.stringify(seen);
+  document.documentElement.appendChild(pre);
+})();
+</script>"""
+
+
+def test_class_report_of_a_graded_class_links_every_student_and_renders(
+        tmp_path: Path) -> None:
+    from urllib.parse import unquote, urlparse
+
+    from tests.test_class_mistakes import CLASS, grade, make_class
+
+    problems, folder = make_class(tmp_path)
+    assert grade(problems, folder, tmp_path) == 0
+    report = tmp_path / "feedback" / "class_report.html"
+    shipped = report.read_text(encoding="utf-8")
+    # as shipped: Chromium logs no script error and no refused content
+    result = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                             "--enable-logging=stderr", "--v=0", "--dump-dom",
+                             report.as_uri()], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
+    assert not [line for line in console if "Uncaught" in line or "Refused" in line], console
+    assert "<script" not in result.stdout and 'id="roster"' in result.stdout
+    # a copy beside it, with a probe: every link resolves to a page the batch wrote
+    probed = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>\n', "", shipped)
+    probed = probed.replace("</body>", LINKS + "\n</body>")
+    copy = report.with_name("class_report.probed.html")
+    copy.write_text(probed, encoding="utf-8")
+    dom = _chromium(tmp_path, "--dump-dom", copy.as_uri())
+    match = re.search(r'<pre id="mcgrade-links">(.*?)</pre>', dom, re.DOTALL)
+    assert match, dom[-2000:]
+    view = json.loads(html.unescape(match.group(1)))
+    targets = {text: Path(unquote(urlparse(href).path)) for text, href in view["links"]}
+    students = set(CLASS) | {"gus", "hal"}
+    assert set(targets) == students
+    for student, target in targets.items():
+        assert target.parent == report.parent and target.is_file(), (student, target)
+        assert student in html.unescape(target.read_text(encoding="utf-8")), student
+    assert view["sections"] == ["histogram", "success-rates", "item-analysis", "ungradable",
+                                "roster"]
+    assert view["groups"] >= 4                    # a header and a row per group shown
+    text = _lines(view["text"])
+    assert "Submissions that could not be graded" in text and "Roster" in text
+    assert "2*x.T @ A and 2 other spellings" in text

@@ -30,6 +30,7 @@ import io
 import shlex
 import zipfile
 from pathlib import Path
+from typing import Sequence
 
 from mcgrade.batch.ledger import VERSION
 from mcgrade.errors import UsageError
@@ -117,6 +118,9 @@ SET_NAME=@SET_NAME@
 SUBMISSION_NAME=@SUBMISSION_NAME@
 VARIANTS=@VARIANTS@
 STUDENT_KEY=@STUDENT_KEY@
+# the late policy (`mcgrade gradescope --deadline …`): applied from Gradescope's
+# submission time, created_at in submission_metadata.json
+LATE=(@LATE@)
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${PYTHON:-$ROOT/mcgrade-venv/bin/python}"
 if [ -n "${MCGRADE:-}" ]; then read -ra MCGRADE_CMD <<< "$MCGRADE"
@@ -222,9 +226,12 @@ print(value if re.fullmatch(r"[A-Za-z0-9@._+-]{1,200}", value) else "")' \
   student=(--student "$id")
 fi
 
+late=()
+[ "${#LATE[@]}" -gt 0 ] && late=("${LATE[@]}" --gradescope-metadata "$ROOT/submission_metadata.json")
+
 rm -f "$RESULTS"   # a stale file must not pass for this submission's results
 "${MCGRADE_CMD[@]}" grade "$file" --problems "$ROOT/source/$SET_NAME" ${student[@]+"${student[@]}"} \
-  --gradescope "$RESULTS" --sandbox "${MCGRADE_SANDBOX:-auto}"
+  ${late[@]+"${late[@]}"} --gradescope "$RESULTS" --sandbox "${MCGRADE_SANDBOX:-auto}"
 status=$?
 valid_results || broken "$status"
 exit 0
@@ -254,11 +261,13 @@ def script(template: str, **values: str) -> bytes:
 
 
 def build(problem_set: str | Path, *, variants: bool = False,
-          student_key: str = "email", submission_name: str = "") -> bytes:
+          student_key: str = "email", submission_name: str = "",
+          late: Sequence[str] = ()) -> bytes:
     """The autograder zip for ``problem_set``, as bytes. ``variants``: the set has
     ``params:``, so each submission is graded in the variant of the student whose
     ``student_key`` (a key of Gradescope's user record: email, sid, id) it names.
-    ``submission_name`` (``hw1.ipynb``) picks the file to grade among several."""
+    ``submission_name`` (``hw1.ipynb``) picks the file to grade among several. ``late``:
+    the options of a late policy (``late.Policy.arguments``), given to every grading."""
     if submission_name and (Path(submission_name).name != submission_name
                             or not submission_name.lower().endswith(SUFFIXES)):
         raise UsageError(f"--submission-name {submission_name!r}: give a file name "
@@ -266,7 +275,8 @@ def build(problem_set: str | Path, *, variants: bool = False,
     set_path = Path(problem_set)
     entries: dict[str, tuple[bytes, int]] = {
         "setup.sh": (script(SETUP, set_name=set_path.name), 0o755),
-        "run_autograder": (script(RUN, set_name=set_path.name,
+        "run_autograder": (script(RUN.replace("@LATE@", " ".join(map(shlex.quote, late))),
+                                  set_name=set_path.name,
                                   submission_name=submission_name,
                                   variants="yes" if variants else "no",
                                   student_key=student_key), 0o755),

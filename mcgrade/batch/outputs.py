@@ -19,18 +19,21 @@ re-run completes them. Outputs follow the user's umask; the ledger alone is priv
 from __future__ import annotations
 
 import os
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
+from mcgrade.batch import mistakes
 from mcgrade.batch.ids import file_name
+from mcgrade.batch.late import Lateness, columns, gradescope_results
 from mcgrade.batch.ledger import Entry
 from mcgrade.batch.roster import Roster
 from mcgrade.files import remove_temporaries, write_atomic
 from mcgrade.model import ProblemSet
 from mcgrade.problemset import for_student
 from mcgrade.reporters import (class_report, csv_report, gradescope, html_feedback,
-                               json_array, lms)
+                               json_report, lms)
 
 
 @dataclass(frozen=True)
@@ -73,26 +76,39 @@ class Outputs:
 
 
 def write_all(entries: Sequence[Entry], outputs: Outputs,
-              problem_set: ProblemSet | None = None, roster: Roster | None = None) -> None:
+              problem_set: ProblemSet | None = None, roster: Roster | None = None,
+              late: Mapping[str, Lateness] | None = None) -> None:
     """Render every output of ``entries`` (the gradebook: every student in the ledger
     graded against this set); the feedback pages quote ``problem_set``, the Canvas
-    gradebook lists the students of ``roster``."""
+    gradebook lists the students of ``roster``. With a late policy, ``late`` holds each
+    student's outcome: the gradebook and the records gain its fields, Gradescope, Canvas
+    and Moodle get the final score."""
+    late = late or {}
     ordered = sorted(entries, key=lambda e: e.student)
-    write_atomic(outputs.csv, csv_report.render([(e.student, e.report) for e in ordered]))
-    write_atomic(outputs.json, json_array.render([e.report for e in ordered]))
+    unit = next(iter(late.values())).unit if late else ""
+    write_atomic(outputs.csv, csv_report.render(
+        [(e.student, e.report) for e in ordered], columns(unit) if late else (),
+        {s: o.cells() for s, o in late.items()}))
+    write_atomic(outputs.json, json_report.render_array(
+        [json_report.record(e.report, late[e.student].fields() if e.student in late
+                            else None) for e in ordered]))
     for entry in ordered:
-        _put(outputs.gradescope / f"{file_name(entry.student)}.json",
-             gradescope.render(entry.report))
+        results = gradescope.render(entry.report)
+        if entry.student in late:
+            results = gradescope_results(results, late[entry.student])
+        _put(outputs.gradescope / f"{file_name(entry.student)}.json", results)
     if outputs.feedback is not None and problem_set is not None:
-        _pages(ordered, outputs.feedback, problem_set)
+        _pages(ordered, outputs.feedback, problem_set, late)
     if problem_set is not None:
-        _lms(ordered, outputs, problem_set, roster)
+        _lms(ordered, outputs, problem_set, roster, late)
 
 
 def _lms(entries: Sequence[Entry], outputs: Outputs, problem_set: ProblemSet,
-         roster: Roster | None) -> None:
-    """The gradebooks for Canvas and Moodle: each student's total."""
-    scores = {e.student: e.report.score for e in entries}
+         roster: Roster | None, late: Mapping[str, Lateness]) -> None:
+    """The gradebooks for Canvas and Moodle: each student's total (after a late
+    penalty: what an LMS should hold)."""
+    scores = {e.student: late[e.student].final if e.student in late else e.report.score
+              for e in entries}
     title = problem_set.title or Path(problem_set.path).stem
     if outputs.canvas is not None and roster is not None:
         write_atomic(outputs.canvas, lms.canvas(roster.people, roster.key, scores,
@@ -102,15 +118,28 @@ def _lms(entries: Sequence[Entry], outputs: Outputs, problem_set: ProblemSet,
         write_atomic(outputs.moodle, lms.moodle(scores, title))
 
 
-def _pages(entries: Sequence[Entry], folder: Path, problem_set: ProblemSet) -> None:
-    """Each student's feedback page (in their variant of a set with params) and the
-    class report."""
+def _pages(entries: Sequence[Entry], folder: Path, problem_set: ProblemSet,
+           late: Mapping[str, Lateness]) -> None:
+    """Each student's feedback page (in their variant of a set with params, with their
+    late-work line) and the class report."""
     for entry in entries:
         variant = for_student(problem_set, entry.student)
+        lateness = late.get(entry.student)
         _put(folder / f"{file_name(entry.student)}.html",
-             html_feedback.render(entry.report, variant, entry.answers))
+             html_feedback.render(entry.report, variant, entry.answers,
+                                  lateness.note() if lateness else ""))
+    roster = [class_report.RosterRow(e.student, page_link(e.student), e.report)
+              for e in entries]
     write_atomic(folder / "class_report.html",
-                 class_report.render([e.report for e in entries], problem_set))
+                 class_report.render([e.report for e in entries], problem_set,
+                                     roster=roster,
+                                     groups=mistakes.answer_groups(entries, problem_set)))
+
+
+def page_link(student: str) -> str:
+    """The relative link from the class report to a student's page beside it: the file
+    name (itself percent-encoded) encoded once more as a URL path."""
+    return urllib.parse.quote(f"{file_name(student)}.html", safe="")
 
 
 def _put(path: Path, text: str) -> None:

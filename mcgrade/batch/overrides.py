@@ -11,7 +11,6 @@ problem is an error naming its line.
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, replace
 from typing import Collection, Mapping
@@ -49,8 +48,8 @@ def read(path: str | os.PathLike[str], problem_set: ProblemSet,
     for line, row in rows:
         student, problem = row[names["student"]], row[names["problem"]]
         where = f"{path}:{line}"
-        _known(where, "student", student, students, "is not in the gradebook")
-        _known(where, "problem", problem, worth, f"is not a problem of {problem_set.path}")
+        spreadsheet.require_known(where, "student", student, students, "is not in the gradebook")
+        spreadsheet.require_known(where, "problem", problem, worth, f"is not a problem of {problem_set.path}")
         points = _points(where, row[names["points"]], problem, worth[problem])
         earlier = found.get(student, {}).get(problem)
         if earlier is not None:
@@ -59,14 +58,6 @@ def read(path: str | os.PathLike[str], problem_set: ProblemSet,
         comment = row.get(names["comment"], "")
         found.setdefault(student, {})[problem] = Override(points, comment, line)
     return found
-
-
-def _known(where: str, what: str, value: str, known: Collection[str], why: str) -> None:
-    if value in known:
-        return
-    close = difflib.get_close_matches(value, list(known), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise UsageError(f"{where}: {what} {value!r} {why}{hint}")
 
 
 def _points(where: str, text: str, problem: str, worth: float) -> float:

@@ -15,12 +15,13 @@ import threading
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Collection, Iterator, Mapping, Sequence
 
-from mcgrade.batch import (Entry, Graded, Ledger, Plan, grade_many, overrides, plan,
+from mcgrade.batch import (Entry, Graded, Ledger, Plan, grade_many, late, overrides, plan,
                            roster)
 from mcgrade.batch.outputs import Outputs, write_all
 from mcgrade.batch.progress import Progress
+from mcgrade.errors import UsageError
 from mcgrade.model import ProblemSet
 from mcgrade.reporters.terminal import points
 
@@ -68,16 +69,22 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
               feedback: str | None = None,
               id_pattern: str | None = None, force: bool = False, sandbox: str = "auto",
               jobs: int = 1, dask: str | None = None, overrides_path: str | None = None,
-              canvas: str | None = None, moodle: bool = False) -> int:
+              canvas: str | None = None, moodle: bool = False,
+              late_given: Mapping[str, str] | None = None,
+              extensions_path: str | None = None) -> int:
     """Grade every submission under ``paths`` into ``out``, and render every output from
     the whole ledger (students graded before keep their rows), with the instructor's
-    overrides in ``overrides_path`` applied; the summary on stdout. The overrides and the
+    overrides in ``overrides_path`` applied, then the late policy (``late_given``: the
+    options ``deadline``, ``penalty``, ``cap``, ``grace`` given, and the extensions in
+    ``extensions_path``); the summary on stdout. The overrides, the late policy and the
     Canvas roster are checked before anything is graded."""
     ledger = Ledger(out)
     batch = plan(paths, problem_set.path, ledger, id_pattern=id_pattern, force=force,
                  problem_set=problem_set)
     given, overrides_path = overrides_path, overrides_path or ledger.remembered_overrides()
-    students = _students_of(batch, ledger) if overrides_path or canvas else set()
+    timed = bool(late_given or extensions_path or ledger.remembered_late())
+    students = (_students_of(batch, ledger) if overrides_path or canvas or timed
+                else set())
     changes = overrides.read(overrides_path, problem_set, students) if overrides_path else {}
     if given:                      # checked: remembered, so a later run keeps them
         ledger.remember_overrides(given)
@@ -85,11 +92,13 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
         print(f"mcgrade: applying the overrides remembered in {overrides_path} (give "
               "--overrides again to change them, an empty one to drop them)",
               file=sys.stderr)
+    policy = _late_policy(ledger, late_given or {}, extensions_path, students)
     lms_roster = roster.read(canvas, students) if canvas else None
     outputs = Outputs.under(out, csv_path=csv_path, json_path=json_path, feedback=feedback,
                             canvas=bool(canvas), moodle=moodle)
     ledger.tidy()
     outputs.remove_temporaries()
+    _stamp(batch, ledger)
     if batch.everyone:
         print(f"mcgrade: {Path(problem_set.path).name} changed beyond its problems (layout, "
               "symbols, sizes, tolerance, timeout, params or title): the "
@@ -119,7 +128,11 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
             book, others = ledger.gradebook(batch.set_digest)
             book = [replace(e, report=overrides.apply(e.report, changes.get(e.student, {})))
                     for e in book]
-            write_all(book, outputs, problem_set, lms_roster)
+            outcomes = {e.student: policy.outcome(e.student,
+                                                  late.Submitted.of_data(e.submitted),
+                                                  e.report.score)
+                        for e in book} if policy is not None else {}
+            write_all(book, outputs, problem_set, lms_roster, outcomes)
             if lms_roster is not None:
                 _unmatched(book, lms_roster)
             if others:
@@ -139,6 +152,8 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
           f"run); the gradebook holds {_students(len(book))}; wrote {_where(outputs)}")
     for line in _changes(batch, compared):
         print(line)
+    if policy is not None:
+        print(_lateness(policy, outcomes))
     if ungraded:
         shown = ", ".join(ungraded[:5]) + (f" and {len(ungraded) - 5} more"
                                            if len(ungraded) > 5 else "")
@@ -178,6 +193,66 @@ def _changes(batch: Plan, compared: Sequence[Graded]) -> list[str]:
     for problem in batch.removed:
         lines.append(f"mcgrade: {problem} removed: dropped from the records")
     return lines
+
+
+def _late_policy(ledger: Ledger, given: Mapping[str, str], extensions_path: str | None,
+                 students: Collection[str]) -> late.Policy | None:
+    """The late policy of this run: the options given, each replacing the one remembered
+    beside the records (``--deadline none`` drops them all), with the extensions given or
+    remembered; checked, then remembered. None without a deadline."""
+    remembered = ledger.remembered_late()
+    if given.get("deadline", "").strip().lower() == late.NONE:
+        if extensions_path:
+            raise UsageError("--extensions with --deadline none: extensions need a "
+                             "deadline; give one, or leave out --extensions")
+        ledger.remember_late({})
+        return None
+    options = {**remembered, **given}
+    policy = late.policy_of(options, given)
+    if policy is None:
+        if extensions_path:
+            raise UsageError("--extensions without a deadline: give --deadline too, e.g. "
+                             f"--deadline {late.EXAMPLE}")
+        return None
+    table = extensions_path or ledger.remembered_extensions()
+    extensions = late.read_extensions(table, policy.deadline, students) if table else {}
+    if given:
+        ledger.remember_late(options)
+    if extensions_path:
+        ledger.remember_extensions(extensions_path)
+    kept = [what for what, used in (("late policy", not given),
+                                    ("extensions", table and not extensions_path)) if used]
+    if kept:
+        print(f"mcgrade: applying the {' and '.join(kept)} remembered in {ledger.folder}/ "
+              f"({policy.describe()}); give --deadline, --late-penalty or --extensions "
+              "again to change them, --deadline none to drop them", file=sys.stderr)
+    return replace(policy, extensions=extensions)
+
+
+def _stamp(batch: Plan, ledger: Ledger) -> None:
+    """Learn when each file of the batch was submitted, for the ledger to store with its
+    record (``Ledger.put``); a record kept from an earlier run gets the time too."""
+    for student, path in batch.files.items():
+        found = late.submitted_of(path)
+        if found is not None:
+            ledger.submitted[student] = found.to_data()
+    for student, entry in batch.done.items():
+        if student in ledger.submitted and entry.submitted != ledger.submitted[student]:
+            ledger.put(entry)
+
+
+def _lateness(policy: late.Policy, outcomes: Mapping[str, late.Lateness]) -> str:
+    """The late policy's summary: who was late, who had an extension."""
+    behind = [o for o in outcomes.values() if o.units]
+    unknown = sum(o.submitted is None for o in outcomes.values())
+    extended = sum(o.extended for o in outcomes.values())
+    parts = [f"{len(behind)} of {_students(len(outcomes))} late"]
+    if extended:
+        parts.append(f"{extended} with an extension")
+    if unknown:
+        parts.append(f"{unknown} without a submission time (counted on time)")
+    return (f"mcgrade: late work ({policy.describe()}): {', '.join(parts)}; the gradebooks "
+            "show the raw score (total), the penalty and the final_score")
 
 
 def _students_of(batch: Plan, ledger: Ledger) -> set[str]:

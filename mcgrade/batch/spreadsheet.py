@@ -10,8 +10,9 @@ cells, with its line in the file, so that every complaint can say ``file:line``.
 from __future__ import annotations
 
 import csv
+import difflib
 import os
-from typing import Any, Iterator
+from typing import Any, Collection, Iterator
 
 from mcgrade.errors import UsageError
 
@@ -46,3 +47,13 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
 def column(header: list[str], name: str) -> str | None:
     """The header's own spelling of the column ``name`` (any case, spaces around)."""
     return next((h for h in header if h.casefold() == name.casefold()), None)
+
+
+def require_known(where: str, what: str, value: str, known: Collection[str], why: str) -> None:
+    """Raise, at ``where`` (file:line), unless ``value`` is one of ``known``; the line
+    suggests the closest known one."""
+    if value in known:
+        return
+    close = difflib.get_close_matches(value, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise UsageError(f"{where}: {what} {value!r} {why}{hint}")

@@ -8,13 +8,22 @@ answer; and a table), and per problem the most frequent diagnoses with their sha
 class ("41% transposed in dz_dw"), an author's anticipated mistake named by its answer. The plots are inline SVG written here — no script, no
 matplotlib, no network — so the page is byte-for-byte deterministic for given reports.
 ``summary(reports, problem_set)`` gives the same numbers as plain data.
+
+Given more data by the batch (``mcgrade.batch.outputs``), the page also has what an
+instructor acts on: a ``roster`` (each student's score, linked to their feedback page),
+the submissions that could not be graded and why, per problem the class's wrong answers
+in ``groups`` (``AnswerGroup``: grouped by the engine, ``mcgrade.batch.mistakes``), and a
+short item analysis (``ItemStats``): each problem's difficulty and its corrected
+item–total correlation, the problems that discriminate least flagged. This module only
+renders: the groups and the links are computed by the batch layer.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from mcgrade.model import GradeReport, ProblemSet
@@ -52,6 +61,67 @@ _GROUP_OF = {"correct": "correct", "partial": "partial", "incorrect": "incorrect
              "error": "incorrect", "timeout": "incorrect", "missing": "missing"}
 
 
+LOW_DISCRIMINATION = 0.2
+"""A problem whose corrected item–total correlation is below this is flagged."""
+
+TOP_GROUPS = 5
+"""How many answer groups each problem lists."""
+
+GROUP_STUDENTS = 12
+"""How many students of a group are named (the rest are counted)."""
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One student of the roster: their id, the relative link to their feedback page
+    (already a URL path, percent-encoded; "" for none) and their report."""
+
+    student: str
+    page: str
+    report: GradeReport
+
+
+@dataclass(frozen=True)
+class AnswerGroup:
+    """Wrong answers to one problem that the engine finds equal, however spelt:
+    ``example`` is the most common spelling, ``students`` who gave one of them,
+    ``diagnoses`` what grading said of them, ``spellings`` how many different texts,
+    ``covered`` whether an author's mistake already diagnoses them, ``expression``
+    whether they are expression strings (which a ``mistakes:`` entry can name)."""
+
+    problem: str
+    example: str
+    count: int
+    students: tuple[str, ...]
+    diagnoses: tuple[str, ...]
+    spellings: int = 1
+    covered: bool = False
+    expression: bool = False
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    """A problem's item analysis over the submissions that could be graded:
+    ``difficulty``, the mean share of its points earned (1 = everyone right);
+    ``discrimination``, the Pearson correlation between that share and the rest of each
+    student's total (None when it is undefined: under 3 students, or no spread)."""
+
+    difficulty: float
+    discrimination: float | None
+
+    @property
+    def flag(self) -> str:
+        """Why the item deserves a look, or ""."""
+        r = self.discrimination
+        if r is None:
+            return "no spread: it can't tell students apart"
+        if r < 0:
+            return "negative: students who did better elsewhere did worse here"
+        if r < LOW_DISCRIMINATION:
+            return f"low (under {LOW_DISCRIMINATION:g})"
+        return ""
+
+
 @dataclass(frozen=True)
 class ProblemSummary:
     id: str
@@ -61,6 +131,7 @@ class ProblemSummary:
     mean_score: float
     diagnoses: tuple[tuple[str, int], ...]       # most frequent first
     mistakes: tuple[tuple[str, int], ...] = ()   # author's mistakes made, by their answer
+    item: ItemStats | None = None                 # None when nobody could be graded
 
     def share(self, count: int) -> float:
         return count / self.graded if self.graded else 0.0
@@ -79,8 +150,51 @@ class Summary:
     problems: tuple[ProblemSummary, ...]
 
 
+def ungradable(report: GradeReport) -> str:
+    """Why a submission could not be graded at all ("" if it could): nothing was read
+    from it (every problem an error or a timeout, and a note saying why)."""
+    if not report.notes or not report.verdicts:
+        return ""
+    if all(v.status in ("error", "timeout") for v in report.verdicts):
+        return report.notes[-1]
+    return ""
+
+
+def item_stats(reports: Sequence[GradeReport], problem_id: str) -> ItemStats | None:
+    """The item analysis of one problem over ``reports`` (those that could be graded).
+
+    With x_i the share of the problem's points student i earned and R_i the rest of
+    their total (total score minus this problem's points), the difficulty is mean(x) and
+    the discrimination is the corrected item–total correlation r(x, R), Pearson's (for a
+    right-or-wrong problem, the point-biserial correlation with the rest score)."""
+    shares, rests = [], []
+    for report in reports:
+        verdict = next((v for v in report.verdicts if v.id == problem_id), None)
+        if verdict is None:
+            continue
+        shares.append(verdict.score / verdict.max_score if verdict.max_score else 0.0)
+        rests.append(report.score - verdict.score)
+    if not shares:
+        return None
+    return ItemStats(statistics.fmean(shares), _correlation(shares, rests))
+
+
+def _correlation(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Pearson's r, or None when undefined (under 3 pairs, or either side constant)."""
+    if len(xs) < 3:
+        return None
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxy = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxx = math.fsum((x - mx) ** 2 for x in xs)
+    syy = math.fsum((y - my) ** 2 for y in ys)
+    if sxx <= 1e-12 or syy <= 1e-12:
+        return None
+    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
+
+
 def summary(reports: Sequence[GradeReport], problem_set: ProblemSet) -> Summary:
     scores = tuple(sorted(r.score for r in reports))
+    gradable = [r for r in reports if not ungradable(r)]
     problems = []
     ids = [p.id for p in problem_set.problems]
     ids += sorted({v.id for r in reports for v in r.verdicts} - set(ids))
@@ -99,7 +213,8 @@ def summary(reports: Sequence[GradeReport], problem_set: ProblemSet) -> Summary:
             tuple((g, groups.get(g, 0)) for g, _, _ in _GROUPS),
             statistics.fmean(v.score for v in verdicts) if verdicts else 0.0,
             tuple(ranked),
-            tuple(sorted(mistakes.items(), key=lambda item: (-item[1], item[0])))))
+            tuple(sorted(mistakes.items(), key=lambda item: (-item[1], item[0]))),
+            item_stats(gradable, problem_id)))
     return Summary(len(reports), problem_set.max_score, scores,
                    statistics.fmean(scores) if scores else 0.0,
                    statistics.median(scores) if scores else 0.0, tuple(problems))
@@ -115,23 +230,134 @@ ul.headlines li { margin: .2em 0; }
 .problem-diagnoses { margin: .8em 0; }
 .problem-diagnoses h3 { font-size: 1em; margin: .6em 0 .2em; }
 .prompt { color: var(--muted); font-size: .9em; margin: .1em 0 .3em; }
+tr.flagged td { background: #fff8c5; }
+td.st { text-align: center; }
+.st-correct { color: var(--ok); } .st-partial { color: var(--part); }
+.st-incorrect, .st-error, .st-timeout { color: var(--bad); } .st-missing { color: var(--muted); }
 """
 
 
-def render(reports: Sequence[GradeReport], problem_set: ProblemSet) -> str:
-    """The class report page for these graded submissions of ``problem_set``."""
+def render(reports: Sequence[GradeReport], problem_set: ProblemSet, *,
+           roster: Sequence[RosterRow] = (),
+           groups: Mapping[str, Sequence[AnswerGroup]] | None = None) -> str:
+    """The class report page for these graded submissions of ``problem_set``; with the
+    ``roster`` (the same students, with their pages) and each problem's answer
+    ``groups``, also the roster and the groups."""
     data = summary(reports, problem_set)
     title = problem_set.title or "Problem set"
     body = [f"<h1>Class report: {esc(title)}</h1>\n", _cards(data)]
     if not data.students:
         body.append('<p class="muted">No submissions were graded.</p>\n')
         return page(f"mcgrade class report: {title}", "".join(body), _CSS)
+    links = {row.student: row.page for row in roster}
     body += ["<h2>Score distribution</h2>\n", _histogram(data),
              "<h2>Most common mistakes</h2>\n", _headlines(data),
              "<h2>Success rate per problem</h2>\n", _bars(data), _table(data),
-             "<h2>Most frequent diagnoses per problem</h2>\n",
-             _diagnoses(data, problem_set)]
+             "<h2>Items that discriminate least</h2>\n", _items(data),
+             "<h2>Submissions that could not be graded</h2>\n",
+             _ungradable(reports, roster),
+             "<h2>Per problem: diagnoses and the class's answers</h2>\n",
+             _diagnoses(data, problem_set, groups or {}, links)]
+    if roster:
+        body += ["<h2>Roster</h2>\n", _roster(roster, data)]
     return page(f"mcgrade class report: {title}", "".join(body), _CSS)
+
+
+def _link(student: str, links: Mapping[str, str]) -> str:
+    """A student's id, linked to their feedback page when there is one."""
+    href = links.get(student, "")
+    if not href:
+        return esc(student)
+    return f'<a href="{esc(href)}">{esc(student)}</a>'
+
+
+def _r(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _items(data: Summary) -> str:
+    """Every problem's difficulty and discrimination, the least discriminating first
+    (those where it is undefined last)."""
+    rated = [(p.id, p.item) for p in data.problems if p.item is not None]
+    if not rated:
+        return '<p class="muted">No submission could be graded.</p>\n'
+    rated.sort(key=lambda pair: (pair[1].discrimination is None,
+                                 pair[1].discrimination or 0.0, pair[0]))
+    rows = []
+    for problem_id, item in rated:
+        flagged = ' class="flagged"' if item.flag else ""
+        rows.append(f'<tr id="item-{esc(problem_id)}"{flagged}>'
+                    f'<td><span class="code">{esc(problem_id)}</span></td>'
+                    f'<td class="num">{_pct(item.difficulty)}</td>'
+                    f'<td class="num">{_r(item.discrimination)}</td>'
+                    f"<td>{esc(item.flag)}</td></tr>")
+    return ('<p class="muted">Difficulty: the mean share of the problem\'s points earned. '
+            "Discrimination: the correlation between a student's share of the problem's "
+            "points and the rest of their total (corrected item–total correlation); "
+            f"under {LOW_DISCRIMINATION:g} the problem hardly tells stronger students from "
+            "weaker ones. Submissions that could not be graded are left out.</p>\n"
+            '<table id="item-analysis"><tr><th>Problem</th><th class="num">Difficulty</th>'
+            '<th class="num">Discrimination</th><th>Flag</th></tr>' + "".join(rows)
+            + "</table>\n")
+
+
+def _ungradable(reports: Sequence[GradeReport], roster: Sequence[RosterRow]) -> str:
+    """Whose submission could not be graded at all, and why."""
+    rows = ([(_link(r.student, {r.student: r.page}), r.report) for r in roster] if roster
+            else [(esc(r.submission), r) for r in reports])
+    found = [(who, report, ungradable(report)) for who, report in rows if ungradable(report)]
+    if not found:
+        return '<p id="ungradable" class="muted">Every submission could be graded.</p>\n'
+    items = "".join(f'<li>{who} <span class="muted">({esc(report.submission)})</span>: '
+                    f'<span class="feedback">{esc(why)}</span></li>'
+                    for who, report, why in found)
+    return f'<ul id="ungradable">{items}</ul>\n'
+
+
+def _roster(roster: Sequence[RosterRow], data: Summary) -> str:
+    """Every student: their page, score, and each problem's status."""
+    ids = [p.id for p in data.problems]
+    head = ("<tr><th>Student</th><th class=\"num\">Score</th>"
+            + "".join(f'<th><span class="code">{esc(_short(i, 10))}</span></th>' for i in ids)
+            + "</tr>")
+    rows = []
+    for row in sorted(roster, key=lambda r: r.student):
+        status = {v.id: v.status for v in row.report.verdicts}
+        cells = "".join(f'<td class="st st-{esc(status.get(i, "missing"))}">'
+                        f'{_MARKS.get(status.get(i, "missing"), "?")}</td>' for i in ids)
+        rows.append(f"<tr><td>{_link(row.student, {row.student: row.page})}</td>"
+                    f'<td class="num">{points(row.report.score)}/'
+                    f"{points(row.report.max_score)}</td>{cells}</tr>")
+    return (f'<table id="roster">{head}{"".join(rows)}</table>\n<p class="muted">'
+            "✓ correct, ½ partial, ✗ incorrect, ! error or timeout, – no answer.</p>\n")
+
+
+_MARKS = {"correct": "✓", "partial": "½", "incorrect": "✗", "error": "!", "timeout": "!",
+          "missing": "–"}
+
+
+def _groups(problem_groups: Sequence[AnswerGroup], links: Mapping[str, str]) -> str:
+    """A problem's largest groups of equal wrong answers."""
+    if not problem_groups:
+        return ""
+    shown = problem_groups[:TOP_GROUPS]
+    rows = []
+    for g in shown:
+        others = (f' <span class="muted">and {g.spellings - 1} other spelling'
+                  f"{'s' if g.spellings > 2 else ''}</span>" if g.spellings > 1 else "")
+        named = ", ".join(_link(s, links) for s in g.students[:GROUP_STUDENTS])
+        if len(g.students) > GROUP_STUDENTS:
+            named += f" and {len(g.students) - GROUP_STUDENTS} more"
+        why = ", ".join(esc(c) for c in g.diagnoses) or "—"
+        covered = ' <span class="muted">(an author\'s mistake)</span>' if g.covered else ""
+        rows.append(f'<tr><td><span class="code">{esc(g.example)}</span>{others}</td>'
+                    f'<td class="num">{g.count}</td><td>{why}{covered}</td>'
+                    f"<td>{named}</td></tr>")
+    rest = problem_groups[TOP_GROUPS:]
+    more = (f'<p class="muted">and {len(rest)} more group{"s" if len(rest) > 1 else ""} '
+            f"({sum(g.count for g in rest)} students)</p>" if rest else "")
+    return ('<table class="groups"><tr><th>Answer</th><th class="num">Students</th>'
+            "<th>Diagnosis</th><th>Who</th></tr>" + "".join(rows) + "</table>" + more)
 
 
 def _pct(share: float) -> str:
@@ -162,7 +388,7 @@ def _bins(data: Summary) -> list[tuple[float, float, int]]:
     for score in data.scores:
         index = min(max(int(score / width + 1e-9), 0), count - 1)
         bins[index][2] += 1
-    return [(low, high, n) for low, high, n in bins]
+    return [(low, high, int(n)) for low, high, n in bins]
 
 
 def _f(value: float) -> str:
@@ -283,13 +509,16 @@ def _mistakes(p: ProblemSummary) -> str:
         for answer, n in p.mistakes) + "</ul>"
 
 
-def _diagnoses(data: Summary, problem_set: ProblemSet) -> str:
+def _diagnoses(data: Summary, problem_set: ProblemSet,
+               groups: Mapping[str, Sequence[AnswerGroup]], links: Mapping[str, str]) -> str:
     out = []
     for p in data.problems:
         problem = problem_set.problem(p.id)
+        item = (f" · difficulty {_pct(p.item.difficulty)}, discrimination "
+                f"{_r(p.item.discrimination)}" if p.item is not None else "")
         out.append(f'<div class="problem-diagnoses" id="diagnoses-{esc(p.id)}">'
                    f'<h3><span class="code">{esc(p.id)}</span> — '
-                   f"{_pct(p.share(p.count('correct')))} correct</h3>")
+                   f"{_pct(p.share(p.count('correct')))} correct{item}</h3>")
         if problem is not None and problem.prompt:
             out.append(f'<p class="prompt">{prose(problem.prompt)}</p>')
         if p.diagnoses:
@@ -300,5 +529,6 @@ def _diagnoses(data: Summary, problem_set: ProblemSet) -> str:
                 for code, n in p.diagnoses[:TOP_DIAGNOSES]) + "</ul>")
         else:
             out.append('<p class="muted">No diagnoses.</p>')
+        out.append(_groups(groups.get(p.id, ()), links))
         out.append("</div>\n")
     return "".join(out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from mcgrade.model import GradeReport, number
 
@@ -22,12 +22,16 @@ def cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def render(rows: Sequence[tuple[str, GradeReport]]) -> str:
+def render(rows: Sequence[tuple[str, GradeReport]], extra: Sequence[str] = (),
+           cells: Mapping[str, Sequence[str | float | int]] | None = None) -> str:
     """The gradebook of ``(student id, report)`` rows, in the order given. Columns:
     student, submission, each problem's points (in the problem set's order), total,
     max_score, notes (what went wrong with the run, e.g. a crash or a timeout), and, when
     an instructor overrode some points, overrides (which problems, with the comments).
-    The overridden points stay numbers in their columns, so sums and imports still work."""
+    The overridden points stay numbers in their columns, so sums and imports still work.
+    Then the ``extra`` columns (late work's submitted, days_late, penalty, final_score),
+    each student's ``cells`` under them (empty where none are given)."""
+    cells = cells or {}
     problems: list[str] = []
     for _, report in rows:
         problems += [v.id for v in report.verdicts if v.id not in problems]
@@ -35,13 +39,15 @@ def render(rows: Sequence[tuple[str, GradeReport]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", "submission", *map(cell, problems), "total", "max_score",
-                     "notes", *(["overrides"] if overridden else [])])
+                     "notes", *(["overrides"] if overridden else []), *map(cell, extra)])
     for student, report in rows:
         scores = {v.id: number(v.score) for v in report.verdicts}
         writer.writerow([cell(student), cell(report.submission),
                          *(scores.get(p, "") for p in problems), number(report.score),
                          number(report.max_score), cell(" | ".join(report.notes)),
-                         *([cell(_overrides(report))] if overridden else [])])
+                         *([cell(_overrides(report))] if overridden else []),
+                         *[cell(c) if isinstance(c, str) else c
+                           for c in cells.get(student, [""] * len(extra))]])
     return out.getvalue()
 
 

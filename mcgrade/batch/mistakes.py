@@ -1,0 +1,383 @@
+"""The class's wrong answers, grouped by what they are, and turned into ``mistakes:``.
+
+    answer_groups(entries, problem_set) -> {problem id: (AnswerGroup, ...)}
+    proposals(problem_set, entries) -> str     # what ``mcgrade mistakes`` prints
+
+Grouping. For each problem, the wrong answers (status ``incorrect`` or ``partial``) the
+records kept are first merged by their exact text (or value). Each expression string is
+then evaluated at the problem's own sample points (the grader's compiled reference: every
+size, every point), which is its fingerprint; an answer whose fingerprint agrees, within
+the problem's tolerance, with a group's first answer is confirmed by the engine itself —
+the group's answer is made the reference of a copy of the problem and the answer is
+graded against it (``Grader.outcome``: shape, numeric screening, exact and symbolic
+checks) — and joins the group only if that says "correct". So spellings the engine finds
+equal are one group, and answers it tells apart (a transpose, a constant off by one) are
+not. Anything else (numbers or arrays a student computed, shapes, function values, text
+that is not an expression) is grouped by its exact text or value. Students of a set with
+``params:`` are grouped within their own variant. The order is deterministic: groups by
+count, largest first, then by their example's text; within a group, the most common
+spelling is its example.
+
+Proposals. The groups that no author's mistake covers, checked against the set as it is
+now, become ready-to-paste ``mistakes:`` entries at the set's own indentation, each
+checked, before it is printed, to be one that ``mcgrade validate`` accepts: it is a wrong
+answer, and appended to the problem's mistakes it is the one that catches that answer (no
+built-in diagnosis or earlier mistake comes first).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from mcgrade.batch.ledger import Entry, Ledger, set_digest
+from mcgrade.engine import answers
+from mcgrade.engine.answers import Outcome
+from mcgrade.engine.diagnosis import close
+from mcgrade.errors import CheckAbandoned, ExpressionError, McgradeError, UsageError
+from mcgrade.grading import Grader
+from mcgrade.model import Answer, Mistake, Problem, ProblemSet, Tolerance, Verdict
+from mcgrade.reporters.class_report import AnswerGroup
+
+__all__ = ["answer_groups", "proposals", "read_entries"]
+
+WRONG = ("incorrect", "partial")
+"""The statuses of a wrong answer (an answer was read, and it is not right)."""
+
+BUILT_IN = ("transposed", "sign", "scale-factor", "flat-array", "elementwise-vs-matrix")
+"""Diagnoses that come before the author's mistakes: a group diagnosed by one of these
+alone can't be a ``mistakes:`` entry (``mcgrade validate`` would call it shadowed)."""
+
+NOT_AN_ANSWER = ("unparseable", "non-finite", "forbidden", "missing", "error", "timeout")
+"""Diagnoses of an answer that no ``mistakes:`` entry could match."""
+
+PLACEHOLDER = "TODO: say what went wrong and how to fix it"
+
+Fingerprint = tuple[np.ndarray, ...]
+
+
+@dataclass
+class _Group:
+    """A group being built: its exact-text clusters, the first one's answer and
+    fingerprint, and the variant it belongs to."""
+
+    variant: tuple[tuple[str, Any], ...]
+    answer: Answer
+    fingerprint: Fingerprint | None
+    clusters: list[list[tuple[str, Answer, Verdict]]] = field(default_factory=list)
+
+    def members(self) -> list[tuple[str, Answer, Verdict]]:
+        return [m for cluster in self.clusters for m in cluster]
+
+
+def answer_groups(entries: Sequence[Entry], problem_set: ProblemSet,
+                  grader: Grader | None = None) -> dict[str, tuple[AnswerGroup, ...]]:
+    """Every problem's groups of wrong answers in ``entries``, largest first."""
+    grader = grader or Grader(problem_set)
+    return {p.id: tuple(_public(p, g) for g in _grouped(entries, p, grader))
+            for p in problem_set.problems}
+
+
+def _public(problem: Problem, group: _Group) -> AnswerGroup:
+    members = group.members()
+    codes = Counter(tuple(v.diagnoses) for _, _, v in members)
+    diagnoses = sorted(codes.items(), key=lambda item: (-item[1], item[0]))[0][0]
+    return AnswerGroup(problem.id, display(group.answer), len(members),
+                       tuple(sorted(s for s, _, _ in members)), diagnoses,
+                       len(group.clusters),
+                       any("author-mistake" in v.diagnoses for _, _, v in members),
+                       group.answer.kind == "string")
+
+
+def _grouped(entries: Sequence[Entry], problem: Problem, grader: Grader) -> list[_Group]:
+    """``problem``'s wrong answers in ``entries``, grouped (see the module's doc)."""
+    clusters: dict[tuple[Any, ...], list[tuple[str, Answer, Verdict]]] = {}
+    for entry in entries:
+        verdict = next((v for v in entry.report.verdicts if v.id == problem.id), None)
+        answer = entry.answers.get(problem.answer_name)
+        if verdict is None or answer is None or verdict.status not in WRONG:
+            continue
+        variant = grader.for_student(entry.student).problem_set.variant
+        clusters.setdefault((variant, *_exact(answer)), []).append(
+            (entry.student, answer, verdict))
+    ordered = sorted(clusters.items(), key=lambda item: (-len(item[1]), display(item[1][0][1]),
+                                                         repr(item[0])))
+    groups: list[_Group] = []
+    confirm = _Confirm(grader)
+    for key, members in ordered:
+        variant, answer = key[0], members[0][1]
+        student = members[0][0]
+        fingerprint = _fingerprint(grader.for_student(student), problem, answer)
+        home = None
+        if fingerprint is not None:
+            for group in groups:
+                if (group.variant == variant and group.fingerprint is not None
+                        and _agree(group.fingerprint, fingerprint, _loose(problem, grader))
+                        and confirm.same(student, problem, group.answer, answer)):
+                    home = group
+                    break
+        if home is None:
+            home = _Group(variant, answer, fingerprint)
+            groups.append(home)
+        home.clusters.append(members)
+    groups.sort(key=lambda g: (-len(g.members()), display(g.answer)))
+    return groups
+
+
+def _exact(answer: Answer) -> tuple[Any, ...]:
+    """What two answers share when they are spelt exactly alike."""
+    return (answer.kind, answer.text, json.dumps(_data(answer.value), sort_keys=True,
+                                                 default=repr), tuple(answer.shape))
+
+
+def _data(value: Any) -> Any:
+    if isinstance(value, Answer):
+        return [value.kind, value.text, _data(value.value), list(value.shape)]
+    if isinstance(value, (tuple, list)):
+        return [_data(v) for v in value]
+    return value
+
+
+def display(answer: Answer) -> str:
+    """An answer as the text a person reads: the expression, the number, the array."""
+    if answer.kind in ("string", "sympy", "unsupported"):
+        return answer.text
+    if answer.kind == "function":
+        return "a function"
+    if answer.kind == "array" and answer.shape:
+        values = np.asarray(answer.value, dtype=float).reshape(answer.shape)
+        return json.dumps(values.tolist())
+    if answer.value is not None:
+        return json.dumps(_data(answer.value))
+    return answer.text
+
+
+def _fingerprint(grader: Grader, problem: Problem, answer: Answer) -> Fingerprint | None:
+    """An expression string's values at the problem's sample points, at every size; None
+    for anything else, or an expression that can't be evaluated there."""
+    if answer.kind != "string" or problem.kind == "shape" or problem.form == "function" \
+            or grader.problem_set.published:
+        return None
+    reference = grader.compiled.references[problem.id]
+    candidate = answers.from_answer(answer, grader.compiled.scope, reference,
+                                    forbid=problem.forbid)
+    if isinstance(candidate, Outcome) or not hasattr(candidate, "values_at"):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            values = tuple(np.asarray(candidate.values_at(i), dtype=float)
+                           for i in reference.instances)
+    except (ExpressionError, ArithmeticError, ValueError, TypeError):
+        return None
+    if not all(np.all(np.isfinite(v)) for v in values):
+        return None
+    return values
+
+
+def _loose(problem: Problem, grader: Grader) -> Tolerance:
+    """The tolerance fingerprints are compared with: the problem's, but never tighter
+    than a float's rounding (the engine decides exactly afterwards)."""
+    tolerance = problem.tolerance or grader.problem_set.tolerance
+    return Tolerance(max(tolerance.rtol, 1e-9), max(tolerance.atol, 1e-12))
+
+
+def _agree(a: Fingerprint, b: Fingerprint, tolerance: Tolerance) -> bool:
+    return len(a) == len(b) and all(x.shape == y.shape and bool(np.all(close(x, y, tolerance)))
+                                    for x, y in zip(a, b))
+
+
+class _Confirm:
+    """The engine's own check of "answer B is answer A" for a problem: a copy of the
+    problem whose reference is A (one grader per A, compiled once), B graded against
+    it."""
+
+    def __init__(self, grader: Grader) -> None:
+        self.grader = grader
+        self.graders: dict[tuple[Any, ...], tuple[Grader, Problem] | None] = {}
+
+    def same(self, student: str, problem: Problem, a: Answer, b: Answer) -> bool:
+        variant = self.grader.for_student(student).problem_set
+        key = (variant.variant, problem.id, a.text)
+        if key not in self.graders:
+            self.graders[key] = _referee(variant, problem, a.text)
+        made = self.graders[key]
+        if made is None:
+            return False
+        referee, copy = made
+        try:
+            return referee.outcome(copy, b).correct
+        except (CheckAbandoned, McgradeError, ArithmeticError, ValueError):
+            return False
+
+
+def _referee(problem_set: ProblemSet, problem: Problem, text: str
+             ) -> tuple[Grader, Problem] | None:
+    """A grader of a one-problem set whose reference is the expression ``text`` (at the
+    problem's sizes, domains, ``at`` values and tolerance), or None if it is not one."""
+    copy = replace(problem, kind="answer", answer=text, of=None, wrt=(), wrt_is_list=False,
+                   mistakes=(), partial_credit=(), hints=(), forbid=(),
+                   form="expression", signature=())
+    grader = Grader(replace(problem_set, problems=(copy,)))
+    try:
+        grader.compiled  # noqa: B018  (compiles; a text that is no reference fails here)
+    except (McgradeError, ArithmeticError, ValueError, TypeError):
+        return None
+    return grader, copy
+
+
+# --- mcgrade mistakes -----------------------------------------------------------------
+
+def read_entries(problem_set: ProblemSet, results: str | Path) -> tuple[list[Entry], str]:
+    """The records under ``results``: those graded against this version of the set, or,
+    if there are none (the set was edited since), every record; and a note saying so
+    ("" when the records are up to date). One line, saying what to do, if none."""
+    ledger = Ledger(results)
+    if not ledger.folder.is_dir():
+        raise UsageError(f"{ledger.folder}: no such folder of records; grade the class into "
+                         f"{results} first (mcgrade grade SUBMISSIONS --problems "
+                         f"{Path(problem_set.path).name} --out {results})")
+    current, others = ledger.gradebook(set_digest(Path(problem_set.path).read_bytes()))
+    if current:
+        return current, ""
+    everyone = list(ledger.entries())
+    if not everyone:
+        raise UsageError(f"{ledger.folder}: no records; grade the class into {results} "
+                         "first")
+    return everyone, (f"the {len(everyone)} records in {ledger.folder}/ were graded against "
+                      f"another version of {Path(problem_set.path).name}: their answers are "
+                      "checked against it as it is now; run the same mcgrade grade to "
+                      "update the grades")
+
+
+def proposals(problem_set: ProblemSet, entries: Sequence[Entry], note: str = "") -> str:
+    """``mcgrade mistakes``: per problem, the groups of wrong answers that no author's
+    mistake covers, as ``mistakes:`` entries to paste into the set (valid YAML, at the
+    set's indentation; each one checked to be an entry ``mcgrade validate`` accepts)."""
+    if problem_set.params:
+        raise UsageError(f"{problem_set.path} has params: its students answered different "
+                         "variants, so their answers can't be pasted as one set's mistakes; "
+                         "the class report lists each variant's groups")
+    name = Path(problem_set.path).name
+    lines = [f"# mcgrade mistakes: the wrong answers of {len(entries)} students that no "
+             f"mistake in {name} covers.",
+             "# Paste each problem's entries under its mistakes: key (the key too, if it "
+             "has none),",
+             "# write the feedback (and any credit), check with mcgrade validate, then run "
+             "the same mcgrade grade:",
+             "# only these students' verdicts change."]
+    if note:
+        lines.append(f"# note: {note}")
+    source = Path(problem_set.path).read_text(encoding="utf-8").splitlines()
+    grader = Grader(problem_set)
+    body: list[str] = []
+    for problem in problem_set.problems:
+        body += _problem_block(problem, _grouped(entries, problem, grader), grader, source,
+                               name)
+    if body:
+        lines += [f"{_column(source, _problems_line(source))}problems:", *body]
+    else:
+        lines.append("# none: every wrong answer is covered by a mistake or by mcgrade's "
+                     "own diagnoses")
+    return "\n".join(lines) + "\n"
+
+
+def _problem_block(problem: Problem, groups: Sequence[_Group], grader: Grader,
+                   source: Sequence[str], name: str) -> list[str]:
+    """The lines for one problem: its id, then an entry per uncovered group."""
+    chosen: list[tuple[_Group, Outcome]] = []
+    skipped: list[str] = []
+    for group in groups:
+        outcome = _now(grader, problem, group.answer)
+        if outcome is None or outcome.correct or outcome.mistake is not None:
+            continue                        # right now, or covered by an author's mistake
+        count = _students(len(group.members()))
+        codes = ", ".join(outcome.diagnoses)
+        if group.answer.kind != "string" or set(outcome.diagnoses) & set(NOT_AN_ANSWER):
+            skipped.append(f"{display(group.answer)!r} ({count}, {codes}): not an "
+                           "expression a mistakes: entry can name")
+        elif len(outcome.diagnoses) == 1 and outcome.diagnoses[0] in BUILT_IN:
+            skipped.append(f"{display(group.answer)!r} ({count}): mcgrade diagnoses it "
+                           f"itself ({codes}); partial_credit: {{{codes}: …}} gives it credit")
+        else:
+            chosen.append((group, outcome))
+    accepted = _accepted(grader.problem_set, problem, [g.answer.text for g, _ in chosen])
+    for group, _ in chosen:
+        if group.answer.text not in accepted:
+            skipped.append(f"{group.answer.text!r} ({_students(len(group.members()))}): "
+                           "an earlier entry or a built-in diagnosis would catch it first")
+    chosen = [(g, o) for g, o in chosen if g.answer.text in accepted]
+    if not chosen and not skipped:
+        return []
+    line = problem.location.line or 1
+    dash = _column(source, line)
+    key = dash + "  " if source[line - 1].lstrip().startswith("- ") else dash
+    has = bool(problem.mistakes)
+    entry = (_column(source, problem.line_of("mistakes[0]") or line) if has
+             else key + "  ")
+    out = [f"{dash}- id: {json.dumps(problem.id)}  # {name}:{line}"]
+    for text in skipped:
+        out.append(f"{key}# not listed: {text}")
+    if not chosen:
+        return out
+    where = (f"append under its mistakes: (line {problem.line_of('mistakes')})" if has
+             else "add this key to the problem")
+    out.append(f"{key}mistakes:  # {where}")
+    for group, outcome in chosen:
+        members = group.members()
+        students = ", ".join(sorted(s for s, _, _ in members))
+        spellings = (f", {len(group.clusters)} spellings" if len(group.clusters) > 1 else "")
+        out += [f"{entry}- answer: {json.dumps(group.answer.text)}",
+                f"{entry}  feedback: {json.dumps(PLACEHOLDER)}",
+                f"{entry}  credit: 0",
+                f"{entry}  # {_students(len(members))}{spellings}: {students} "
+                f"(now diagnosed {', '.join(outcome.diagnoses)})"]
+    return out
+
+
+def _now(grader: Grader, problem: Problem, answer: Answer) -> Outcome | None:
+    """What grading says of ``answer`` with the set as it is now (None: no verdict)."""
+    try:
+        return grader.outcome(problem, answer)
+    except (CheckAbandoned, McgradeError):
+        return None
+
+
+def _accepted(problem_set: ProblemSet, problem: Problem, texts: Sequence[str]) -> set[str]:
+    """Which of ``texts``, appended in this order to the problem's mistakes, are each the
+    mistake that catches their own answer: what ``mcgrade validate`` asks of an entry."""
+    if not texts:
+        return set()
+    added = tuple(Mistake(t, PLACEHOLDER, 0.0) for t in texts)
+    copy = replace(problem, mistakes=problem.mistakes + added)
+    try:
+        grader = Grader(replace(problem_set, problems=tuple(
+            copy if p.id == problem.id else p for p in problem_set.problems)))
+        found = {t for t in texts
+                 if (o := _now(grader, copy, Answer("string", t))) is not None
+                 and o.mistake is not None and o.mistake.answer == t}
+    except McgradeError:
+        return set()
+    return found
+
+
+def _problems_line(source: Sequence[str]) -> int:
+    """The line of the set's ``problems:`` key (1-based)."""
+    return next((i + 1 for i, text in enumerate(source)
+                 if text.lstrip().startswith("problems:")), 1)
+
+
+def _column(source: Sequence[str], line: int) -> str:
+    """The indentation of a (1-based) line of the set."""
+    if not 1 <= line <= len(source):
+        return ""
+    text = source[line - 1]
+    return " " * (len(text) - len(text.lstrip(" ")))
+
+
+def _students(count: int) -> str:
+    return f"{count} student" + ("" if count == 1 else "s")
