@@ -13,7 +13,8 @@ pytest_plugins = ["pytester"]
 # Test tiers: these modules spawn sandboxes, processes, kernels or a browser; `pytest -m
 # "not slow"` runs the rest (the engine, the problem sets, the reporters) in about a minute.
 SLOW = {"test_batch", "test_batch_more", "test_check_cells", "test_cli", "test_every_record",
-        "test_example_notebooks", "test_gradebook", "test_gradescope_package", "test_hostile", "test_late_work",
+        "test_example_notebooks", "test_gradebook", "test_gradescope_package", "test_hostile",
+        "test_late_work",
         "test_notebook", "test_pages_browser", "test_portable", "test_publish",
         "test_pytest_plugin", "test_sandbox_layers", "test_stress", "test_student_install",
         "test_submission_forms", "test_submission_grading", "test_submission_pool",

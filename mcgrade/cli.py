@@ -21,7 +21,7 @@ from mcgrade.errors import CheckAbandoned, McgradeError
 from mcgrade.settings import SANDBOXES
 
 if TYPE_CHECKING:
-    from mcgrade.batch.late import Lateness, Policy
+    from mcgrade.batch.late import Lateness, Policy, Submitted
     from mcgrade.grading import Grader
     from mcgrade.model import GradeReport, ProblemSet
 
@@ -47,6 +47,7 @@ def _grade(args: argparse.Namespace) -> int:
     policy = _late_policy(args)                    # checked before anything runs
     grader = None
     try:
+        submitted = _submitted(args, policy)       # Gradescope's time, or a clear error
         grader = Grader(load_problem_set(args.problems))
         warm_up(args.sandbox)                     # the worker starts while we compile
         report = grade_file(path, grader, student=student, sandbox=args.sandbox)
@@ -63,28 +64,41 @@ def _grade(args: argparse.Namespace) -> int:
     text = terminal.render(report, problem_set.title)
     outcome = None
     if policy is not None:
-        from mcgrade.batch.late import submitted_of
-        outcome = policy.outcome(student, submitted_of(path, args.gradescope_metadata),
-                                 report.score)
+        outcome = policy.outcome(student, submitted, report.score)
         text += f"mcgrade: {outcome.note()}\n"
     (sys.stderr if args.json == "-" else sys.stdout).write(text)
     _write_records(args, report, problem_set, outcome)
     return 0
 
 
+def _submitted(args: argparse.Namespace, policy: "Policy | None") -> "Submitted | None":
+    """When one file was submitted, if a late policy asks (a UsageError when the
+    ``--gradescope-metadata`` given can't say: never the file's time instead)."""
+    from mcgrade.batch.late import submitted_of
+
+    if policy is None:
+        return None
+    return submitted_of(args.submissions[0], args.gradescope_metadata,
+                        notebook=policy.notebook_times)
+
+
 def _late_given(args: argparse.Namespace) -> dict[str, str]:
     """The late policy's options given (``mcgrade.batch.late.OPTIONS``' keys)."""
+    from mcgrade.batch.late import NO, YES
+
+    notebook = getattr(args, "notebook_times", None)
     given = {"deadline": args.deadline, "penalty": args.late_penalty, "cap": args.late_cap,
-             "grace": args.grace}
+             "grace": args.grace, "notebook": None if notebook is None
+             else YES if notebook else NO}
     return {k: v for k, v in given.items() if v is not None}
 
 
 def _late_policy(args: argparse.Namespace) -> "Policy | None":
     """One file's late policy (a ``late.Policy``), or None; errors before grading."""
-    from mcgrade.batch.late import NONE, policy_of
+    from mcgrade.batch.late import dropped, policy_of
 
     given = _late_given(args)
-    if given.get("deadline", "").strip().lower() == NONE:
+    if dropped(given):
         return None
     return policy_of(given, given)
 
@@ -183,7 +197,8 @@ def _grade_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
     if args.gradescope_metadata:
         raise UsageError("--gradescope-metadata is for one file graded on Gradescope; a "
-                         "batch takes each submission's time from its notebook or file")
+                         "batch takes each submission's time from its file (or, with "
+                         "--notebook-times, its notebook's metadata)")
     problem_set = load_problem_set(args.problems)
     out = args.out or "mcgrade-results"
     if not args.dask:                  # on a cluster, each worker chooses its own
@@ -339,8 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--problems", "-p", required=True, metavar="SET.yaml",
                        help="the problem set (YAML)")
     grade.add_argument("--json", metavar="PATH", help="write the verdict record to PATH "
-                       "('-' for standard output; the table then goes to standard error); for a batch, "
-                       "the array of every student's record (default DIR/grades.json)")
+                       "('-' for standard output; the table then goes to standard error); "
+                       "for a batch, the array of every student's record (default DIR/grades.json)")
     grade.add_argument("--sandbox", choices=SANDBOXES, default=None,
                        help="how to isolate the submission: bubblewrap where it can run, "
                        "else the process sandbox with the layers this machine offers "
@@ -353,7 +368,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--gradescope", metavar="PATH", help="write a Gradescope "
                        "results.json to PATH (written even when grading fails)")
     _late_arguments(grade, "each submission, from its time: Gradescope's, the notebook's "
-                    "metadata mcgrade.submitted_at, or the file's")
+                    "metadata mcgrade.submitted_at (with --notebook-times), or the file's")
+    grade.add_argument("--notebook-times", action=argparse.BooleanOptionalAction,
+                       default=None, help="take a notebook's submission time from its "
+                       "metadata mcgrade.submitted_at, which your collection script "
+                       "writes (students can edit it too, so it is off by default); "
+                       "remembered with the late policy")
     grade.add_argument("--gradescope-metadata", metavar="FILE", help="Gradescope's "
                        "submission_metadata.json: its created_at is the submission time "
                        "(run_autograder gives it)")

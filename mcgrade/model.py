@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, Mapping, Union
 
-Dim = Union[int, str]
+Dim = int | str
 """One side of a shape: a fixed size, or the name of a dimension symbol (``n``)."""
 
 Shape = tuple[Dim, Dim]  # a scalar has shape (1, 1)

@@ -92,7 +92,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def groups_of(tmp: Path) -> dict[str, tuple[class_report.AnswerGroup, ...]]:
     problem_set = load_problem_set(tmp / "hw.yaml")
     entries, _ = mistakes.read_entries(problem_set, tmp / "results")
-    return mistakes.answer_groups(entries, problem_set)
+    return mistakes.answer_groups(entries, problem_set).groups
 
 
 def test_answers_are_grouped_by_what_they_are_not_how_they_are_spelt(graded: Path) -> None:
@@ -155,9 +155,9 @@ def test_mistakes_prints_the_uncovered_groups_as_yaml_to_paste(graded: Path,
     assert by_id["dcube"]["mistakes"] == [
         {"answer": "3*b**3", "feedback": mistakes.PLACEHOLDER, "credit": 0}]
     # the transposed answer is mcgrade's own diagnosis, the author's mistake is covered
-    assert "'(A + A.T) @ x' (1 student): mcgrade diagnoses it itself (transposed)" in out
+    assert '"(A + A.T) @ x" (1 student): mcgrade diagnoses it itself (transposed)' in out
     assert '"x.T @ A"' not in out and '"3*b"' not in out
-    assert "# 3 students, 3 spellings: bob, carol, dan" in out
+    assert '# 3 students, 3 spellings: "bob", "carol", "dan"' in out
 
 
 def test_a_pasted_mistake_validates_and_regrading_changes_only_its_students(
@@ -262,3 +262,92 @@ def test_every_command_of_the_term_guide_works(tmp_path: Path, capsys, monkeypat
     assert (tmp_path / "results" / "canvas.csv").is_file()
     assert (tmp_path / "results" / "moodle.csv").is_file()
     assert (tmp_path / "feedback" / "class_report.html").is_file()
+
+
+def test_student_ids_and_answers_can_t_inject_lines_into_the_yaml(tmp_path: Path,
+                                                                  capsys) -> None:
+    problems, folder = make_class(tmp_path)
+    evil = {                     # ids from file names, answers as a student wrote them
+        'eve\n    - answer: "x"\n      credit: 1 #': ("3*b**3", "x.T @ A * 2"),
+        "mal\u2028- answer: y\x85credit: 1": ("3*b**3", "x.T @ A * 2"),
+        "nul\x01\x9f\ufffe": ("3*b**3", "2*(x.T @ A)"),
+    }
+    for student, (dcube, quad) in evil.items():
+        (folder / f"{student}.py").write_text(f"dcube = {dcube!r}\nquad = {quad!r}\n",
+                                              encoding="utf-8")
+    (folder / "zed.py").write_text(            # an answer with line breaks of its own
+        "dcube = '3*b**3 \\n  - answer: \"z\"\\u2028'\nquad = '2*x.T @ A'\n",
+        encoding="utf-8")
+    assert grade(problems, folder, tmp_path) == 0
+    capsys.readouterr()
+    assert main(["mistakes", str(problems), str(tmp_path / "results")]) == 0
+    out = capsys.readouterr().out
+    data = yaml.safe_load(out)                  # always YAML
+    entries = [m for p in data["problems"] for m in p.get("mistakes", [])]
+    assert len(entries) == 2                    # dcube's and quad's: never one more
+    assert entries[0]["answer"] == "3*b**3"
+    assert all(m["credit"] == 0 for m in entries)
+    assert all(set(m) == {"answer", "feedback", "credit"} for m in entries)
+    # every id is there, escaped, in the comment of its group
+    assert '"eve\\n    - answer: \\"x\\"\\n      credit: 1 #"' in out
+    assert '"mal\\u2028- answer: y\\u0085credit: 1"' in out
+    assert '"nul\\u0001\\u009f\\ufffe"' in out
+    assert "\u2028" not in out and "\x85" not in out
+
+
+def test_a_grouping_cut_short_is_left_unmerged_and_said(graded: Path, monkeypatch) -> None:
+    from mcgrade.errors import CheckAbandoned
+    from mcgrade.grading import Grader
+
+    problem_set = load_problem_set(graded / "hw.yaml")
+    entries, _ = mistakes.read_entries(problem_set, graded / "results")
+    grader = Grader(problem_set)
+    quiet = mistakes.answer_groups(entries, problem_set, grader)
+    assert quiet.cut_short == ()
+
+    def busy(self: Grader, problem: object, answer: object) -> object:
+        raise CheckAbandoned("this machine could not finish checking it within 60 s")
+    monkeypatch.setattr(Grader, "outcome", busy)
+    loud = mistakes.answer_groups(entries, problem_set, grader)
+    assert loud.cut_short == ("dcube", "quad")
+    # unmerged, never merged wrongly: the three spellings of quad stay apart
+    assert [g.count for g in loud.groups["quad"]] == [1, 1, 1, 1, 1]
+    page = class_report.render([e.report for e in entries], problem_set,
+                               groups=loud.groups, cut_short=loud.cut_short)
+    assert ('Grouping of <span class="code">quad</span> was cut short on this machine; '
+            "run again") in page
+    quiet_page = class_report.render([e.report for e in entries], problem_set,
+                                     groups=quiet.groups, cut_short=quiet.cut_short)
+    assert "cut-short" not in quiet_page
+
+
+def test_the_class_report_uses_the_batch_s_grader(tmp_path: Path, monkeypatch) -> None:
+    """The set is compiled once per batch: the report groups with the batch's grader."""
+    from mcgrade.grading import Grader
+
+    made: list[Grader] = []
+    real = Grader.__init__
+
+    def counted(self: Grader, *args: object, **kwargs: object) -> None:
+        made.append(self)
+        real(self, *args, **kwargs)             # type: ignore[arg-type]
+    monkeypatch.setattr(Grader, "__init__", counted)
+    problems, folder = make_class(tmp_path)
+    assert grade(problems, folder, tmp_path) == 0
+    problem_set = load_problem_set(problems)
+    whole = [g for g in made if g.problem_set.problems == problem_set.problems]
+    assert len(whole) == 1, "the set was compiled more than once"
+
+
+def test_every_diagnosis_has_words() -> None:
+    from mcgrade.model import Diagnosis
+    from mcgrade.reporters import diagnosis_words
+
+    assert set(diagnosis_words.WORDS) == set(Diagnosis)
+    for code in Diagnosis:
+        words = diagnosis_words.WORDS[code]
+        assert words.label and words.phrase, code
+        assert diagnosis_words.label(code.value) == words.label
+        assert not diagnosis_words.phrase(code.value).startswith("were diagnosed")
+    assert diagnosis_words.label("new-code") == ""
+    assert diagnosis_words.phrase("new-code") == "were diagnosed new-code"

@@ -147,7 +147,7 @@ def _environments(sizes: dict[str, int], points: int = 3):
             symbolic[name] = sp.Symbol(name, real=True)
             table[symbolic[name]] = values[0, 0, 0]
         else:
-            symbolic[name] = sp.ImmutableMatrix(rows, cols, lambda i, j: sp.Symbol(
+            symbolic[name] = sp.ImmutableMatrix(rows, cols, lambda i, j, name=name: sp.Symbol(
                 f"{name}_{i}_{j}", real=True))
             for i in range(rows):
                 for j in range(cols):

@@ -20,12 +20,12 @@ import pytest
 
 from mcgrade.batch.run import interrupts
 from mcgrade.cli import main
-from mcgrade.submission.layers import choose
-
-HERE = choose().label               # the sandbox this machine grades in
 from mcgrade.files import remove_temporaries, write_atomic
+from mcgrade.submission.layers import choose
 from tests.test_batch import RIGHT
 from tests.test_cli import SET
+
+HERE = choose().label               # the sandbox this machine grades in
 
 WRONG = RIGHT.replace('"x.T"', '"x"')
 UNDECODABLE = os.fsdecode(b"st\xffudent.py")        # not UTF-8: shown as st\xffudent.py
@@ -246,5 +246,5 @@ def test_a_second_and_third_signal_never_leave_an_output_half_written(tmp_path) 
     for page in pages.iterdir():
         assert page.read_text(encoding="utf-8").rstrip().endswith("</html>"), page
     assert len(list(pages.glob("*.html"))) == 31                     # 30 and the report
-    leftovers = [p for p in (*out.rglob(".*"), *pages.rglob(".*"))]
+    leftovers = [*out.rglob(".*"), *pages.rglob(".*")]
     assert leftovers == []

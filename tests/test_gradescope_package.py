@@ -434,7 +434,7 @@ def test_setup_fails_loudly(root, tmp_path, shims, message) -> None:
 
 
 def test_setup_fails_when_the_installed_mcgrade_does_not_run(root, tmp_path) -> None:
-    broken = SHIMS["python3"].replace("exec {0} \"$@\"' > ".format(sys.executable),
+    broken = SHIMS["python3"].replace(f"exec {sys.executable} \"$@\"' > ",
                                       "exit 1' > ")
     assert broken != SHIMS["python3"]
     done = run_setup(root, tmp_path, python3=broken)

@@ -1,8 +1,9 @@
 """Late work as data: a deadline, a penalty per started day (capped, with a grace period),
 per-student extensions, applied from each submission's time — Gradescope's, the
-notebook's metadata or the file's, the record saying which — in every output, remembered
-beside the records like overrides; a wrong option or extensions row stops the run before
-grading, naming what and where."""
+notebook's metadata (only with --notebook-times: a student can write it) or the file's,
+the record saying which — in every output, remembered beside the records like
+overrides; a wrong option or extensions row stops the run before grading, naming what
+and where."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def make_class(tmp_path: Path) -> tuple[Path, Path]:
     for name, (source, after) in CLASS.items():
         (folder / name).write_text(source, encoding="utf-8")
         touch(folder / name, after)
-    # the notebook's metadata (2 days late) beats its file time (on time)
+    # with --notebook-times, the notebook's metadata (2 days late) beats its file time
+    # (on time)
     (folder / "nb.ipynb").write_text(notebook(RIGHT, "2026-10-03T08:00:00+02:00"),
                                      encoding="utf-8")
     touch(folder / "nb.ipynb", -HOUR)
@@ -103,11 +105,12 @@ def test_a_late_policy_is_in_every_output_and_remembered(tmp_path, capsys) -> No
     out = tmp_path / "results"
     # as a spreadsheet saves it: a BOM, CRLF, its own column order and case, blank lines
     table = extensions(tmp_path, "\ufeffDeadline , Student\r\n\r\n+2d, extended \r\n")
-    assert grade(problems, str(folder), "--out", str(out), *LATE, "--extensions",
-                 str(table), "--moodle", "--feedback", str(out / "pages")) == 0
+    assert grade(problems, str(folder), "--out", str(out), *LATE, "--notebook-times",
+                 "--extensions", str(table), "--moodle", "--feedback",
+                 str(out / "pages")) == 0
     captured = capsys.readouterr()
     assert ("mcgrade: late work (deadline 2026-10-01T23:59:00+02:00, 10%/day, max 50%, "
-            "grace 15m): 3 of 6 students late, 1 with an extension; the gradebooks show "
+            "grace 15m, notebook times): 3 of 6 students late, 1 with an extension; the gradebooks show "
             "the raw score (total), the penalty and the final_score") in captured.out
     assert (out / "grades.csv").read_text(encoding="utf-8").splitlines() == BOOK
     assert (out / "moodle.csv").read_text(encoding="utf-8").splitlines() == [
@@ -203,12 +206,100 @@ def test_one_file_takes_its_time_from_gradescope(tmp_path, capsys) -> None:
                                  "from": "gradescope"}
     assert data["score"] == 5 and data["late"]["final_score"] == 4.5
     assert json.loads(results.read_text(encoding="utf-8"))["score"] == 4.5
-    # without the metadata file (or with a broken one), the notebook's time
-    metadata.write_text("{not json", encoding="utf-8")
-    assert grade_one(problems, str(folder / "nb.ipynb"), *LATE, "--gradescope-metadata",
-                 str(metadata), "--json", str(record)) == 0
+    # without Gradescope's metadata, the notebook's time only when asked for
+    assert grade_one(problems, str(folder / "nb.ipynb"), *LATE, "--notebook-times",
+                     "--json", str(record)) == 0
     data = json.loads(record.read_text(encoding="utf-8"))
     assert data["submitted"]["from"] == "notebook" and data["late"]["days"] == 0
+
+
+@pytest.mark.parametrize("content, what", [
+    (None, "can't be read (No such file or directory)"),
+    ("{not json", "is not JSON"),
+    ('{"users": []}', "has no created_at (Gradescope's submission time)"),
+    ('["created_at"]', "has no created_at (Gradescope's submission time)"),
+    ('{"created_at": "yesterday"}', "created_at 'yesterday' is not a date and time with "
+                                    "its UTC offset"),
+])
+def test_gradescope_s_metadata_that_says_no_time_stops_with_one_line(
+        tmp_path, capsys, content, what) -> None:
+    """On Gradescope a silent fallback to the file's time would make everyone late."""
+    problems, folder = make_class(tmp_path)
+    metadata, results = tmp_path / "submission_metadata.json", tmp_path / "results.json"
+    if content is not None:
+        metadata.write_text(content, encoding="utf-8")
+    assert grade_one(problems, str(folder / "ontime.py"), *LATE, "--gradescope-metadata",
+                     str(metadata), "--gradescope", str(results)) == 1
+    err = capsys.readouterr().err
+    line = (f"--gradescope-metadata {metadata}: {what}: give Gradescope's "
+            "submission_metadata.json (run_autograder passes "
+            "/autograder/submission_metadata.json), or leave out the late policy")
+    assert err == f"mcgrade: error: {line}\n"
+    written = json.loads(results.read_text(encoding="utf-8"))   # still a valid file
+    assert written["score"] == 0 and line in written["output"]
+
+
+def test_a_student_can_t_backdate_their_notebook_without_notebook_times(
+        tmp_path, capsys) -> None:
+    problems, folder = make_class(tmp_path)
+    cheat = folder / "cheat.ipynb"            # 3 days late, its metadata says on time
+    cheat.write_text(notebook(RIGHT, "2026-10-01T08:00:00+02:00"), encoding="utf-8")
+    touch(cheat, 3 * 24 * HOUR)
+    out = tmp_path / "results"
+    assert grade(problems, str(folder), "--out", str(out), *LATE) == 0
+    records = {r["submission"]: r for r in
+               json.loads((out / "grades.json").read_text(encoding="utf-8"))}
+    assert records["cheat.ipynb"]["submitted"] == {"at": "2026-10-04T23:59:00+02:00",
+                                                   "from": "file"}
+    assert records["cheat.ipynb"]["late"]["days"] == 3
+    assert records["nb.ipynb"]["submitted"]["from"] == "file"
+    # one file alike
+    record = tmp_path / "cheat.json"
+    assert grade_one(problems, str(cheat), *LATE, "--json", str(record)) == 0
+    assert json.loads(record.read_text(encoding="utf-8"))["late"]["days"] == 3
+    # --notebook-times is remembered with the policy; --no-notebook-times forgets it
+    assert grade(problems, str(folder), "--out", str(out), "--notebook-times") == 0
+    assert json.loads((out / "records" / "late-policy").read_text())["notebook"] == "yes"
+    records = {r["submission"]: r for r in
+               json.loads((out / "grades.json").read_text(encoding="utf-8"))}
+    assert records["cheat.ipynb"]["submitted"]["from"] == "notebook"
+    assert grade(problems, str(folder), "--out", str(out)) == 0
+    records = {r["submission"]: r for r in
+               json.loads((out / "grades.json").read_text(encoding="utf-8"))}
+    assert records["cheat.ipynb"]["submitted"]["from"] == "notebook"
+    assert grade(problems, str(folder), "--out", str(out), "--no-notebook-times") == 0
+    records = {r["submission"]: r for r in
+               json.loads((out / "grades.json").read_text(encoding="utf-8"))}
+    assert records["cheat.ipynb"]["late"]["days"] == 3
+    assert "notebook times" not in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_times_are_read_only_with_a_policy_and_a_later_policy_stamps_everyone(
+        tmp_path, monkeypatch) -> None:
+    from mcgrade.batch import late
+
+    problems, folder = make_class(tmp_path)
+    out = tmp_path / "results"
+    read = []
+    real = late.submitted_of
+
+    def counted(*args: object, **kwargs: object) -> object:
+        read.append(args[0])
+        return real(*args, **kwargs)              # type: ignore[arg-type]
+    monkeypatch.setattr(late, "submitted_of", counted)
+    assert grade(problems, str(folder), "--out", str(out)) == 0
+    assert read == []                             # no policy: no file is read for a time
+    assert all("submitted" not in json.loads(p.read_text(encoding="utf-8"))
+               for p in (out / "records").glob("*.json"))
+    # a policy added later stamps every record, from files graded before, unregraded
+    assert grade(problems, str(folder), "--out", str(out), *LATE,
+                 "--notebook-times") == 0
+    assert len(read) == 6
+    unextended = "extended,extended.py,2,1,1,1,5,5,,2026-10-03T05:59:00+02:00,2,1,4"
+    assert (out / "grades.csv").read_text(encoding="utf-8").splitlines() == [
+        unextended if row.startswith("extended,") else row for row in BOOK]
+    stored = json.loads((out / "records" / "oneday.json").read_text(encoding="utf-8"))
+    assert stored["submitted"] == {"at": "2026-10-02T00:59:00Z", "from": "file"}
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="run_autograder is a bash script")
@@ -250,11 +341,19 @@ def test_run_autograder_passes_gradescope_s_time_through(tmp_path) -> None:
      "offset, e.g. 2026-10-01T23:59+02:00 (or Z for UTC)"),
     (["--deadline", DEADLINE, "--late-penalty", "10 per day"],
      "--late-penalty '10 per day': write a percentage of the points per started day or "
-     "hour, e.g. 10%/day or 2%/hour"),
+     "hour, at most 100%, e.g. 10%/day or 2%/hour"),
+    (["--deadline", DEADLINE, "--late-penalty", "1" + "0" * 400 + "%/day"],
+     "--late-penalty '1" + "0" * 400 + "%/day': write a percentage of the points per "
+     "started day or hour, at most 100%, e.g. 10%/day or 2%/hour"),
     (["--deadline", DEADLINE, "--late-cap", "150%"],
      "--late-cap '150%': write a percentage from 0% to 100%, e.g. 50%"),
     (["--deadline", DEADLINE, "--grace", "15"],
      "--grace '15': write a number and a unit, e.g. 15m, 2h or 1d (s, m, h, d)"),
+    (["--deadline", DEADLINE, "--grace", "99999999999d"],
+     "--grace '99999999999d' is longer than mcgrade can count: give at most 999999999d"),
+    (["--deadline", "none", "--late-penalty", "10%/day"],
+     "--late-penalty with --deadline none: none drops the late policy and everything "
+     "with it; give a deadline, or leave out --late-penalty"),
     (["--late-penalty", "10%/day"],
      "--late-penalty without a deadline: give --deadline too, e.g. --deadline "
      "2026-10-01T23:59+02:00"),
@@ -280,6 +379,10 @@ def test_a_wrong_option_stops_the_run_before_grading(tmp_path, capsys, options,
                           "offset, e.g. 2026-10-01T23:59+02:00, or a delay after "
                           "--deadline, e.g. +2d or +36h"),
     ("capped,+1d", "'capped' has an extension already on line 2; keep one row"),
+    ("oneday,+99999999999d", "deadline '+99999999999d' ends after the year 9999: give a "
+                             "date and time, or a shorter delay after --deadline"),
+    ("oneday,+3000000d", "deadline '+3000000d' ends after the year 9999: give a date "
+                         "and time, or a shorter delay after --deadline"),
 ])
 def test_a_wrong_extensions_row_names_its_line(tmp_path, capsys, line, message) -> None:
     problems, folder = make_class(tmp_path)
@@ -303,3 +406,29 @@ def test_extensions_need_their_columns_and_a_deadline(tmp_path, capsys) -> None:
     assert capsys.readouterr().err == (
         "mcgrade: error: --extensions without a deadline: give --deadline too, e.g. "
         "--deadline 2026-10-01T23:59+02:00\n")
+
+
+def test_a_delay_past_the_year_9999_is_one_line(tmp_path, capsys) -> None:
+    problems, folder = make_class(tmp_path)
+    table = extensions(tmp_path, "student,deadline\noneday,+1d\n")
+    assert grade(problems, str(folder), "--out", str(tmp_path / "results"), "--deadline",
+                 "9999-12-31T12:00Z", "--extensions", str(table)) == 1
+    assert capsys.readouterr().err == (
+        f"mcgrade: error: {table}:2: deadline '+1d' ends after the year 9999: give a date "
+        "and time, or a shorter delay after --deadline\n")
+
+
+def test_started_units_are_counted_exactly_and_grace_is_said() -> None:
+    from mcgrade.batch.late import Policy, Submitted
+
+    policy = Policy(DUE, 10.0, "day", grace=timedelta(minutes=15))
+    # a float division would round 1000000 days and 1 microsecond down to 1000000
+    far = Submitted(DUE + timedelta(days=10**6, microseconds=1), "file")
+    assert policy.outcome("a", far, 5.0).units == 10**6 + 1
+    assert policy.outcome("a", Submitted(DUE + timedelta(days=1), "file"), 5).units == 1
+    graced = policy.outcome("a", Submitted(DUE + timedelta(minutes=10), "file"), 5.0)
+    assert graced.units == 0 and graced.note() == (
+        "On time, in the grace period: submitted 2026-10-01T22:09:00+00:00 (the file's "
+        "time), after the deadline 2026-10-01T21:59:00+00:00.")
+    early = policy.outcome("a", Submitted(DUE - timedelta(minutes=10), "file"), 5.0)
+    assert early.note().startswith("On time: submitted")

@@ -175,7 +175,7 @@ def test_a_missing_bwrap_is_one_line_saying_what_to_do(monkeypatch) -> None:
     monkeypatch.setattr(pool, "_UNAVAILABLE", {})
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     with pytest.raises(SubmissionError) as info:
-        choose("bwrap").kind
+        choose("bwrap")
     assert str(info.value) == (
         "the bwrap sandbox can't run here (could not start bwrap: it is not installed (not "
         "on PATH)); install bubblewrap (apt-get install bubblewrap) on a kernel that allows "

@@ -64,7 +64,7 @@ def validate_set(problem_set: ProblemSet) -> list[Finding]:
     """Every per-problem check of one (variant of a) problem set."""
     scope = scope_of(problem_set)
     found: list[Finding] = []
-    for index, problem in enumerate(problem_set.problems):
+    for index in range(len(problem_set.problems)):
         found += _Problem(problem_set, scope, index).check()
     return found
 
@@ -101,7 +101,7 @@ class _Problem:
         self.sampling(reference)
         if problem.answer and problem.kind in ("derivative", "hessian"):
             self.answer_key(reference, problem.answer)
-        for j, mistake in enumerate(problem.mistakes):
+        for j in range(len(problem.mistakes)):
             self.mistake(reference, j)
         if problem.form == "function":
             self.signature(reference)
@@ -282,9 +282,7 @@ def _fmt(value: Any) -> str:
 
 
 def _method(outcome: Outcome) -> str:
-    if outcome.method == "symbolic":
-        return "proved symbolically"
-    return f"at {outcome.evidence.get('points', 'every')} sample points"
+    return feedback.how_checked(outcome.method, outcome.evidence) or "at every sample point"
 
 
 def _first_line(outcome: Outcome, reference: Reference, layout: Layout) -> str:

@@ -2,10 +2,11 @@
 
     plan(paths, problem_set_path, ledger, *, id_pattern=None, force=False,
          problem_set=None) -> Plan
-    grade_many(plan, problem_set, ledger, *, sandbox="auto", jobs=1, dask=None) -> Iterator[Graded]
+    grade_many(plan, problem_set, ledger, *, sandbox="auto", jobs=1, dask=None,
+               grader=None) -> Iterator[Graded]
 
 ``ids`` decides whose each file is, before anything runs; ``ledger`` keeps one record per
-student (written atomically as each is graded) and says who is already done; ``engine``
+student (written atomically as each is graded) and says who is already done; ``local``
 grades on this machine through the warm worker pool, ``distributed`` on a Dask cluster.
 The drivers (``mcgrade grade``) show progress and render the gradebooks from the ledger;
 nothing here prints.
@@ -142,15 +143,17 @@ def _content(path: Path) -> bytes:
 
 
 def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
-               sandbox: str = "auto", jobs: int = 1, dask: str | None = None) -> Iterator[Graded]:
+               sandbox: str = "auto", jobs: int = 1, dask: str | None = None,
+               grader: Grader | None = None) -> Iterator[Graded]:
     """Every student of ``batch``: first those already done, then each one graded, whose
     entry is in the ledger before it is yielded. ``dask`` is a scheduler address to
     grade on a Dask cluster instead of this machine (the set is compiled only where it
-    grades, and only if someone is left to grade)."""
+    grades, and only if someone is left to grade). ``grader``: the set's, if the caller
+    has one (compiled at most once, on first use)."""
+    grader = grader or Grader(problem_set)
     for entry in batch.done.values():
         yield Graded(entry, reused=True)
     if batch.regrade:
-        grader = Grader(problem_set)
         for student, old in batch.regrade.items():
             entry, ungraded = _regraded(old, grader.for_student(student), batch)
             ledger.put(entry)
@@ -162,7 +165,7 @@ def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
         from mcgrade.batch.distributed import grade_on_dask
         reports = grade_on_dask(dask, todo, problem_set.path, sandbox=sandbox, jobs=jobs)
     else:
-        reports = grade_local(todo, Grader(problem_set), sandbox=sandbox, jobs=jobs)
+        reports = grade_local(todo, grader, sandbox=sandbox, jobs=jobs)
     for student, report, answers, ungraded in reports:
         key = "" if ungraded else batch.keys[student]       # "": never up to date
         name = display_name(batch.files[student].name)   # any file name can be written

@@ -3,10 +3,10 @@
 A course that outgrows one machine uses an engine that exists rather than a home-made
 one: Dask distributed (``pip install mcgrade[dask]``) schedules chunks of submissions on
 its workers, retries a chunk whose worker died, and reports back. Each worker runs the very
-same code as a single machine does (``engine.grade_local``: the warm pool, the same
+same code as a single machine does (``local.grade_local``: the warm pool, the same
 sandbox), with mcgrade installed on it; the submissions and the problem set travel as bytes,
-so workers need no shared file system. Only plain data comes back (SPEC §4 records and
-notes); this process writes the ledger. A worker grades one chunk at a time, ``jobs``
+so workers need no shared file system. Only plain data comes back (records,
+``mcgrade.records``); this process writes the ledger. A worker grades one chunk at a time, ``jobs``
 submissions at once, keeping one compiled Grader per problem set.
 """
 

@@ -16,18 +16,18 @@ after the instructor's overrides. It is never more than the raw score, so a fina
 is never negative.
 
 When a submission was made: Gradescope's ``submission_metadata.json`` (``created_at``)
-when grading there, else the notebook's metadata ``mcgrade.submitted_at`` (what a
-collection script writes; Jupyter itself writes no time), else the file's modification
-time; the record says which (``"submitted": {"at": …, "from": "gradescope" | "notebook" |
-"file"}``). Like overrides, the penalty is applied when the outputs are rendered, never
-stored in a record, and the policy and extensions given last are remembered beside the
-records (``Ledger``), so a regrade needs not repeat them.
+when grading there, else, only with ``--notebook-times`` (the instructor's collection
+writes it: a student can edit their notebook's metadata, so it is never trusted unasked),
+the notebook's metadata ``mcgrade.submitted_at`` (Jupyter itself writes no time), else
+the file's modification time; the record says which (``"submitted": {"at": …, "from":
+"gradescope" | "notebook" | "file"}``). Like overrides, the penalty is applied when the
+outputs are rendered, never stored in a record, and the policy and extensions given last
+are remembered beside the records (``Ledger``), so a regrade needs not repeat them.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -43,6 +43,7 @@ UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
 DURATION = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
 EXAMPLE = "2026-10-01T23:59+02:00"
 NONE = "none"                                 # --deadline none: drop a remembered policy
+YES, NO = "yes", "no"                         # --notebook-times, --no-notebook-times
 
 
 # --- parsing --------------------------------------------------------------------------
@@ -67,9 +68,9 @@ def parse_time(text: str, where: str) -> datetime:
 def parse_penalty(text: str) -> tuple[float, str]:
     """``10%/day`` (also ``10% per day``, ``2.5%/hour``): the rate and its unit."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*(?:/|per)\s*(day|hour)s?\s*", text)
-    if match is None:
+    if match is None or float(match.group(1)) > 100:
         raise UsageError(f"--late-penalty {text!r}: write a percentage of the points per "
-                         "started day or hour, e.g. 10%/day or 2%/hour")
+                         "started day or hour, at most 100%, e.g. 10%/day or 2%/hour")
     return float(match.group(1)), match.group(2)
 
 
@@ -83,17 +84,43 @@ def parse_percent(text: str, option: str) -> float:
 
 def parse_duration(text: str, where: str) -> timedelta:
     """``15m``, ``2h``, ``1d``, ``90s``, ``0``: a length of time."""
+    try:
+        return _duration(text)
+    except ValueError:
+        raise UsageError(f"{where} {text!r}: write a number and a unit, e.g. 15m, 2h or "
+                         "1d (s, m, h, d)") from None
+    except OverflowError:
+        raise UsageError(f"{where} {text!r} is longer than mcgrade can count: give at "
+                         f"most {timedelta.max.days}d") from None
+
+
+def _duration(text: str) -> timedelta:
+    """``parse_duration``'s length of time; ValueError if it is not one, OverflowError
+    if it is too long for a ``timedelta``."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*", text)
     if match is None or (match.group(2) is None and float(match.group(1)) != 0):
-        raise UsageError(f"{where} {text!r}: write a number and a unit, e.g. 15m, 2h or "
-                         "1d (s, m, h, d)")
+        raise ValueError(text)
     return timedelta(**{DURATION[match.group(2) or "s"]: float(match.group(1))})
 
 
 # --- the policy -----------------------------------------------------------------------
 
 OPTIONS = {"deadline": "--deadline", "penalty": "--late-penalty", "cap": "--late-cap",
-           "grace": "--grace"}
+           "grace": "--grace", "notebook": "--notebook-times"}
+
+
+def dropped(given: Mapping[str, str], extensions: str | None = None) -> bool:
+    """Whether ``given`` (this run's options) is ``--deadline none``; refused, in one
+    line, with any other late option, which it would silently ignore."""
+    if given.get("deadline", "").strip().lower() != NONE:
+        return False
+    others = [OPTIONS[k] for k in given if k != "deadline"]
+    others += ["--extensions"] if extensions else []
+    if others:
+        raise UsageError(f"{', '.join(others)} with --deadline none: none drops the late "
+                         "policy and everything with it; give a deadline, or leave out "
+                         f"{', '.join(others)}")
+    return True
 
 
 def policy_of(options: Mapping[str, str], given: Collection[str] = ()) -> Policy | None:
@@ -118,19 +145,21 @@ class Policy:
     unit: str = "day"
     cap: float = 100.0
     grace: timedelta = timedelta(0)
+    notebook_times: bool = False           # the notebook's mcgrade.submitted_at counts
     extensions: Mapping[str, datetime] = field(default_factory=dict)
     given: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, given: Mapping[str, str]) -> Policy:
-        """The policy of the options ``deadline``, ``penalty``, ``cap`` and ``grace`` as
-        written (the last three may be missing or empty)."""
+        """The policy of the options ``deadline``, ``penalty``, ``cap``, ``grace`` and
+        ``notebook`` (``yes`` or ``no``) as written (all but the first may be missing or
+        empty)."""
         kept = {k: v for k, v in given.items() if v}
         rate, unit = parse_penalty(kept["penalty"]) if "penalty" in kept else (0.0, "day")
         return cls(parse_time(kept["deadline"], "--deadline"), rate, unit,
                    parse_percent(kept["cap"], "--late-cap") if "cap" in kept else 100.0,
                    parse_duration(kept["grace"], "--grace") if "grace" in kept
-                   else timedelta(0), given=kept)
+                   else timedelta(0), kept.get("notebook") == YES, given=kept)
 
     def describe(self) -> str:
         """``deadline 2026-10-01T23:59:00+02:00, 10%/day, max 50%, grace 15m``."""
@@ -140,11 +169,14 @@ class Policy:
             parts.append(f"max {number(self.cap)}%")
         if "grace" in self.given:
             parts.append(f"grace {self.given['grace']}")
+        if self.notebook_times:
+            parts.append("notebook times")
         return ", ".join(parts)
 
     def arguments(self) -> list[str]:
-        """The options of ``mcgrade grade`` that give this policy (no extensions), each
-        one word, for run_autograder."""
+        """The options of ``mcgrade grade`` that give this policy (no extensions, and
+        never the notebook's time: Gradescope's is known), each one word, for
+        run_autograder."""
         return ["--deadline", self.deadline.isoformat(),
                 "--late-penalty", f"{number(self.rate)}%/{self.unit}",
                 "--late-cap", f"{number(self.cap)}%",
@@ -157,8 +189,8 @@ class Policy:
         if submitted is not None:
             late = submitted.at - deadline
             if late > self.grace and late > timedelta(0):
-                units = math.ceil(late / UNITS[self.unit])
-        percent = min(self.cap, self.rate * units, 100.0)
+                units = -(-late // UNITS[self.unit])        # started units, exactly
+        percent = min(self.cap, self.rate * units, 100.0) if units else 0.0
         penalty = round(raw * percent / 100, 6)
         return Lateness(deadline, student in self.extensions, submitted, units, self.unit,
                        percent, raw, penalty)
@@ -179,8 +211,9 @@ class Submitted:
         if data is None:
             return None
         try:
-            return cls(parse_time(str(data["at"]), "submitted"), str(data["from"]))
-        except (TypeError, KeyError, UsageError):
+            at = _moment(data["at"])
+            return cls(at, str(data["from"])) if at is not None else None
+        except (TypeError, KeyError):
             return None
 
 
@@ -226,6 +259,9 @@ class Lateness:
         when = (f"submitted {self.at()} ({_SOURCES[self.submitted.source]})"
                 if self.submitted else "no submission time known")
         whose = "your extended deadline" if self.extended else "the deadline"
+        if not self.units and self.submitted and self.submitted.at > self.deadline:
+            return (f"On time, in the grace period: {when}, after {whose} "
+                    f"{self.deadline.isoformat()}.")
         if not self.units:
             return f"On time: {when}, deadline {self.deadline.isoformat()}."
         return (f"Late: {when}, {self.units} {self.unit}{'s' if self.units != 1 else ''} "
@@ -268,28 +304,39 @@ def read_extensions(path: str | os.PathLike[str], deadline: datetime,
             raise UsageError(f"{where}: {student!r} has an extension already on line "
                              f"{lines[student]}; keep one row")
         try:
-            found[student] = (deadline + parse_duration(text[1:], "") if text[:1] == "+"
-                              else parse_time(text, ""))
-        except UsageError:
+            found[student] = _own_deadline(text, deadline)
+        except (ValueError, UsageError):
             raise UsageError(f"{where}: deadline {text!r}: give a date and time with its "
                              f"UTC offset, e.g. {EXAMPLE}, or a delay after --deadline, "
                              "e.g. +2d or +36h") from None
+        except OverflowError:
+            raise UsageError(f"{where}: deadline {text!r} ends after the year 9999: give "
+                             "a date and time, or a shorter delay after --deadline") from None
         lines[student] = line
     return found
+
+
+def _own_deadline(text: str, deadline: datetime) -> datetime:
+    """An extensions row's deadline: a delay after ``deadline`` (``+2d``) or a date and
+    time; ValueError or UsageError if it is neither, OverflowError past the year 9999."""
+    if text[:1] == "+":
+        return deadline + _duration(text[1:])
+    return parse_time(text, "")
 
 
 # --- submission times -----------------------------------------------------------------
 
 def submitted_of(path: str | os.PathLike[str],
-                 gradescope: str | os.PathLike[str] | None = None) -> Submitted | None:
+                 gradescope: str | os.PathLike[str] | None = None,
+                 notebook: bool = False) -> Submitted | None:
     """When ``path`` was submitted: Gradescope's ``created_at`` in the metadata file
-    ``gradescope``, else the notebook's ``mcgrade.submitted_at``, else the file's time
-    (whole seconds); None when none is known (e.g. a broken link)."""
+    ``gradescope`` (a UsageError if it is given and gives none: on Gradescope, the file's
+    time would make everyone late), else, if ``notebook`` (the instructor's collection
+    writes it; a student can too), the notebook's ``mcgrade.submitted_at``, else the
+    file's time (whole seconds); None when none is known (e.g. a broken link)."""
     if gradescope is not None:
-        found = _gradescope(Path(gradescope))
-        if found is not None:
-            return found
-    found = _notebook(Path(path))
+        return _gradescope(Path(gradescope))
+    found = _notebook(Path(path)) if notebook else None
     if found is not None:
         return found
     try:
@@ -299,12 +346,26 @@ def submitted_of(path: str | os.PathLike[str],
     return Submitted(datetime.fromtimestamp(int(seconds), timezone.utc), "file")
 
 
-def _gradescope(path: Path) -> Submitted | None:
+def _gradescope(path: Path) -> Submitted:
+    """Gradescope's ``created_at``; a UsageError names the file and what is wrong."""
+    where = f"--gradescope-metadata {path}"
+    todo = ("give Gradescope's submission_metadata.json (run_autograder passes "
+            "/autograder/submission_metadata.json), or leave out the late policy")
     try:
-        created = json.loads(path.read_bytes()).get("created_at")
-        return Submitted(parse_time(str(created), "created_at"), "gradescope")
-    except (OSError, ValueError, AttributeError, UsageError):
-        return None
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise UsageError(f"{where}: can't be read ({exc.strerror}): {todo}") from None
+    except ValueError:
+        raise UsageError(f"{where}: is not JSON: {todo}") from None
+    created = data.get("created_at") if isinstance(data, dict) else None
+    if created is None:
+        raise UsageError(f"{where}: has no created_at (Gradescope's submission time): "
+                         f"{todo}")
+    found = _moment(created)
+    if found is None:
+        raise UsageError(f"{where}: created_at {created!r} is not a date and time with "
+                         f"its UTC offset: {todo}")
+    return Submitted(found, "gradescope")
 
 
 def _notebook(path: Path) -> Submitted | None:
@@ -314,9 +375,22 @@ def _notebook(path: Path) -> Submitted | None:
         return None
     try:
         at = json.loads(path.read_bytes())["metadata"]["mcgrade"]["submitted_at"]
-        return Submitted(parse_time(str(at), "submitted_at"), "notebook")
-    except (OSError, ValueError, KeyError, TypeError, UsageError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+    found = _moment(at)
+    return Submitted(found, "notebook") if found is not None else None
+
+
+def _moment(text: Any) -> datetime | None:
+    """A submission time written in a file, or None: not a string in ISO 8601 with its
+    offset, or too near the year 1 or 9999 to be shown in every UTC offset."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = parse_time(text, "submitted_at")
+    except UsageError:
+        return None
+    return moment if 1 < moment.year < 9999 else None
 
 
 def gradescope_results(text: str, outcome: Lateness) -> str:

@@ -26,8 +26,8 @@ Memo = dict[tuple[str, Hashable], Verdict]
 
 def grade_local(items: Sequence[Item], grader: Grader, *, sandbox: str = "auto",
                 jobs: int = 1) -> Iterator[GradedSubmission]:
-    """Each item's report (and answers), as the pool finishes them. Students of a set with ``params:``
-    are grouped by variant (one run of the pool per variant), in order within each."""
+    """Each item's report (and answers), as the pool finishes them. Students of a set with
+    ``params:`` are grouped by variant (one run of the pool per variant), in order within each."""
     # a memo per variant, kept for the run: each (problem, answer) is decided once
     groups: dict[int, tuple[Grader, Memo, list[int]]] = {}
     for index, (student, _) in enumerate(items):

@@ -1,6 +1,6 @@
 """The class's wrong answers, grouped by what they are, and turned into ``mistakes:``.
 
-    answer_groups(entries, problem_set) -> {problem id: (AnswerGroup, ...)}
+    answer_groups(entries, problem_set, grader=None) -> Grouped  # .groups, .cut_short
     proposals(problem_set, entries) -> str     # what ``mcgrade mistakes`` prints
 
 Grouping. For each problem, the wrong answers (status ``incorrect`` or ``partial``) the
@@ -10,7 +10,11 @@ size, every point), which is its fingerprint; an answer whose fingerprint agrees
 the problem's tolerance, with a group's first answer is confirmed by the engine itself —
 the group's answer is made the reference of a copy of the problem and the answer is
 graded against it (``Grader.outcome``: shape, numeric screening, exact and symbolic
-checks) — and joins the group only if that says "correct". So spellings the engine finds
+checks) — and joins the group only if that says "correct". A check this machine could
+not finish (``CheckAbandoned``, a wall-clock last resort) leaves the answer in a group
+of its own, and the problem is named in ``cut_short``, which the class report and
+``mcgrade mistakes`` say: a busy machine's grouping never differs from a quiet one's
+silently. So spellings the engine finds
 equal are one group, and answers it tells apart (a transpose, a constant off by one) are
 not. Anything else (numbers or arrays a student computed, shapes, function values, text
 that is not an expression) is grouped by its exact text or value. Students of a set with
@@ -22,7 +26,9 @@ Proposals. The groups that no author's mistake covers, checked against the set a
 now, become ready-to-paste ``mistakes:`` entries at the set's own indentation, each
 checked, before it is printed, to be one that ``mcgrade validate`` accepts: it is a wrong
 answer, and appended to the problem's mistakes it is the one that catches that answer (no
-built-in diagnosis or earlier mistake comes first).
+built-in diagnosis or earlier mistake comes first). Every student-controlled string in
+that output (ids, answers) is written as an escaped one-line string (``_quoted``), so
+that it always parses as YAML and never adds a line of its own.
 """
 
 from __future__ import annotations
@@ -41,20 +47,19 @@ from mcgrade.engine.answers import Outcome
 from mcgrade.engine.diagnosis import close
 from mcgrade.errors import CheckAbandoned, ExpressionError, McgradeError, UsageError
 from mcgrade.grading import Grader
-from mcgrade.model import Answer, Mistake, Problem, ProblemSet, Tolerance, Verdict
+from mcgrade.model import Answer, Diagnosis, Mistake, Problem, ProblemSet, Tolerance, Verdict
 from mcgrade.reporters.class_report import AnswerGroup
 
-__all__ = ["answer_groups", "proposals", "read_entries"]
+__all__ = ["Grouped", "answer_groups", "proposals", "read_entries"]
 
 WRONG = ("incorrect", "partial")
 """The statuses of a wrong answer (an answer was read, and it is not right)."""
 
-BUILT_IN = ("transposed", "sign", "scale-factor", "flat-array", "elementwise-vs-matrix")
-"""Diagnoses that come before the author's mistakes: a group diagnosed by one of these
-alone can't be a ``mistakes:`` entry (``mcgrade validate`` would call it shadowed)."""
-
-NOT_AN_ANSWER = ("unparseable", "non-finite", "forbidden", "missing", "error", "timeout")
+NOT_AN_ANSWER = frozenset({Diagnosis.UNPARSEABLE, Diagnosis.NON_FINITE, Diagnosis.FORBIDDEN,
+                           Diagnosis.MISSING, Diagnosis.ERROR, Diagnosis.TIMEOUT})
 """Diagnoses of an answer that no ``mistakes:`` entry could match."""
+
+CUT_SHORT = "checking it was cut short on this machine; run mcgrade mistakes again"
 
 PLACEHOLDER = "TODO: say what went wrong and how to fix it"
 
@@ -75,12 +80,29 @@ class _Group:
         return [m for cluster in self.clusters for m in cluster]
 
 
+@dataclass(frozen=True)
+class Grouped:
+    """Every problem's groups of wrong answers, largest first, and the problems whose
+    grouping this machine cut short (an answer left in a group of its own because the
+    engine's check of it was abandoned)."""
+
+    groups: dict[str, tuple[AnswerGroup, ...]]
+    cut_short: tuple[str, ...] = ()
+
+
 def answer_groups(entries: Sequence[Entry], problem_set: ProblemSet,
-                  grader: Grader | None = None) -> dict[str, tuple[AnswerGroup, ...]]:
-    """Every problem's groups of wrong answers in ``entries``, largest first."""
+                  grader: Grader | None = None) -> Grouped:
+    """Every problem's groups of wrong answers in ``entries``, with ``grader`` (the
+    batch's, compiled once; a new one without it)."""
     grader = grader or Grader(problem_set)
-    return {p.id: tuple(_public(p, g) for g in _grouped(entries, p, grader))
-            for p in problem_set.problems}
+    groups: dict[str, tuple[AnswerGroup, ...]] = {}
+    cut_short: list[str] = []
+    for problem in problem_set.problems:
+        found, abandoned = _grouped(entries, problem, grader)
+        groups[problem.id] = tuple(_public(problem, g) for g in found)
+        if abandoned:
+            cut_short.append(problem.id)
+    return Grouped(groups, tuple(cut_short))
 
 
 def _public(problem: Problem, group: _Group) -> AnswerGroup:
@@ -90,12 +112,14 @@ def _public(problem: Problem, group: _Group) -> AnswerGroup:
     return AnswerGroup(problem.id, display(group.answer), len(members),
                        tuple(sorted(s for s, _, _ in members)), diagnoses,
                        len(group.clusters),
-                       any("author-mistake" in v.diagnoses for _, _, v in members),
+                       any(Diagnosis.AUTHOR_MISTAKE in v.diagnoses for _, _, v in members),
                        group.answer.kind == "string")
 
 
-def _grouped(entries: Sequence[Entry], problem: Problem, grader: Grader) -> list[_Group]:
-    """``problem``'s wrong answers in ``entries``, grouped (see the module's doc)."""
+def _grouped(entries: Sequence[Entry], problem: Problem, grader: Grader
+             ) -> tuple[list[_Group], bool]:
+    """``problem``'s wrong answers in ``entries``, grouped (see the module's doc), and
+    whether a check this machine abandoned left an answer unmerged."""
     clusters: dict[tuple[Any, ...], list[tuple[str, Answer, Verdict]]] = {}
     for entry in entries:
         verdict = next((v for v in entry.report.verdicts if v.id == problem.id), None)
@@ -126,7 +150,7 @@ def _grouped(entries: Sequence[Entry], problem: Problem, grader: Grader) -> list
             groups.append(home)
         home.clusters.append(members)
     groups.sort(key=lambda g: (-len(g.members()), display(g.answer)))
-    return groups
+    return groups, confirm.abandoned
 
 
 def _exact(answer: Answer) -> tuple[Any, ...]:
@@ -194,24 +218,29 @@ def _agree(a: Fingerprint, b: Fingerprint, tolerance: Tolerance) -> bool:
 class _Confirm:
     """The engine's own check of "answer B is answer A" for a problem: a copy of the
     problem whose reference is A (one grader per A, compiled once), B graded against
-    it."""
+    it. ``abandoned``: a check this machine could not finish (B then stays apart)."""
 
     def __init__(self, grader: Grader) -> None:
         self.grader = grader
         self.graders: dict[tuple[Any, ...], tuple[Grader, Problem] | None] = {}
+        self.abandoned = False
 
     def same(self, student: str, problem: Problem, a: Answer, b: Answer) -> bool:
         variant = self.grader.for_student(student).problem_set
         key = (variant.variant, problem.id, a.text)
-        if key not in self.graders:
-            self.graders[key] = _referee(variant, problem, a.text)
-        made = self.graders[key]
-        if made is None:
-            return False
-        referee, copy = made
         try:
+            if key not in self.graders:
+                self.graders[key] = None          # abandoned while compiling: stays None
+                self.graders[key] = _referee(variant, problem, a.text)
+            made = self.graders[key]
+            if made is None:
+                return False
+            referee, copy = made
             return referee.outcome(copy, b).correct
-        except (CheckAbandoned, McgradeError, ArithmeticError, ValueError):
+        except CheckAbandoned:
+            self.abandoned = True
+            return False
+        except (McgradeError, ArithmeticError, ValueError):
             return False
 
 
@@ -225,6 +254,8 @@ def _referee(problem_set: ProblemSet, problem: Problem, text: str
     grader = Grader(replace(problem_set, problems=(copy,)))
     try:
         grader.compiled  # noqa: B018  (compiles; a text that is no reference fails here)
+    except CheckAbandoned:
+        raise
     except (McgradeError, ArithmeticError, ValueError, TypeError):
         return None
     return grader, copy
@@ -276,8 +307,8 @@ def proposals(problem_set: ProblemSet, entries: Sequence[Entry], note: str = "")
     grader = Grader(problem_set)
     body: list[str] = []
     for problem in problem_set.problems:
-        body += _problem_block(problem, _grouped(entries, problem, grader), grader, source,
-                               name)
+        groups, abandoned = _grouped(entries, problem, grader)
+        body += _problem_block(problem, groups, grader, source, name, abandoned)
     if body:
         lines += [f"{_column(source, _problems_line(source))}problems:", *body]
     else:
@@ -287,30 +318,37 @@ def proposals(problem_set: ProblemSet, entries: Sequence[Entry], note: str = "")
 
 
 def _problem_block(problem: Problem, groups: Sequence[_Group], grader: Grader,
-                   source: Sequence[str], name: str) -> list[str]:
-    """The lines for one problem: its id, then an entry per uncovered group."""
+                   source: Sequence[str], name: str, abandoned: bool = False) -> list[str]:
+    """The lines for one problem: its id, then an entry per uncovered group (or a
+    comment saying why a group is not one); ``abandoned``: its grouping was cut short."""
     chosen: list[tuple[_Group, Outcome]] = []
     skipped: list[str] = []
+    if abandoned:
+        skipped.append(f"grouping of {_quoted(problem.id)} was cut short on this machine "
+                       "(some equal answers may be listed apart); run mcgrade mistakes "
+                       "again")
     for group in groups:
-        outcome = _now(grader, problem, group.answer)
+        count = _students(len(group.members()))
+        try:
+            outcome = _now(grader, problem, group.answer)
+        except CheckAbandoned:
+            skipped.append(f"{_quoted(display(group.answer))} ({count}): {CUT_SHORT}")
+            continue
         if outcome is None or outcome.correct or outcome.mistake is not None:
             continue                        # right now, or covered by an author's mistake
-        count = _students(len(group.members()))
         codes = ", ".join(outcome.diagnoses)
-        if group.answer.kind != "string" or set(outcome.diagnoses) & set(NOT_AN_ANSWER):
-            skipped.append(f"{display(group.answer)!r} ({count}, {codes}): not an "
+        if group.answer.kind != "string" or set(outcome.diagnoses) & NOT_AN_ANSWER:
+            skipped.append(f"{_quoted(display(group.answer))} ({count}, {codes}): not an "
                            "expression a mistakes: entry can name")
-        elif len(outcome.diagnoses) == 1 and outcome.diagnoses[0] in BUILT_IN:
-            skipped.append(f"{display(group.answer)!r} ({count}): mcgrade diagnoses it "
-                           f"itself ({codes}); partial_credit: {{{codes}: …}} gives it credit")
         else:
             chosen.append((group, outcome))
-    accepted = _accepted(grader.problem_set, problem, [g.answer.text for g, _ in chosen])
+    refused = _refused(grader.problem_set, problem, [g.answer.text for g, _ in chosen])
     for group, _ in chosen:
-        if group.answer.text not in accepted:
-            skipped.append(f"{group.answer.text!r} ({_students(len(group.members()))}): "
-                           "an earlier entry or a built-in diagnosis would catch it first")
-    chosen = [(g, o) for g, o in chosen if g.answer.text in accepted]
+        if group.answer.text in refused:
+            skipped.append(f"{_quoted(group.answer.text)} "
+                           f"({_students(len(group.members()))}): "
+                           f"{refused[group.answer.text]}")
+    chosen = [(g, o) for g, o in chosen if g.answer.text not in refused]
     if not chosen and not skipped:
         return []
     line = problem.location.line or 1
@@ -319,7 +357,7 @@ def _problem_block(problem: Problem, groups: Sequence[_Group], grader: Grader,
     has = bool(problem.mistakes)
     entry = (_column(source, problem.line_of("mistakes[0]") or line) if has
              else key + "  ")
-    out = [f"{dash}- id: {json.dumps(problem.id)}  # {name}:{line}"]
+    out = [f"{dash}- id: {_quoted(problem.id)}  # {name}:{line}"]
     for text in skipped:
         out.append(f"{key}# not listed: {text}")
     if not chosen:
@@ -329,40 +367,71 @@ def _problem_block(problem: Problem, groups: Sequence[_Group], grader: Grader,
     out.append(f"{key}mistakes:  # {where}")
     for group, outcome in chosen:
         members = group.members()
-        students = ", ".join(sorted(s for s, _, _ in members))
+        students = ", ".join(_quoted(s) for s in sorted(s for s, _, _ in members))
         spellings = (f", {len(group.clusters)} spellings" if len(group.clusters) > 1 else "")
-        out += [f"{entry}- answer: {json.dumps(group.answer.text)}",
-                f"{entry}  feedback: {json.dumps(PLACEHOLDER)}",
+        out += [f"{entry}- answer: {_quoted(group.answer.text)}",
+                f"{entry}  feedback: {_quoted(PLACEHOLDER)}",
                 f"{entry}  credit: 0",
                 f"{entry}  # {_students(len(members))}{spellings}: {students} "
                 f"(now diagnosed {', '.join(outcome.diagnoses)})"]
     return out
 
 
+def _quoted(text: str) -> str:
+    """``text`` as a one-line YAML (and JSON) double-quoted string: JSON's escapes, and
+    ``\\uXXXX`` for every character YAML would read as a line break (U+0085, U+2028,
+    U+2029) or refuse (other controls, surrogates, U+FFFE, U+FFFF); the rest kept as it
+    is (so ``José`` stays readable and an emoji stays one character)."""
+    return "".join(c if c.isascii() or _printable(c) else f"\\u{ord(c):04x}"
+                   for c in json.dumps(text, ensure_ascii=False))
+
+
+def _printable(char: str) -> bool:
+    """A non-ASCII character YAML reads as itself, inside a line."""
+    code = ord(char)
+    return (0xA0 <= code <= 0xD7FF and code not in (0x2028, 0x2029)
+            or 0xE000 <= code <= 0xFFFD or code >= 0x10000)
+
+
 def _now(grader: Grader, problem: Problem, answer: Answer) -> Outcome | None:
-    """What grading says of ``answer`` with the set as it is now (None: no verdict)."""
+    """What grading says of ``answer`` with the set as it is now (None: no verdict);
+    CheckAbandoned if this machine could not finish the check."""
     try:
         return grader.outcome(problem, answer)
-    except (CheckAbandoned, McgradeError):
+    except CheckAbandoned:
+        raise
+    except McgradeError:
         return None
 
 
-def _accepted(problem_set: ProblemSet, problem: Problem, texts: Sequence[str]) -> set[str]:
-    """Which of ``texts``, appended in this order to the problem's mistakes, are each the
-    mistake that catches their own answer: what ``mcgrade validate`` asks of an entry."""
+def _refused(problem_set: ProblemSet, problem: Problem, texts: Sequence[str]
+             ) -> dict[str, str]:
+    """Which of ``texts``, appended in this order to the problem's mistakes, are not each
+    the mistake that catches their own answer (what ``mcgrade validate`` asks of an
+    entry), with why: the engine's own diagnosis, or an earlier entry, comes first."""
     if not texts:
-        return set()
+        return {}
     added = tuple(Mistake(t, PLACEHOLDER, 0.0) for t in texts)
     copy = replace(problem, mistakes=problem.mistakes + added)
-    try:
-        grader = Grader(replace(problem_set, problems=tuple(
-            copy if p.id == problem.id else p for p in problem_set.problems)))
-        found = {t for t in texts
-                 if (o := _now(grader, copy, Answer("string", t))) is not None
-                 and o.mistake is not None and o.mistake.answer == t}
-    except McgradeError:
-        return set()
-    return found
+    grader = Grader(replace(problem_set, problems=tuple(
+        copy if p.id == problem.id else p for p in problem_set.problems)))
+    refused: dict[str, str] = {}
+    for text in texts:
+        try:
+            outcome = _now(grader, copy, Answer("string", text))
+        except CheckAbandoned:
+            refused[text] = CUT_SHORT
+            continue
+        if outcome is None:
+            refused[text] = "the set with it appended gives it no verdict"
+        elif outcome.mistake is None:
+            codes = ", ".join(outcome.diagnoses)
+            refused[text] = (f"mcgrade diagnoses it itself ({codes}); partial_credit: "
+                             f"{{{codes}: …}} gives it credit")
+        elif outcome.mistake.answer != text:
+            refused[text] = (f"the earlier entry {_quoted(outcome.mistake.answer)} "
+                             "catches it first")
+    return refused
 
 
 def _problems_line(source: Sequence[str]) -> int:

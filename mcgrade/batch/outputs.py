@@ -30,6 +30,7 @@ from mcgrade.batch.late import Lateness, columns, gradescope_results
 from mcgrade.batch.ledger import Entry
 from mcgrade.batch.roster import Roster
 from mcgrade.files import remove_temporaries, write_atomic
+from mcgrade.grading import Grader
 from mcgrade.model import ProblemSet
 from mcgrade.problemset import for_student
 from mcgrade.reporters import (class_report, csv_report, gradescope, html_feedback,
@@ -77,12 +78,14 @@ class Outputs:
 
 def write_all(entries: Sequence[Entry], outputs: Outputs,
               problem_set: ProblemSet | None = None, roster: Roster | None = None,
-              late: Mapping[str, Lateness] | None = None) -> None:
+              late: Mapping[str, Lateness] | None = None,
+              grader: Grader | None = None) -> None:
     """Render every output of ``entries`` (the gradebook: every student in the ledger
     graded against this set); the feedback pages quote ``problem_set``, the Canvas
     gradebook lists the students of ``roster``. With a late policy, ``late`` holds each
     student's outcome: the gradebook and the records gain its fields, Gradescope, Canvas
-    and Moodle get the final score."""
+    and Moodle get the final score. ``grader``: the batch's grader of ``problem_set``,
+    which groups the class report's answers (without it, one is compiled)."""
     late = late or {}
     ordered = sorted(entries, key=lambda e: e.student)
     unit = next(iter(late.values())).unit if late else ""
@@ -98,7 +101,8 @@ def write_all(entries: Sequence[Entry], outputs: Outputs,
             results = gradescope_results(results, late[entry.student])
         _put(outputs.gradescope / f"{file_name(entry.student)}.json", results)
     if outputs.feedback is not None and problem_set is not None:
-        _pages(ordered, outputs.feedback, problem_set, late)
+        _pages(ordered, outputs.feedback, problem_set, late,
+               grader or Grader(problem_set))
     if problem_set is not None:
         _lms(ordered, outputs, problem_set, roster, late)
 
@@ -119,9 +123,9 @@ def _lms(entries: Sequence[Entry], outputs: Outputs, problem_set: ProblemSet,
 
 
 def _pages(entries: Sequence[Entry], folder: Path, problem_set: ProblemSet,
-           late: Mapping[str, Lateness]) -> None:
+           late: Mapping[str, Lateness], grader: Grader) -> None:
     """Each student's feedback page (in their variant of a set with params, with their
-    late-work line) and the class report."""
+    late-work line) and the class report, its answers grouped by ``grader``."""
     for entry in entries:
         variant = for_student(problem_set, entry.student)
         lateness = late.get(entry.student)
@@ -130,10 +134,11 @@ def _pages(entries: Sequence[Entry], folder: Path, problem_set: ProblemSet,
                                   lateness.note() if lateness else ""))
     roster = [class_report.RosterRow(e.student, page_link(e.student), e.report)
               for e in entries]
+    grouped = mistakes.answer_groups(entries, problem_set, grader)
     write_atomic(folder / "class_report.html",
                  class_report.render([e.report for e in entries], problem_set,
-                                     roster=roster,
-                                     groups=mistakes.answer_groups(entries, problem_set)))
+                                     roster=roster, groups=grouped.groups,
+                                     cut_short=grouped.cut_short))
 
 
 def page_link(student: str) -> str:

@@ -49,7 +49,8 @@ def read(path: str | os.PathLike[str], problem_set: ProblemSet,
         student, problem = row[names["student"]], row[names["problem"]]
         where = f"{path}:{line}"
         spreadsheet.require_known(where, "student", student, students, "is not in the gradebook")
-        spreadsheet.require_known(where, "problem", problem, worth, f"is not a problem of {problem_set.path}")
+        spreadsheet.require_known(where, "problem", problem, worth,
+                                  f"is not a problem of {problem_set.path}")
         points = _points(where, row[names["points"]], problem, worth[problem])
         earlier = found.get(student, {}).get(problem)
         if earlier is not None:

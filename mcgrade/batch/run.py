@@ -22,6 +22,7 @@ from mcgrade.batch import (Entry, Graded, Ledger, Plan, grade_many, late, overri
 from mcgrade.batch.outputs import Outputs, write_all
 from mcgrade.batch.progress import Progress
 from mcgrade.errors import UsageError
+from mcgrade.grading import Grader
 from mcgrade.model import ProblemSet
 from mcgrade.reporters.terminal import points
 
@@ -98,7 +99,9 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
                             canvas=bool(canvas), moodle=moodle)
     ledger.tidy()
     outputs.remove_temporaries()
-    _stamp(batch, ledger)
+    if policy is not None:
+        _stamp(batch, ledger, policy.notebook_times)
+    grader = Grader(problem_set)         # compiled once, on first use, for all of the run
     if batch.everyone:
         print(f"mcgrade: {Path(problem_set.path).name} changed beyond its problems (layout, "
               "symbols, sizes, tolerance, timeout, params or title): the "
@@ -112,7 +115,7 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     with interrupts() as held:
         try:
             for graded in grade_many(batch, problem_set, ledger, sandbox=sandbox,
-                                     jobs=jobs, dask=dask):
+                                     jobs=jobs, dask=dask, grader=grader):
                 done += 1
                 regraded += graded.regraded
                 if graded.before is not None and not graded.ungraded:
@@ -132,7 +135,7 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
                                                   late.Submitted.of_data(e.submitted),
                                                   e.report.score)
                         for e in book} if policy is not None else {}
-            write_all(book, outputs, problem_set, lms_roster, outcomes)
+            write_all(book, outputs, problem_set, lms_roster, outcomes, grader)
             if lms_roster is not None:
                 _unmatched(book, lms_roster)
             if others:
@@ -201,10 +204,7 @@ def _late_policy(ledger: Ledger, given: Mapping[str, str], extensions_path: str 
     beside the records (``--deadline none`` drops them all), with the extensions given or
     remembered; checked, then remembered. None without a deadline."""
     remembered = ledger.remembered_late()
-    if given.get("deadline", "").strip().lower() == late.NONE:
-        if extensions_path:
-            raise UsageError("--extensions with --deadline none: extensions need a "
-                             "deadline; give one, or leave out --extensions")
+    if late.dropped(given, extensions_path):
         ledger.remember_late({})
         return None
     options = {**remembered, **given}
@@ -229,11 +229,13 @@ def _late_policy(ledger: Ledger, given: Mapping[str, str], extensions_path: str 
     return replace(policy, extensions=extensions)
 
 
-def _stamp(batch: Plan, ledger: Ledger) -> None:
-    """Learn when each file of the batch was submitted, for the ledger to store with its
-    record (``Ledger.put``); a record kept from an earlier run gets the time too."""
+def _stamp(batch: Plan, ledger: Ledger, notebook_times: bool) -> None:
+    """Learn when each file of the batch was submitted (the notebook's own time only if
+    ``notebook_times``), for the ledger to store with its record (``Ledger.put``); a
+    record kept from an earlier run gets the time too. Only with a late policy: it
+    reads every file."""
     for student, path in batch.files.items():
-        found = late.submitted_of(path)
+        found = late.submitted_of(path, notebook=notebook_times)
         if found is not None:
             ledger.submitted[student] = found.to_data()
     for student, entry in batch.done.items():

@@ -9,7 +9,7 @@ no expected shape or value they say so without stating one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from mcgrade.engine.answers import Outcome
 from mcgrade.engine.conventions import Detail, describe_shape
@@ -17,6 +17,19 @@ from mcgrade.model import Diagnosis
 from mcgrade.expressions import show_shape
 from mcgrade.model import Layout
 from mcgrade.engine.reference import Reference
+
+
+def how_checked(method: str, evidence: Mapping[str, Any]) -> str:
+    """What a verdict's ``method`` showed, in words ("" when nothing was compared)."""
+    count = evidence.get("points")
+    if method == "symbolic":
+        return "proved symbolically"
+    if method == "exact":
+        return (f"exact at {count} random points and sizes "
+                f"(false-accept chance below 2^-{count})")
+    if method == "numeric":
+        return f"checked numerically at {count} points" if count else "checked numerically"
+    return ""
 
 
 def _sizes(evidence: dict[str, Any], only: tuple[Any, ...] | None = None) -> str:
@@ -63,7 +76,7 @@ def _point(evidence: dict[str, Any]) -> str:
 
 def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name: str) -> str:
     """The feedback text for one outcome."""
-    local = bool(outcome.evidence.get("local"))
+    local = _local(outcome)
     if outcome.correct:
         note = f" Note: {outcome.note}." if outcome.note else ""
         return (f"Correct at the local checks.{note} The instructor's grading checks again, "
@@ -102,11 +115,16 @@ def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name
     return f"Local check: {text[:1].lower()}{text[1:]}" if local else text
 
 
+def _local(outcome: Outcome) -> bool:
+    """A student copy's outcome (its oracle marks it): it knows no expected shape or value
+    to state, so the wording says what it can without one."""
+    return bool(outcome.evidence.get("local"))
+
+
 def _lead(code: Diagnosis, outcome: Outcome, reference: Reference, layout: Layout) -> str:
     evidence = outcome.evidence
-    given = _given_shape(evidence)
-    if "expected_shape" not in evidence:     # a student copy's: no expected shape to state
-        given = _given_at(evidence)
+    local = _local(outcome)
+    given = _given_at(evidence) if local else _given_shape(evidence)
     if code == Diagnosis.TRANSPOSED:
         return _transposed(outcome, reference, layout, given)
     if code == Diagnosis.FLAT_ARRAY:
@@ -114,7 +132,7 @@ def _lead(code: Diagnosis, outcome: Outcome, reference: Reference, layout: Layou
             return ("That is the shape of a 1-D array; vectors here are columns (n, 1) or "
                     "rows (1, n): give both numbers.")
         alone = len(outcome.diagnoses) == 1
-        if "expected_shape" not in evidence:
+        if local:
             wanted = f"a {evidence['as']}" if "as" in evidence else "a row or a column"
             return (f"Your answer is {given}, which has no orientation; this set uses strict "
                     f"orientation: give it as {wanted}" +
@@ -132,7 +150,7 @@ def _lead(code: Diagnosis, outcome: Outcome, reference: Reference, layout: Layou
                 f"but this problem is checked at several sizes ({sizes}): write it as an "
                 "expression string or with MatrixSymbols, so that it works at every size.")
     if code == Diagnosis.WRONG_SHAPE:
-        if "expected_shape" not in evidence:
+        if local:
             return (f"Your answer is {given}, which is neither the expected shape nor its "
                     f"transpose.")
         return (f"Wrong shape: {_expected_kind(reference, layout)}"
@@ -142,7 +160,7 @@ def _lead(code: Diagnosis, outcome: Outcome, reference: Reference, layout: Layou
             return ("You gave a vector where the expected answer is a diagonal matrix: the "
                     "derivative of an element-wise operation is diag(…) of the element-wise "
                     "derivatives.")
-        wanted = describe_shape(reference.shape) if "expected_shape" in evidence else "a vector"
+        wanted = "a vector" if local else describe_shape(reference.shape)
         return (f"You gave a diagonal matrix where the expected answer is {wanted} holding its "
                 f"diagonal entries.")
     if code == Diagnosis.NON_FINITE:
@@ -163,7 +181,7 @@ def _lead(code: Diagnosis, outcome: Outcome, reference: Reference, layout: Layou
 def _transposed(outcome: Outcome, reference: Reference, layout: Layout, given: str) -> str:
     evidence = outcome.evidence
     shape = evidence.get("given_shape") or []
-    if "expected_shape" not in evidence:
+    if _local(outcome):
         if reference.problem.kind == "shape":
             return f"This is the transposed shape (this set uses {layout} layout)."
         if len(shape) == 2 and shape[0] != shape[1]:
@@ -176,8 +194,8 @@ def _transposed(outcome: Outcome, reference: Reference, layout: Layout, given: s
                 f"and you gave ({', '.join(map(str, shape))}).")
     if shape and evidence["given_shape"] != evidence["expected_shape"]:
         return (f"This is the transpose of the expected answer: "
-                f"{_expected_kind(reference, layout)}{_concrete_note(evidence, reference)}, and you "
-                f"gave {given}.")
+                f"{_expected_kind(reference, layout)}{_concrete_note(evidence, reference)}, "
+                f"and you gave {given}.")
     return f"This is the transpose of the expected matrix{_square_rule(reference, layout)}."
 
 

@@ -128,8 +128,14 @@ class DigestOracle:
         return value_digest(at, value, self.bits, self.zero) == stored.digests[point]
 
     def factors(self, pairs: list[Pair], tolerance: Tolerance) -> Iterable[float]:
-        # a digest gives no factor to compute: try the simple ones at the first point
-        return [f for f in SIMPLE_FACTORS if self._agrees_at(pairs[0], 0, f)]
+        # a digest gives no factor to compute: try the simple ones at the first point where
+        # the answer is not zero (at a zero every factor would pass, each then digested at
+        # every point)
+        for pair in pairs:
+            for point in range(pair.given.shape[0]):
+                if np.any(pair.given[point] != 0):
+                    return [f for f in SIMPLE_FACTORS if self._agrees_at(pair, point, f)]
+        return []
 
     def non_finite(self, pairs: list[Pair]) -> bool:
         # the published points are ones where the reference is finite
@@ -152,7 +158,10 @@ class DigestOracle:
         if wrong is None:
             return {}
         point = int(np.argmin(matches[wrong]))
-        return {**where(pairs[wrong].instance, point, involved),
+        found = where(pairs[wrong].instance, point, involved)
+        # a copy's checks may fix every size: then name them all rather than none
+        found["sizes"] = found["sizes"] or dict(pairs[wrong].instance.sizes)
+        return {**found,
                 "differs_at": sum(int((~ok).sum()) for ok in matches),
                 "compared": sum(len(ok) for ok in matches)}
 

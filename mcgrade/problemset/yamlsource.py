@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mcgrade.errors import ProblemSetError
 
-Path = tuple[Union[str, int], ...]
+Path = tuple[str | int, ...]
 
 MAX_NODES = 200_000
 """More nodes than this (after expanding aliases) is refused, not walked."""

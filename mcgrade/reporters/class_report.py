@@ -5,8 +5,9 @@
 It shows the number of students, the mean and median score, a histogram of total scores,
 each problem's success rate (a stacked bar per problem: correct, partial, incorrect, no
 answer; and a table), and per problem the most frequent diagnoses with their share of the
-class ("41% transposed in dz_dw"), an author's anticipated mistake named by its answer. The plots are inline SVG written here — no script, no
-matplotlib, no network — so the page is byte-for-byte deterministic for given reports.
+class ("41% transposed in dz_dw"), an author's anticipated mistake named by its answer.
+The plots are inline SVG written here — no script, no matplotlib, no network — so the
+page is byte-for-byte deterministic for given reports.
 ``summary(reports, problem_set)`` gives the same numbers as plain data.
 
 Given more data by the batch (``mcgrade.batch.outputs``), the page also has what an
@@ -23,36 +24,18 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from mcgrade.model import GradeReport, ProblemSet
+from mcgrade.model import Diagnosis, GradeReport, ProblemSet
 from mcgrade.reporters._html import esc, page, points, prose
+from mcgrade.reporters.diagnosis_words import phrase
 
 TOP_DIAGNOSES = 3
 """How many diagnoses each problem lists."""
 
 HEADLINES = 5
 """How many of the class's most common mistakes open the page."""
-
-# A diagnosis as a verb phrase: "41% <phrase> in q3".
-DIAGNOSIS_PHRASES: dict[str, str] = {
-    "transposed": "transposed the answer",
-    "flat-array": "gave a 1-D array",
-    "wrong-shape": "gave the wrong shape",
-    "sign": "got the sign wrong",
-    "scale-factor": "were off by a constant factor",
-    "elementwise-vs-matrix": "mixed up element-wise and matrix (diag)",
-    "piecewise-branch": "were right on one branch only",
-    "author-mistake": "made a known mistake",
-    "not-equivalent": "gave a non-equivalent answer",
-    "unparseable": "wrote something that is not an expression",
-    "non-finite": "got NaN or infinity",
-    "missing": "gave no answer",
-    "timeout": "ran out of time",
-    "error": "had code that raised an error",
-    "forbidden": "used a forbidden function",
-}
 
 # Status groups, in the order the bars stack them, with their colours.
 _GROUPS = (("correct", "Correct", "#1a7f37"), ("partial", "Partial", "#bf8700"),
@@ -205,7 +188,7 @@ def summary(reports: Sequence[GradeReport], problem_set: ProblemSet) -> Summary:
         diagnoses = Counter(code for v in verdicts for code in dict.fromkeys(v.diagnoses))
         ranked = sorted(diagnoses.items(), key=lambda item: (-item[1], item[0]))
         mistakes = Counter(str(v.evidence["mistake"]) for v in verdicts
-                           if "author-mistake" in v.diagnoses and "mistake" in v.evidence)
+                           if Diagnosis.AUTHOR_MISTAKE in v.diagnoses and "mistake" in v.evidence)
         max_points = problem.points if problem else max((v.max_score for v in verdicts),
                                                         default=0.0)
         problems.append(ProblemSummary(
@@ -239,10 +222,12 @@ td.st { text-align: center; }
 
 def render(reports: Sequence[GradeReport], problem_set: ProblemSet, *,
            roster: Sequence[RosterRow] = (),
-           groups: Mapping[str, Sequence[AnswerGroup]] | None = None) -> str:
+           groups: Mapping[str, Sequence[AnswerGroup]] | None = None,
+           cut_short: Collection[str] = ()) -> str:
     """The class report page for these graded submissions of ``problem_set``; with the
     ``roster`` (the same students, with their pages) and each problem's answer
-    ``groups``, also the roster and the groups."""
+    ``groups``, also the roster and the groups; ``cut_short``: the problems whose
+    grouping the machine cut short, each said so."""
     data = summary(reports, problem_set)
     title = problem_set.title or "Problem set"
     body = [f"<h1>Class report: {esc(title)}</h1>\n", _cards(data)]
@@ -257,7 +242,7 @@ def render(reports: Sequence[GradeReport], problem_set: ProblemSet, *,
              "<h2>Submissions that could not be graded</h2>\n",
              _ungradable(reports, roster),
              "<h2>Per problem: diagnoses and the class's answers</h2>\n",
-             _diagnoses(data, problem_set, groups or {}, links)]
+             _diagnoses(data, problem_set, groups or {}, links, cut_short)]
     if roster:
         body += ["<h2>Roster</h2>\n", _roster(roster, data)]
     return page(f"mcgrade class report: {title}", "".join(body), _CSS)
@@ -440,7 +425,7 @@ def _bars(data: Summary) -> str:
            f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
            "<title>Success rate per problem</title>"]
     x = left
-    for group, label, colour in _GROUPS:          # the legend
+    for _, label, colour in _GROUPS:          # the legend
         out.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{colour}"/>'
                    f'<text x="{x + 16}" y="16" font-size="12">{esc(label)}</text>')
         x += 16 + 8 * len(label) + 18
@@ -485,19 +470,15 @@ def _table(data: Summary) -> str:
 
 def _headlines(data: Summary) -> str:
     found = [(p.share(n), code, n, p) for p in data.problems for code, n in p.diagnoses
-             if code not in ("missing",)]
+             if code != Diagnosis.MISSING]
     found.sort(key=lambda item: (-item[0], item[3].id, item[1]))
     if not found:
         return '<p class="muted">No diagnoses: every answer was right.</p>\n'
     items = "".join(
-        f"<li><strong>{_pct(share)}</strong> {esc(_phrase(code))} in "
+        f"<li><strong>{_pct(share)}</strong> {esc(phrase(code))} in "
         f'<span class="code">{esc(p.id)}</span> <span class="muted">({n} of {p.graded})'
         "</span></li>" for share, code, n, p in found[:HEADLINES])
     return f'<ul class="headlines">{items}</ul>\n'
-
-
-def _phrase(code: str) -> str:
-    return DIAGNOSIS_PHRASES.get(code, f"were diagnosed {code}")
 
 
 def _mistakes(p: ProblemSummary) -> str:
@@ -510,7 +491,8 @@ def _mistakes(p: ProblemSummary) -> str:
 
 
 def _diagnoses(data: Summary, problem_set: ProblemSet,
-               groups: Mapping[str, Sequence[AnswerGroup]], links: Mapping[str, str]) -> str:
+               groups: Mapping[str, Sequence[AnswerGroup]], links: Mapping[str, str],
+               cut_short: Collection[str] = ()) -> str:
     out = []
     for p in data.problems:
         problem = problem_set.problem(p.id)
@@ -523,12 +505,17 @@ def _diagnoses(data: Summary, problem_set: ProblemSet,
             out.append(f'<p class="prompt">{prose(problem.prompt)}</p>')
         if p.diagnoses:
             out.append("<ul>" + "".join(
-                f"<li><strong>{_pct(p.share(n))}</strong> {esc(_phrase(code))} "
+                f"<li><strong>{_pct(p.share(n))}</strong> {esc(phrase(code))} "
                 f'<span class="muted">(<span class="code">{esc(code)}</span>, {n} of '
-                f"{p.graded})</span>{_mistakes(p) if code == 'author-mistake' else ''}</li>"
+                f"{p.graded})</span>{_mistakes(p) if code == Diagnosis.AUTHOR_MISTAKE else ''}</li>"
                 for code, n in p.diagnoses[:TOP_DIAGNOSES]) + "</ul>")
         else:
             out.append('<p class="muted">No diagnoses.</p>')
         out.append(_groups(groups.get(p.id, ()), links))
+        if p.id in cut_short:
+            out.append(f'<p class="cut-short" id="cut-short-{esc(p.id)}"><strong>Grouping '
+                       f'of <span class="code">{esc(p.id)}</span> was cut short on this '
+                       "machine; run again</strong> (a check of whether two answers are "
+                       "equal could not finish in time, so they are listed apart).</p>")
         out.append("</div>\n")
     return "".join(out)

@@ -15,27 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from mcgrade.model import Answer, GradeReport, Problem, ProblemSet, Verdict
+from mcgrade.engine.feedback import how_checked
 from mcgrade.engine.reference import scope_of
 from mcgrade.reporters._html import esc, expression_mathml, page, points, prose
-
-DIAGNOSIS_LABELS: dict[str, str] = {
-    "transposed": "transposed",
-    "flat-array": "a 1-D array where a row or column is expected",
-    "wrong-shape": "wrong shape",
-    "sign": "wrong sign",
-    "scale-factor": "off by a constant factor",
-    "elementwise-vs-matrix": "element-wise vs matrix (a missing or extra diag)",
-    "piecewise-branch": "right on one branch only",
-    "author-mistake": "a known mistake",
-    "not-equivalent": "not equivalent",
-    "unparseable": "not an expression",
-    "non-finite": "NaN or infinity",
-    "missing": "no answer",
-    "timeout": "ran out of time",
-    "error": "raised an error",
-    "forbidden": "uses a forbidden function",
-}
-"""What each diagnosis code means, in a few words (SPEC §4's vocabulary)."""
+from mcgrade.reporters.diagnosis_words import label
 
 STATUS_LABELS = {"correct": "Correct", "partial": "Partial credit", "incorrect": "Incorrect",
                  "missing": "Missing", "error": "Error", "timeout": "Timed out"}
@@ -113,7 +96,7 @@ def _section(verdict: Verdict, problem: Problem | None, answer: Answer | None,
                    f'<div class="answer">{_answer(answer, scope)}</div>\n')
     if verdict.diagnoses:
         items = "".join(f'<li><span class="code">{esc(code)}</span> '
-                        f"{esc(DIAGNOSIS_LABELS.get(code, ''))}</li>"
+                        f"{esc(label(code))}</li>"
                         for code in verdict.diagnoses)
         out.append(f'<div class="label">Diagnosis</div>\n<ul class="diagnoses">{items}</ul>\n')
     if verdict.feedback:
@@ -127,14 +110,8 @@ def _section(verdict: Verdict, problem: Problem | None, answer: Answer | None,
 
 
 def _method(verdict: Verdict) -> str:
-    if verdict.method == "symbolic":
-        return "Checked symbolically."
-    if verdict.method == "numeric":
-        count = verdict.evidence.get("points") if isinstance(verdict.evidence, Mapping) \
-            else None
-        return (f"Checked numerically at {esc(count)} points." if count
-                else "Checked numerically.")
-    return ""
+    how = how_checked(verdict.method, verdict.evidence)
+    return esc(how[0].upper() + how[1:] + ".") if how else ""
 
 
 def _answer(answer: Answer, scope: Any) -> str:

@@ -17,7 +17,8 @@ import re
 
 from mcgrade.model import GradeReport, Verdict
 from mcgrade.reporters._html import esc, points, prose
-from mcgrade.reporters.html_feedback import DIAGNOSIS_LABELS, STATUS_LABELS
+from mcgrade.reporters.diagnosis_words import label as diagnosis_label
+from mcgrade.reporters.html_feedback import STATUS_LABELS
 
 _RED = "#cf222e"
 _COLORS = {"correct": "#1a7f37", "partial": "#9a6700", "missing": "#57606a"}
@@ -82,8 +83,8 @@ def _verdict_html(verdict: Verdict) -> str:
 
 
 def _meaning(code: str) -> str:
-    label = DIAGNOSIS_LABELS.get(code, "")
-    return f" ({esc(label)})" if label and label != code else ""
+    words = diagnosis_label(code)
+    return f" ({esc(words)})" if words and words != code else ""
 
 
 def _score(scored: Verdict | GradeReport) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mcgrade.engine.feedback import how_checked
 from mcgrade.model import GradeReport, Verdict
 
 
@@ -12,12 +13,8 @@ def points(value: float) -> str:
 
 def _line(verdict: Verdict, width: int) -> str:
     score = f"{points(verdict.score)}/{points(verdict.max_score)}"
-    method = ""
-    if verdict.status == "correct" and verdict.method == "symbolic":
-        method = " [proved symbolically]"
-    elif verdict.status == "correct" and verdict.method == "numeric":
-        count = verdict.evidence.get("points")
-        method = f" [checked numerically{f' at {count} points' if count else ''}]"
+    how = how_checked(verdict.method, verdict.evidence) if verdict.status == "correct" else ""
+    method = f" [{how}]" if how else ""
     head = f"  {verdict.id:<{width}}  {verdict.status:<9}  {score:>7}  "
     first, *rest = (verdict.feedback or "").split("\n")
     lines = [head + first + method]

@@ -2,8 +2,8 @@
 
 Started by ``mcgrade.submission.pool`` as ``python -I -S -X utf8 _child.py '<config>'``
 (inside bubblewrap where available). It imports only the standard library and its sibling
-child-side modules (``_student_process``, ``_execute``, ``_encode``, ``_isolate``), never ``mcgrade``, then imports
-numpy and sympy once, warms them, and waits for work on a control socket.
+child-side modules (``_student_process``, ``_execute``, ``_encode``, ``_isolate``), never
+``mcgrade``, then imports numpy and sympy once, warms them, and waits for work on a control socket.
 
 Three kinds of process, none of which the grader trusts:
 
@@ -16,8 +16,9 @@ Three kinds of process, none of which the grader trusts:
   job's total (script plus each answer's budget) before the rest. It then writes one JSON
   object, ``{"protocol": 3, "stream": …, "exit": …}``, followed by its length (the end
   marker the grader checks), and ends (``{"protocol": 3,
-  "fault": …}`` if it could not confine the job as asked: a fault of this machine). Student code never runs in
-  it, and the runner can't reach its descriptors (different namespace; not dumpable).
+  "fault": …}`` if it could not confine the job as asked: a fault of this machine).
+  Student code never runs in it, and the runner can't reach its descriptors (different
+  namespace; not dumpable).
 * the **runner** (``_student_process``; PID 1 of its namespace) runs the submission, then reads each
   answer in forked helpers, one per group of answers, each with its own time limit, and
   streams one JSON line per answer (``mcgrade.submission.protocol`` describes the lines).

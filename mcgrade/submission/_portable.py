@@ -78,7 +78,8 @@ def _answers(job: "dict[str, Any]", namespace: "dict[str, Any]",
 
 def main() -> None:
     job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    result = open(sys.argv[1], "w", encoding="utf-8", newline="\n")
+    # open for the whole run, its lines written as they happen (a kill keeps the prefix)
+    result = open(sys.argv[1], "w", encoding="utf-8", newline="\n")  # noqa: SIM115
 
     def write(line: str) -> None:
         result.write(line + "\n")

@@ -4,10 +4,11 @@ Forked by the supervisor (``_child.py``) as PID 1 of the job's namespaces. ``run
 the private working directory, applies the layers the grader asked for (a uid of its own,
 Landlock), drops every privilege, applies the limits, runs the code (``_execute``) and
 writes the result stream: an ``armed`` line (or a ``fault`` line, and nothing runs), a
-``ran`` line, one ``answer`` line per name, ``done``. Values are read, and functions called, in forked helpers with per-answer time
-limits, so a value whose ``__float__`` or ``__repr__`` hangs, or a function that loops or
-crashes, costs that answer only. Student code can rewrite anything in this process; that
-only spoils its own answers, which the parent validates as untrusted data.
+``ran`` line, one ``answer`` line per name, ``done``. Values are read, and functions
+called, in forked helpers with per-answer time limits, so a value whose ``__float__`` or
+``__repr__`` hangs, or a function that loops or crashes, costs that answer only. Student
+code can rewrite anything in this process; that only spoils its own answers, which the
+parent validates as untrusted data.
 """
 
 import json

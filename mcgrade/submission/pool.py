@@ -89,7 +89,7 @@ class Pool:
                 return
             self.close()
             parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            errors = tempfile.TemporaryFile()
+            errors = tempfile.TemporaryFile()  # noqa: SIM115  (the worker's stderr, kept open)
             try:
                 argv, env = worker_command(self.sandbox, child.fileno())
                 proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,

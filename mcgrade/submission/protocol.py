@@ -41,7 +41,8 @@ by the grader's own whitelisting reader, never by ``eval``.
 A stream that does not open with ``armed`` was cut short before any student code ran: a
 fault of this machine, never of the submission (``Stream.fault``); the ``armed`` line can't
 be forged away, since it is written before the code runs. Everything after it is untrusted
-(student code ran in the process that wrote the stream): it is parsed with ``json`` only — never ``eval`` or ``pickle`` — and every field is checked.
+(student code ran in the process that wrote the stream): it is parsed with ``json`` only
+— never ``eval`` or ``pickle`` — and every field is checked.
 A malformed record decodes to ``Answer("error")``; nothing in this module raises on bad
 input except ``read_result``, whose ``ValueError`` the runner turns into a note.
 """

@@ -89,8 +89,8 @@ def to_result(job: Job, outcome: JobOutcome, *, memory_mb: int = 2048,
     if outcome.output_bytes > cap:
         extra.append(f"{label} printed {messages.size(outcome.output_bytes)}; only the last "
                      f"{messages.size(cap)} were kept")
-    common: _Output = dict(output_tail=outcome.output.decode("utf-8", "replace"),
-                           output_bytes=outcome.output_bytes, elapsed=outcome.elapsed)
+    common: _Output = {"output_tail": outcome.output.decode("utf-8", "replace"),
+                       "output_bytes": outcome.output_bytes, "elapsed": outcome.elapsed}
     if outcome.failure == "worker":
         return RunResult("crashed", notes=(f"the grading worker died while running {label} "
                                            "on its own; no answers were read", *extra), **common)
