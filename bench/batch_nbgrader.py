@@ -22,9 +22,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbformat import v4
-
 from batch_data import SOLUTION, TIMEOUT, answers, cells_of
+from nbformat import v4
 
 VENV = Path(__file__).resolve().parent / ".venv"
 HELPER = """import sympy as sp

@@ -12,6 +12,7 @@ no child process: this measures the engine, not the sandbox.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -45,20 +46,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-HARD_SET = """title: Hard references
-symbols:
-  n: {dimension: true, sizes: [2, 4, 8]}
-  X: {shape: [n, n], invertible: true}
-  A: {shape: [n, n]}
-  x: {shape: [n, 1]}
-  z: {shape: [n, 1]}
-problems:
-  - {id: logdet, derivative: {of: "log(det(X))", wrt: X}}
-  - {id: quad_inv, derivative: {of: "x.T @ inv(X) @ x", wrt: x}}
-  - {id: trace_xax, derivative: {of: "trace(X.T @ A @ X)", wrt: X}}
-  - {id: softmax, derivative: {of: "softmax(z)", wrt: z}}
-  - {id: hess_lse, hessian: {of: "logsumexp(z)", wrt: z}}
-"""
+HARD_SET = ROOT / "bench" / "hard.yaml"    # log det X, xᵀX⁻¹x, tr(XᵀAX)… at n = 2, 4, 8
 
 _COMPILE = """
 import sys, time
@@ -75,26 +63,33 @@ print(floor, time.process_time() - begin)
 """
 
 
-def _fresh(path: str) -> tuple[float, float]:
+def _fresh(path: str, cache: str | None = None) -> tuple[float, float]:
     """CPU seconds of `import sympy, numpy` and of loading and compiling ``path``, in a
-    fresh process (nothing warmed by this one)."""
+    fresh process (nothing warmed by this one), with the compile cache in ``cache`` (None:
+    off)."""
+    env = {**os.environ, **({"MCGRADE_CACHE_DIR": cache} if cache else {"MCGRADE_CACHE": "0"})}
+    if cache:
+        env.pop("MCGRADE_CACHE", None)
     done = subprocess.run([sys.executable, "-c", _COMPILE, path], capture_output=True,
-                          text=True, check=True, cwd=ROOT)
+                          text=True, check=True, cwd=ROOT, env=env)
     floor, spent = (float(v) for v in done.stdout.split())
     return floor, spent
 
 
 def compile_in_fresh_processes(set_names: list[str]) -> None:
+    """Each set compiled in a fresh process: without the cache (cold), into an empty cache
+    (cold, and the entry written), then again from it (cached)."""
     floor = statistics.median(_fresh("floor")[0] for _ in range(3))
     print(f"fresh process: import sympy, numpy {floor:6.3f} s CPU (the floor)")
+    print(f"{'CPU s beyond the floor':<38} {'cold':>7} {'+write':>7} {'cached':>7}")
+    paths = [(name, str(set_path(name))) for name in set_names] + [
+        ("hard set (n<=8)", str(HARD_SET))]
     with tempfile.TemporaryDirectory() as tmp:
-        hard = Path(tmp) / "hard.yaml"
-        hard.write_text(HARD_SET, encoding="utf-8")
-        paths = [(name, str(set_path(name))) for name in set_names] + [("hard set (n<=8)",
-                                                                          str(hard))]
         for name, path in paths:
-            _, spent = _fresh(path)
-            print(f"fresh compile {name:<24} {spent:7.3f} s CPU beyond the floor")
+            cold = _fresh(path)[1]
+            written = _fresh(path, tmp)[1]
+            cached = _fresh(path, tmp)[1]
+            print(f"fresh compile {name:<24} {cold:7.3f} {written:7.3f} {cached:7.3f}")
 
 
 def main() -> int:
@@ -102,6 +97,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3,
                         help="times each answer is checked; its median time counts")
     args = parser.parse_args()
+    os.environ["MCGRADE_CACHE"] = "0"     # in this process: compiles as a first run does
 
     cases = load_corpus()
     graders: dict[str, Grader] = {}
@@ -126,7 +122,6 @@ def main() -> int:
         statuses.append(verdict.status)
 
     milli = [t * 1000 for t in times]
-    symbolic = sum(m == "symbolic" for m in methods)
     print(f"checks              {len(times)} answers, each checked {args.repeat} times")
     print(f"median per check    {statistics.median(milli):7.2f} ms")
     print(f"p99 per check       {percentile(milli, 0.99):7.2f} ms")

@@ -41,7 +41,8 @@ CELLS = [
     "def grad(w, X, y):\n    return 2 * (X @ w - y).T @ X",
 ]
 NAMES = ["dz_dw", "jac", "hess", "shape", "grad"]
-CALLS = {"grad": [[[[1.0], [2.0]], [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [[1.0], [0.0], [2.0]]]] * 4}
+CALLS = {"grad": [[[[1.0], [2.0]], [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+                   [[1.0], [0.0], [2.0]]]] * 4}
 
 
 def one(pool: Any, path: Path, confine: dict[str, Any]) -> float:

@@ -9,8 +9,9 @@ with the feedback — never a traceback from mcgrade's internals.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 

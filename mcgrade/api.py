@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from mcgrade.errors import McgradeError
 from mcgrade.grading import Grader

@@ -13,8 +13,9 @@ import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from mcgrade import __version__
 from mcgrade.errors import CheckAbandoned, McgradeError
@@ -71,7 +72,7 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _submitted(args: argparse.Namespace, policy: "Policy | None") -> "Submitted | None":
+def _submitted(args: argparse.Namespace, policy: Policy | None) -> Submitted | None:
     """When one file was submitted, if a late policy asks (a UsageError when the
     ``--gradescope-metadata`` given can't say: never the file's time instead)."""
     from mcgrade.batch.late import submitted_of
@@ -93,7 +94,7 @@ def _late_given(args: argparse.Namespace) -> dict[str, str]:
     return {k: v for k, v in given.items() if v is not None}
 
 
-def _late_policy(args: argparse.Namespace) -> "Policy | None":
+def _late_policy(args: argparse.Namespace) -> Policy | None:
     """One file's late policy (a ``late.Policy``), or None; errors before grading."""
     from mcgrade.batch.late import dropped, policy_of
 
@@ -117,7 +118,7 @@ def _sandbox(given: str | None) -> str:
     return value
 
 
-def _announce_sandbox(problem_set: "ProblemSet", sandbox: str,
+def _announce_sandbox(problem_set: ProblemSet, sandbox: str,
                       protect: Sequence[str] = ()) -> None:
     """Say when submissions run in another sandbox than the one asked for (never silent);
     refuse, before anything runs, where none here can hide the key and ``protect``."""
@@ -128,8 +129,8 @@ def _announce_sandbox(problem_set: "ProblemSet", sandbox: str,
         print(f"mcgrade: note: {fallback}", file=sys.stderr)
 
 
-def _write_records(args: argparse.Namespace, report: "GradeReport",
-                   problem_set: "ProblemSet", outcome: "Lateness | None" = None) -> None:
+def _write_records(args: argparse.Namespace, report: GradeReport,
+                   problem_set: ProblemSet, outcome: Lateness | None = None) -> None:
     """The record where ``--json`` and ``--gradescope`` ask for it, with the late
     policy's ``outcome`` (the final score goes to Gradescope)."""
     from mcgrade.batch.late import gradescope_results
@@ -148,7 +149,7 @@ def _write_records(args: argparse.Namespace, report: "GradeReport",
         write_atomic(args.gradescope, results)
 
 
-def _unreadable(path: str, grader: "Grader") -> "GradeReport | None":
+def _unreadable(path: str, grader: Grader) -> GradeReport | None:
     """The report of a file that can't be a submission at all (a folder, a pipe, a broken
     notebook): every problem an error saying why, as its row in a batch. None when there
     is no such file (a mistyped path), or when it is one and the sandbox failed instead."""
@@ -293,7 +294,7 @@ def _mistakes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one_variant(path: str, student: str | None, what: str) -> "ProblemSet":
+def _one_variant(path: str, student: str | None, what: str) -> ProblemSet:
     """The set, in ``student``'s variant; a set with params needs a student named."""
     from mcgrade.errors import UsageError
     from mcgrade.problemset import load_problem_set
@@ -306,7 +307,7 @@ def _one_variant(path: str, student: str | None, what: str) -> "ProblemSet":
     return problem_set
 
 
-def _authoring_commands(commands: "argparse._SubParsersAction[Any]") -> None:
+def _authoring_commands(commands: argparse._SubParsersAction[Any]) -> None:
     """``validate``, ``notebook`` and ``publish``: what instructors run before students."""
     validate = commands.add_parser(
         "validate", help="check problem sets: schema, answer keys, mistakes, domains",

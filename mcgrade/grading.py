@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Hashable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Hashable, Iterable, Mapping
+from typing import Any
 
-from mcgrade.engine import answers, budget, equivalence, feedback
+from mcgrade.engine import answers, budget, equivalence, feedback, student_copy
 from mcgrade.engine.answers import Outcome
-from mcgrade.engine import student_copy
-from mcgrade.model import Diagnosis
 from mcgrade.engine.diagnosis import VALUES, ReferenceOracle
+from mcgrade.engine.reference import CompiledSet, Reference, compile_problem_set
 from mcgrade.model import (
     MISSING,
     Answer,
+    Diagnosis,
     GradeReport,
     Problem,
     ProblemSet,
@@ -28,7 +29,6 @@ from mcgrade.model import (
     Verdict,
 )
 from mcgrade.problemset import for_student
-from mcgrade.engine.reference import CompiledSet, Reference, compile_problem_set
 from mcgrade.submission import Submission, read_answers
 
 GUARD_SECONDS = 60.0       # last resort: a check still running after this is abandoned

@@ -7,9 +7,10 @@ Every hop hands on immutable values: tuples, not lists; scores are computed once
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, Mapping, Union
+from typing import Any, Literal
 
 Dim = int | str
 """One side of a shape: a fixed size, or the name of a dimension symbol (``n``)."""
@@ -134,6 +135,8 @@ class StoredInstance:
     shape: str
     points: tuple[tuple[tuple[str, Any], ...], ...] = ()   # per point: (symbol, value) pairs
     digests: tuple[str, ...] = ()                            # per point
+    grids: tuple[str, ...] = ()      # per point, the grid of each entry (a hex mask; none:
+                                     # a copy published before grids, every entry on the first)
 
 
 @dataclass(frozen=True)

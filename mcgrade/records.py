@@ -7,7 +7,8 @@ records here, so a report crosses a process or a run whole (its notes included).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from mcgrade.model import Answer, GradeReport, Verdict, number
 

@@ -8,9 +8,10 @@ here imports sympy or numpy: the plugin reads settings in every pytest run.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from mcgrade.errors import UsageError
 

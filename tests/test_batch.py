@@ -19,8 +19,8 @@ import pytest
 
 from mcgrade.batch import progress
 from mcgrade.cli import main
-from mcgrade.submission.layers import choose
 from mcgrade.reporters import csv_report
+from mcgrade.submission.layers import choose
 from tests.test_cli import SET
 
 GOLDEN = Path(__file__).parent / "golden" / "batch"

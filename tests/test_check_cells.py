@@ -23,8 +23,8 @@ from mcgrade.cli import main
 from mcgrade.grading import LOCAL_NOTE
 from mcgrade.jupyter import SUBMISSION, CheckResult, check_answers
 from mcgrade.model import GradeReport
-from mcgrade.records import verdict_of
 from mcgrade.problemset import load_problem_set
+from mcgrade.records import verdict_of
 from mcgrade.submission.sources import load
 from tests.test_example_notebooks import builder
 

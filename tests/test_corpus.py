@@ -36,7 +36,7 @@ KEYS = {"problem", "answer", "kind", "shape", "expect", "diagnoses", "score",
         "feedback_contains", "xfail"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def grader(set_name: str) -> Grader:
     return Grader(load_problem_set(set_path(set_name)))
 

@@ -197,12 +197,12 @@ REQUIRED_DIAGNOSES = {"transposed", "flat-array", "elementwise-vs-matrix", "sign
 COURSE_SETS = sorted(MISTAKES)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def grader(set_name: str) -> Grader:
     return Grader(load_problem_set(SETS / f"{set_name}.yaml"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def graded(set_name: str, which: str) -> GradeReport:
     """The example ``examples/<set>_<which>.py`` run in its sandbox and graded, function
     answers called at the grader's sample points."""
@@ -305,13 +305,13 @@ def test_examples_are_one_commented_answer_per_problem(set_name: str, which: str
 
 
 def test_every_set_has_its_examples() -> None:
-    assert COURSE_SETS == sorted(p.stem for p in SETS.glob("*.yaml"))
+    assert sorted(p.stem for p in SETS.glob("*.yaml")) == COURSE_SETS
 
 
 def test_mistakes_exercise_the_issue_diagnoses() -> None:
     used = {code for expected in MISTAKES.values() for codes in expected.values()
             for code in codes}
-    assert REQUIRED_DIAGNOSES <= used
+    assert used >= REQUIRED_DIAGNOSES
 
 
 def test_course_size_and_kinds() -> None:

@@ -28,8 +28,8 @@ from mcgrade.errors import CheckAbandoned
 from mcgrade.expressions import compile_expression
 from mcgrade.grading import Grader, grade_file
 from mcgrade.model import Answer
-from mcgrade.records import report_record, verdict_record
 from mcgrade.problemset import load_problem_set
+from mcgrade.records import report_record, verdict_record
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "problem_sets"

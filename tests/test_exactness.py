@@ -198,7 +198,7 @@ def test_a_wrong_answer_that_agrees_at_2x2_is_caught_at_a_larger_size() -> None:
 
 
 def test_the_degree_rule_picks_a_size_beyond_the_identities() -> None:
-    expression = compile_expression(_s4("PQRS"), Scope({n: ("n", "n") for n in "PQRS"},
+    expression = compile_expression(_s4("PQRS"), Scope(dict.fromkeys("PQRS", ("n", "n")),
                                                        frozenset({"n"})))
     assert exact_check.matrix_degree(expression.root) == 4
 

@@ -45,7 +45,7 @@ STEMS = [stem for stem, _ in EXAMPLE_FILES]
 SET_OF = dict(EXAMPLE_FILES)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def graded(file_name: str) -> GradeReport:
     """``examples/<file_name>`` (a notebook or its .py twin) run in its sandbox and
     graded, as ``mcgrade grade`` does."""

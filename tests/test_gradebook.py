@@ -192,17 +192,15 @@ def test_a_run_removes_the_temporaries_a_kill_left(tmp_path) -> None:
 
 
 def test_a_held_interrupt_waits_for_the_outputs_then_stops() -> None:
-    with pytest.raises(KeyboardInterrupt):
-        with interrupts():
-            os.kill(os.getpid(), signal.SIGTERM)          # the first one stops grading
-            time.sleep(1)
+    with pytest.raises(KeyboardInterrupt), interrupts():
+        os.kill(os.getpid(), signal.SIGTERM)          # the first one stops grading
+        time.sleep(1)
     finished = []
-    with pytest.raises(KeyboardInterrupt):
-        with interrupts() as held:
-            held.hold()
-            os.kill(os.getpid(), signal.SIGTERM)
-            os.kill(os.getpid(), signal.SIGINT)
-            finished.append("outputs")                    # not cut short
+    with pytest.raises(KeyboardInterrupt), interrupts() as held:
+        held.hold()
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGINT)
+        finished.append("outputs")                    # not cut short
     assert finished == ["outputs"]
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 

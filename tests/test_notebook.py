@@ -13,11 +13,11 @@ import pytest
 from mcgrade import Grader
 from mcgrade.authoring.notebook import ANSWER_TAG, build_notebook, render
 from mcgrade.cli import main
+from mcgrade.engine.reference import Reference
 from mcgrade.errors import SubmissionError
 from mcgrade.grading import grade_file
 from mcgrade.model import ProblemSet
 from mcgrade.problemset import load_problem_set
-from mcgrade.engine.reference import Reference
 
 ROOT = Path(__file__).parent.parent
 SETS = ROOT / "problem_sets"

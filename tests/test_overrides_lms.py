@@ -4,7 +4,6 @@ line by line before anything is graded) and the gradebooks Canvas and Moodle imp
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

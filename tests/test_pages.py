@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from mcgrade.engine.reference import scope_of
 from mcgrade.model import Answer, GradeReport, Verdict
 from mcgrade.problemset import load_problem_set, parse_problem_set
-from mcgrade.engine.reference import scope_of
 from mcgrade.reporters import (
     class_report,
     gradescope,

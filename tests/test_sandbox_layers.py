@@ -19,8 +19,8 @@ import tempfile
 import textwrap
 import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from mcgrade.errors import ExpressionError
 from mcgrade.engine.srepr import read_srepr
+from mcgrade.errors import ExpressionError
 
 n = sp.Symbol("n", integer=True)
 x, A = sp.MatrixSymbol("x", n, 1), sp.MatrixSymbol("A", n, n)

@@ -170,6 +170,7 @@ def test_read_answers_with_calls_and_budgets(tmp_path: Path) -> None:
 
 def test_the_child_side_imports_nothing_from_mcgrade() -> None:
     import ast
+
     import mcgrade.submission as package
     folder = Path(package.__file__).parent
     for path in folder.glob("_*.py"):

@@ -75,7 +75,7 @@ class SupervisorKiller:
                     self.killed += 1
             time.sleep(0.01)
 
-    def __enter__(self) -> "SupervisorKiller":
+    def __enter__(self) -> SupervisorKiller:
         self.thread.start()
         return self
 

@@ -23,15 +23,14 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mcgrade.authoring.publish import symbols_of
 from mcgrade.engine import answers, equivalence, feedback, instances
 from mcgrade.engine.answers import Outcome
-from mcgrade.model import Diagnosis
-from mcgrade.authoring.publish import symbols_of
+from mcgrade.engine.budget import SYMBOLIC_WORK
+from mcgrade.engine.reference import Reference, compile_problem, scope_of
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.expressions import Scope, compile_expression
-from mcgrade.engine.budget import SYMBOLIC_WORK
-from mcgrade.model import Answer, Layout, Problem, ProblemSet
-from mcgrade.engine.reference import Reference, compile_problem, scope_of
+from mcgrade.model import Answer, Diagnosis, Layout, Problem, ProblemSet
 
 Severity = Literal["error", "warning"]
 SLOW = 10.0                      # seconds: a problem slower to compile gets a warning

@@ -19,11 +19,11 @@ from typing import Any
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from mcgrade.engine.reference import scope_of
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions import Scope, compile_expression
 from mcgrade.model import Problem, ProblemSet
 from mcgrade.problemset.params import text_of
-from mcgrade.engine.reference import scope_of
 
 # nbformat's v4 builders and its writer carry no annotations: their types, as used here
 _markdown_cell: Callable[..., nbformat.NotebookNode] = new_markdown_cell

@@ -27,14 +27,14 @@ import yaml
 
 from mcgrade.engine.digest import (
     bits_for,
-    clear_of_edges,
     context,
+    grid_for,
     shape_digest,
     value_digest,
 )
+from mcgrade.engine.reference import Instance, Reference, compile_problem_set
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import Problem, ProblemSet, SymbolDecl
-from mcgrade.engine.reference import Instance, Reference, compile_problem_set
 
 SALT = "published"
 HEADER = """\
@@ -91,6 +91,8 @@ def _problem(problem_set: ProblemSet, reference: Reference) -> dict[str, Any]:
         fewest = min(len(s["points"]) for s in stored)
         for s in stored:
             s["points"], s["digests"] = s["points"][:fewest], s["digests"][:fewest]
+            if "grids" in s:
+                s["grids"] = s["grids"][:fewest]
     entry["checks"] = {"kind": p.kind, "bits": bits, "zero": zero, "instances": stored}
     return entry
 
@@ -104,12 +106,16 @@ def _instance(problem: Problem, instance: Instance, bits: int, zero: float
         return stored
     names = symbols_of(problem, instance)
     values = [_exact(instance, k) for k in range(instance.samples.count)]
-    keep = [k for k, v in enumerate(values) if clear_of_edges(v, bits, zero)]
+    grids = [grid_for(v, bits, zero) for v in values]
+    keep = [k for k, g in enumerate(grids) if g is not None]
     keep = keep or list(range(instance.samples.count))   # fixed points can't be redrawn
+    kept = [grids[k] or "" for k in keep]
     stored["points"] = [{name: _value(instance.samples.values[name][k]) for name in names}
                         for k in keep]
-    stored["digests"] = [value_digest(context(problem.id, sizes, j), values[k], bits, zero)
-                         for j, k in enumerate(keep)]
+    stored["digests"] = [value_digest(context(problem.id, sizes, j), values[k], bits, zero,
+                                      grid) for j, (k, grid) in enumerate(zip(keep, kept))]
+    if any(kept):           # on which grid each entry is rounded (engine/digest.py)
+        stored["grids"] = kept
     return stored
 
 

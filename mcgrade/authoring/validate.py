@@ -10,9 +10,10 @@ and one found in several variants is reported once.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from mcgrade.authoring.checks import Finding, from_error, validate_set
 from mcgrade.errors import ProblemSetError

@@ -8,7 +8,8 @@ finding as a record, for editor plugins and CI annotations.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from mcgrade.authoring.validate import FileReport, Finding
 

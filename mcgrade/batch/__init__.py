@@ -15,13 +15,13 @@ nothing here prints.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from mcgrade.batch.local import Item, grade_local
 from mcgrade.batch.ids import assign, collect, compile_pattern
 from mcgrade.batch.ledger import Definitions, Entry, Ledger, key_of, set_digest
+from mcgrade.batch.local import Item, grade_local
 from mcgrade.errors import CheckAbandoned
 from mcgrade.files import display_name
 from mcgrade.grading import Grader

@@ -29,8 +29,8 @@ import importlib.metadata
 import io
 import shlex
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from mcgrade.batch.ledger import VERSION
 from mcgrade.errors import UsageError

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
-from mcgrade.batch.local import GradedSubmission, Item, grade_local
 from mcgrade.batch.ledger import set_digest
-from mcgrade.records import answer_data, answer_of, report_of, report_record
+from mcgrade.batch.local import GradedSubmission, Item, grade_local
 from mcgrade.errors import UsageError
+from mcgrade.records import answer_data, answer_of, report_of, report_record
 
 CHUNK = 8
 Payload = tuple[str, str, "bytes | None"]          # (student, file name, contents)

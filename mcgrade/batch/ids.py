@@ -16,12 +16,13 @@ import json
 import os
 import re
 import urllib.parse
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from mcgrade.errors import UsageError
 from mcgrade.files import display_name
 from mcgrade.submission.sources import SUFFIXES
+
 ID_GROUP = "id"
 
 

@@ -30,10 +30,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Collection, Mapping
+from typing import Any
 
 from mcgrade.batch import spreadsheet
 from mcgrade.errors import UsageError

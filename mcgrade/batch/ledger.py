@@ -20,9 +20,10 @@ import hashlib
 import importlib.metadata
 import json
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from mcgrade.batch.ids import file_name
 from mcgrade.files import remove_temporaries, write_atomic

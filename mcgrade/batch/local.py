@@ -9,9 +9,9 @@ from becoming the bottleneck behind the workers that run code.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Hashable, Iterator, Mapping, Sequence
 
 from mcgrade.errors import CheckAbandoned
 from mcgrade.grading import Grader

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import os
 import urllib.parse
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from mcgrade.batch import mistakes
 from mcgrade.batch.ids import file_name
@@ -33,8 +33,7 @@ from mcgrade.files import remove_temporaries, write_atomic
 from mcgrade.grading import Grader
 from mcgrade.model import ProblemSet
 from mcgrade.problemset import for_student
-from mcgrade.reporters import (class_report, csv_report, gradescope, html_feedback,
-                               json_report, lms)
+from mcgrade.reporters import class_report, csv_report, gradescope, html_feedback, json_report, lms
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ problem is an error naming its line.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from typing import Collection, Mapping
 
 from mcgrade.batch import spreadsheet
 from mcgrade.errors import UsageError

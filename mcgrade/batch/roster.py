@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Collection
 
 from mcgrade.batch import spreadsheet
 from mcgrade.errors import UsageError

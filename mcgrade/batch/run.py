@@ -12,13 +12,13 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Collection, Iterator, Mapping, Sequence
+from typing import Any
 
-from mcgrade.batch import (Entry, Graded, Ledger, Plan, grade_many, late, overrides, plan,
-                           roster)
+from mcgrade.batch import Entry, Graded, Ledger, Plan, grade_many, late, overrides, plan, roster
 from mcgrade.batch.outputs import Outputs, write_all
 from mcgrade.batch.progress import Progress
 from mcgrade.errors import UsageError

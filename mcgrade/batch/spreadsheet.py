@@ -12,7 +12,8 @@ from __future__ import annotations
 import csv
 import difflib
 import os
-from typing import Any, Collection, Iterator
+from collections.abc import Collection, Iterator
+from typing import Any
 
 from mcgrade.errors import UsageError
 

@@ -22,12 +22,11 @@ from mcgrade.engine.candidates import (
     SympyCandidate,
 )
 from mcgrade.engine.conventions import Detail
-from mcgrade.model import Diagnosis
-from mcgrade.errors import ExpressionError
-from mcgrade.expressions import Scope, compile_expression
-from mcgrade.model import Answer, Dim, Mistake
 from mcgrade.engine.reference import Reference
 from mcgrade.engine.srepr import read_srepr
+from mcgrade.errors import ExpressionError
+from mcgrade.expressions import Scope, compile_expression
+from mcgrade.model import Answer, Diagnosis, Dim, Mistake
 
 
 @dataclass(frozen=True)

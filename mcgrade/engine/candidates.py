@@ -21,12 +21,12 @@ import sympy as sp
 
 from mcgrade.engine import numeric
 from mcgrade.engine.budget import Work
-from mcgrade.errors import ExpressionError
-from mcgrade.expressions import Expression, concrete
-from mcgrade.expressions.sympy_backend import determinant, inverse
 from mcgrade.engine.instances import entry_name
 from mcgrade.engine.reference import Instance
 from mcgrade.engine.symbolic import nodes
+from mcgrade.errors import ExpressionError
+from mcgrade.expressions import Expression, concrete
+from mcgrade.expressions.sympy_backend import determinant, inverse
 
 
 class Candidate:

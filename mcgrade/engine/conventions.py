@@ -13,9 +13,9 @@ differentiated one by one and arranged explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-from typing import Any, Sequence
+from typing import Any
 
 import sympy as sp
 

@@ -11,18 +11,18 @@ one branch of a kink; and where they first differ, for the feedback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from mcgrade.engine.answers import Outcome
 from mcgrade.engine.candidates import Candidate
 from mcgrade.engine.conventions import Relation
-from mcgrade.model import Diagnosis
 from mcgrade.engine.reference import Instance, Reference
-from mcgrade.model import Dim, Tolerance
+from mcgrade.model import Diagnosis, Dim, Tolerance
 
 ValueFinding = tuple[tuple[Diagnosis, ...], dict[str, Any]]
 

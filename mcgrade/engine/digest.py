@@ -7,23 +7,27 @@ alike exactly when they agree to that precision, and a digest says nothing else:
 the value from it one has to guess the value, which is what the local check already lets
 a student do with a candidate answer.
 
-Rounding has edges: a value just on either side of a rounding boundary digests apart.
-``mcgrade publish`` therefore keeps only points where every reference entry lies well
-inside its rounding cell (:func:`clear_of_edges`), and re-evaluates a student's
-expression exactly where a float digest disagrees.
+Rounding has edges: a value just on either side of a rounding boundary digests apart. So
+each entry is rounded on one of two grids, the second offset by half a cell, whichever
+keeps the reference's entry at least a quarter of a cell from its edges (``grid_for``;
+``mcgrade publish`` stores the choice, one bit per entry, and keeps only points where
+every entry has such a grid and none is near the zero threshold). An equivalent answer
+then digests alike unless it is off by a quarter of a cell — about the set's tolerance —
+and a student's expression is re-evaluated exactly where a float digest disagrees.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 VERSION = "mcgrade-check-1"
 LENGTH = 16                # hex characters kept of each SHA-256 digest (64 bits)
-EDGE = 1e-3                # how close (in rounding cells) to a boundary is too close
+EDGE = 1e-3                # how close (relative) to the zero threshold is too close
 
 
 def bits_for(rtol: float) -> int:
@@ -50,25 +54,36 @@ def _cells(values: np.ndarray, bits: int, zero: float) -> tuple[np.ndarray, np.n
     return mantissa * 2.0 ** bits, exponent
 
 
-def quantise(values: np.ndarray, bits: int, zero: float) -> str:
+def _word(cell: float, power: int, bits: int, offset: float) -> str:
+    """One entry rounded on the grid shifted by ``offset`` cells (0 or ½)."""
+    if not np.isfinite(cell):
+        return "nan"
+    whole = int(np.round(cell - offset))
+    if abs(whole) == 2 ** bits:          # rounding carried into the next power of two
+        whole, power = whole // 2, power + 1
+    return "0" if whole == 0 else f"{whole}p{int(power)}"
+
+
+def _offsets(grid: str, count: int) -> list[float]:
+    """The grid of each entry from its hex mask (bit i set: entry i on the offset grid);
+    an empty mask (a copy published before grids) puts every entry on the first."""
+    mask = int(grid, 16) if grid else 0
+    return [0.5 if mask >> i & 1 else 0.0 for i in range(count)]
+
+
+def quantise(values: np.ndarray, bits: int, zero: float, grid: str = "") -> str:
     """The rounded entries as text (the part of a digest that depends on the value)."""
     scaled, exponent = _cells(values, bits, zero)
-    words = []
-    for cell, power in zip(scaled, exponent):
-        if not np.isfinite(cell):
-            words.append("nan")
-            continue
-        whole = int(np.round(cell))
-        if abs(whole) == 2 ** bits:          # rounding carried into the next power of two
-            whole, power = whole // 2, power + 1
-        words.append("0" if whole == 0 else f"{whole}p{int(power)}")
-    return " ".join(words)
+    return " ".join(_word(float(cell), int(power), bits, offset) for cell, power, offset
+                    in zip(scaled, exponent, _offsets(grid, len(scaled))))
 
 
-def value_digest(where: str, values: np.ndarray, bits: int, zero: float) -> str:
-    """The digest of one value (a 2-D array) at the point ``where`` names."""
+def value_digest(where: str, values: np.ndarray, bits: int, zero: float,
+                 grid: str = "") -> str:
+    """The digest of one value (a 2-D array) at the point ``where`` names, each entry
+    rounded on the grid ``grid`` names for it."""
     array = np.asarray(values, dtype=float)
-    return _hash(where, "x".join(map(str, array.shape)), quantise(array, bits, zero))
+    return _hash(where, "x".join(map(str, array.shape)), quantise(array, bits, zero, grid))
 
 
 def shape_digest(where: str, shape: tuple[Any, ...]) -> str:
@@ -76,15 +91,26 @@ def shape_digest(where: str, shape: tuple[Any, ...]) -> str:
     return _hash(where, "shape", ",".join(str(d) for d in shape))
 
 
-def clear_of_edges(values: np.ndarray, bits: int, zero: float) -> bool:
-    """Whether float noise in an equivalent answer can't move any entry across a rounding
-    boundary or across the zero threshold."""
-    flat = np.abs(np.asarray(values, dtype=float).ravel())
+def grid_for(values: np.ndarray, bits: int, zero: float) -> str | None:
+    """The grids (a hex mask, as ``quantise`` reads it) on which every entry of the
+    reference's value stays in its cell when moved by 2^-(bits+2) of itself either way
+    (an eighth to a quarter of a cell: one of the two grids always allows it); None
+    if some entry has no such grid, or lies near the zero threshold (an answer's float
+    noise could carry it across)."""
+    flat = np.asarray(values, dtype=float).ravel()
+    size = np.abs(flat)
     if not np.all(np.isfinite(flat)):
-        return False
-    near_zero = (flat != 0) & (flat > zero * EDGE) & (flat < zero / EDGE)
-    if np.any(near_zero):
-        return False
-    scaled, _ = _cells(values, bits, zero)
-    fraction = np.abs(scaled - np.floor(scaled) - 0.5)
-    return bool(np.all(fraction >= EDGE))
+        return None
+    if np.any((size != 0) & (size > zero * EDGE) & (size < zero / EDGE)):
+        return None
+    quarter = 2.0 ** -(bits + 2)         # a quarter cell, relative, at the smallest cells
+    moved = [_cells(flat * (1 + s * quarter), bits, zero) for s in (-1, 0, 1)]
+    mask = 0
+    for i in range(flat.size):
+        words = [{_word(float(c[i]), int(p[i]), bits, o) for c, p in moved} for o in (0.0, 0.5)]
+        if len(words[0]) == 1:
+            continue
+        if len(words[1]) != 1:
+            return None
+        mask |= 1 << i
+    return f"{mask:x}" if mask else ""

@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from mcgrade.engine.answers import Outcome, ShapeCandidate
 from mcgrade.engine import exact as exact_check
+from mcgrade.engine.answers import Outcome, ShapeCandidate
 from mcgrade.engine.budget import Work, WorkExhausted
 from mcgrade.engine.candidates import Candidate, FunctionCandidate, exact_floats
 from mcgrade.engine.conventions import Detail, Relation
-from mcgrade.model import Diagnosis
 from mcgrade.engine.diagnosis import (
     VALUES,
     Pair,
@@ -35,7 +34,7 @@ from mcgrade.engine.reference import Instance, Reference
 from mcgrade.engine.shapes import check_shape, relation
 from mcgrade.engine.symbolic import nodes, prove_equal
 from mcgrade.errors import ExpressionError
-from mcgrade.model import Orientation, Tolerance
+from mcgrade.model import Diagnosis, Orientation, Tolerance
 
 # the candidate's raw values at an instance, and the reference's shape there if related
 Raw = tuple[Instance, np.ndarray, "tuple[int, int] | None"]

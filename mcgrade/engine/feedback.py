@@ -9,14 +9,14 @@ no expected shape or value they say so without stating one.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from mcgrade.engine.answers import Outcome
 from mcgrade.engine.conventions import Detail, describe_shape
-from mcgrade.model import Diagnosis
-from mcgrade.expressions import show_shape
-from mcgrade.model import Layout
 from mcgrade.engine.reference import Reference
+from mcgrade.expressions import show_shape
+from mcgrade.model import Diagnosis, Layout
 
 
 def how_checked(method: str, evidence: Mapping[str, Any]) -> str:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -191,7 +192,7 @@ class Samples:
                     table[symbol] = array.reshape(self.count, -1)[:, index]
         return table
 
-    def take(self, chosen: Sequence[int]) -> "Samples":
+    def take(self, chosen: Sequence[int]) -> Samples:
         index = np.asarray(chosen)
         return Samples({k: v[index] for k, v in self.values.items()}, len(index))
 

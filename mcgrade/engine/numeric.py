@@ -8,7 +8,8 @@ grading needs: a kink is never sampled, so DiracDelta is 0 wherever it is evalua
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import sympy as sp

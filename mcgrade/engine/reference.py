@@ -8,18 +8,42 @@ then only evaluates the submission's answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from mcgrade.engine import conventions, instances, numeric, symbolic
+from mcgrade.engine import cache, conventions, forward, instances, numeric, symbolic
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.expressions import Expression, Scope, compile_expression
 from mcgrade.model import Dim, Mistake, Problem, ProblemSet, SymbolDecl
 
 POOL = 4          # candidate points drawn per point kept
+# Above this estimate of symbolic work (expression-tree nodes of the `of` expression's
+# exact value, ``Expression.exact_cost``, times the entries differentiated by: once for a
+# derivative, squared for a Hessian), an instance's reference comes from forward-mode
+# differentiation instead of sympy. Known before anything is built, so the choice is the
+# same on every machine. Every instance of the course sets is below it (the largest,
+# the Hessian of x.T @ A @ x at n = 5, is 13,525); log(det(Y)) at n = 5 (150,675) and the
+# hard set's inv and det at n = 8 (up to 5·10⁹) are above.
+FORWARD_WORK = 100_000
+
+
+class Deferred:
+    """The symbolic part of an instance (its sympy value and kink arguments), computed on
+    first use: an instance read from the compile cache has its values at the sample
+    points, and builds the sympy value only if a proof or an exact check asks for it."""
+
+    def __init__(self, compute: Callable[[], tuple[Any, tuple[Any, ...]]]) -> None:
+        self._compute: Callable[[], tuple[Any, tuple[Any, ...]]] | None = compute
+        self._result: tuple[Any, tuple[Any, ...]] = (None, ())
+
+    def get(self) -> tuple[Any, tuple[Any, ...]]:
+        if self._compute is not None:
+            self._result, self._compute = self._compute(), None
+        return self._result
 
 
 @dataclass(frozen=True)
@@ -28,17 +52,36 @@ class Instance:
 
     sizes: Mapping[str, int]
     env: Mapping[str, Any]            # symbol → sympy value, `at` symbols bound to numbers
-    value: Any                        # the reference (sympy); None for shape problems
+    symbolic: Any                     # the reference (sympy), or a Deferred; None for shape
+                                      # problems and where it was not built (``forward``)
     shape: tuple[int, int]
     samples: instances.Samples        # symbol → (K, rows, cols); `at` symbols fixed
     expected: np.ndarray | None       # the reference at the samples, (K, rows, cols)
     structure: Mapping[Any, Any]      # symmetric/diagonal entries, for symbolic checks
-    kinks: tuple[Any, ...]            # kink arguments (sympy), for branch diagnoses
+    kink_terms: Any                   # kink arguments (sympy), for branch diagnoses (or
+                                      # the Deferred above)
     kink_values: np.ndarray           # (K, len(kinks))
     unreached_sides: int              # kink sides no sample point reached
     declared_shapes: Mapping[str, tuple[Dim, Dim]]   # symbol → declared shape
     branches: Mapping[str, np.ndarray]   # "positive"/"negative": the reference with every
                                           # kink on that side, at the samples
+    forward: bool = False             # values by forward-mode differentiation: no sympy
+                                      # value at this size, so no proof, no exact rational
+                                      # difference, no branch diagnosis here
+
+    @property
+    def value(self) -> Any:
+        """The reference's exact (sympy) value, or None."""
+        if isinstance(self.symbolic, Deferred):
+            return self.symbolic.get()[0]
+        return self.symbolic
+
+    @property
+    def kinks(self) -> tuple[Any, ...]:
+        if isinstance(self.kink_terms, Deferred):
+            return self.kink_terms.get()[1]
+        found: tuple[Any, ...] = self.kink_terms
+        return found
 
 
 @dataclass(frozen=True)
@@ -52,6 +95,20 @@ class Reference:
     symbols: frozenset[str]           # the symbols the problem is about
     declarations: tuple[SymbolDecl, ...] = ()   # the set's symbols, for exact checks
     set_key: str = ""                 # the set's title: seeds the exact check's points
+
+
+@dataclass(frozen=True)
+class _Values:
+    """How an instance's reference is known: ``at_points(samples, env)`` gives its values
+    (None for a shape problem) and its kink arguments' values there; the sympy path also
+    has the value, its kink arguments and its branches (None on the forward path)."""
+
+    at_points: Callable[[instances.Samples, Mapping[str, Any]],
+                        tuple[np.ndarray | None, np.ndarray]]
+    value: Any
+    kinks: tuple[Any, ...] | None
+    branches: Callable[[instances.Samples, Mapping[str, Any]],
+                       dict[str, np.ndarray]] | None
 
 
 @dataclass(frozen=True)
@@ -69,12 +126,61 @@ def scope_of(problem_set: ProblemSet) -> Scope:
 def compile_problem_set(problem_set: ProblemSet, salt: str = "") -> CompiledSet:
     """Every problem's reference; raises ProblemSetError at the first problem that fails.
     A ``salt`` draws other sample points than grading does (``mcgrade publish`` stores
-    points in the student copy, and grading must not use those)."""
+    points in the student copy, and grading must not use those). Read from the compile
+    cache (``mcgrade.engine.cache``) where it holds this set, and written to it if not."""
     scope = scope_of(problem_set)
+    name = cache.key(problem_set, salt)
+    stored = cache.read(name) if name else None
+    if stored is not None:
+        try:
+            return _from_cache(problem_set, scope, salt, stored)
+        except Exception:      # noqa: BLE001 — whatever is wrong with it, compile afresh
+            pass
     references = {}
     for index, problem in enumerate(problem_set.problems):
         references[problem.id] = compile_problem(problem_set, index, scope, salt)
+    compiled = CompiledSet(problem_set, scope, references)
+    if name:
+        cache.write(name, _to_cache(compiled))
+    return compiled
+
+
+def _from_cache(problem_set: ProblemSet, scope: Scope, salt: str, stored: dict[str, Any]
+                ) -> CompiledSet:
+    problems = stored.get("problems")
+    if not isinstance(problems, list) or [p.get("id") if isinstance(p, dict) else None
+                                          for p in problems] != [
+                                              p.id for p in problem_set.problems]:
+        raise cache.Invalid("other problems")
+    references = {}
+    for index, (problem, entry) in enumerate(zip(problem_set.problems, problems)):
+        instances_stored = entry.get("instances")
+        if not isinstance(instances_stored, list):
+            raise cache.Invalid("no instances")
+        references[problem.id] = _Compiler(problem_set, scope, problem, index,
+                                           salt).reference(instances_stored)
     return CompiledSet(problem_set, scope, references)
+
+
+def _to_cache(compiled: CompiledSet) -> dict[str, Any]:
+    return {"problems": [{"id": pid, "instances": [_stored(i) for i in r.instances]}
+                         for pid, r in compiled.references.items()]}
+
+
+def _stored(instance: Instance) -> dict[str, Any]:
+    """What the cache keeps of an instance (``_Compiler.stored_instance`` reads it)."""
+    value_text, kink_texts = (None, None) if instance.forward else cache.symbolic_out(
+        instance.value, instance.kinks)
+    return {
+        "sizes": dict(instance.sizes), "count": instance.samples.count,
+        "forward": instance.forward,
+        "samples": cache.arrays_out(instance.samples.values),
+        "expected": (cache.array_out(instance.expected) if instance.expected is not None
+                     else None),
+        "kink_values": cache.array_out(instance.kink_values),
+        "unreached": instance.unreached_sides,
+        "branches": cache.arrays_out(instance.branches),
+        "value": value_text, "kinks": kink_texts}
 
 
 def compile_problem(problem_set: ProblemSet, index: int, scope: Scope | None = None,
@@ -108,7 +214,9 @@ class _Compiler:
         except ExpressionError as exc:
             raise self.error(key, f"{exc} in {text!r}") from None
 
-    def reference(self) -> Reference:
+    def reference(self, stored: list[Any] | None = None) -> Reference:
+        """The reference, its instances built (or, from ``stored``, read back: the compile
+        cache's entries for this problem, checked as they are read)."""
         problem = self.problem
         main_key = "answer" if problem.kind == "answer" else "of"
         source = self.compile(main_key, (problem.answer if problem.kind == "answer"
@@ -124,14 +232,18 @@ class _Compiler:
             name for _, e in mistakes for name in e.symbols}
         relevant = frozenset(d for name in involved for d in self.scope.symbols[name]
                              if isinstance(d, str)) | _dimension_names(source, mistakes)
-        for sizes in instances.size_assignments(self.set, pinned, relevant):
+        assignments = instances.size_assignments(self.set, pinned, relevant)
+        if stored is not None and len(stored) != len(assignments):
+            raise cache.Invalid("another number of instances")
+        for step, sizes in enumerate(assignments):
             for key, expression in ((main_key, source), *((f"mistakes[{i}].answer", e)
                                                            for i, (_, e) in enumerate(mistakes))):
                 try:
                     expression.check_sizes(sizes)
                 except ExpressionError as exc:
                     raise self.error(key, str(exc)) from None
-            built.append(self.instance(source, sizes, at))
+            built.append(self.instance(source, sizes, at) if stored is None
+                         else self.stored_instance(source, sizes, at, stored[step]))
         mistake_values = tuple(
             tuple(e.to_numpy(i.samples.values, i.sizes, i.samples.count) for i in built)
             for _, e in mistakes)
@@ -194,25 +306,101 @@ class _Compiler:
 
     def instance(self, source: Expression, sizes: dict[str, int], at: Mapping[str, Any]
                  ) -> Instance:
-        problem = self.problem
-        domains = dict(problem.domains)
+        env, bound, structure = self.environment(source, sizes, at)
+        if self.uses_forward(source, env, sizes):
+            return self.sample(sizes, env, bound, structure, at,
+                               self.forward_values(source, sizes))
+        value, kinks = self.symbolic_value(source, sizes, env, bound, at)
+        return self.sample(sizes, env, bound, structure, at, self.sympy_values(value, kinks))
+
+    def stored_instance(self, source: Expression, sizes: dict[str, int],
+                        at: Mapping[str, Any], entry: Any) -> Instance:
+        """An instance read back from the compile cache; cache.Invalid if ``entry`` is not
+        what ``_stored`` writes for it."""
+        env, bound, structure = self.environment(source, sizes, at)
+        if not isinstance(entry, dict) or entry.get("sizes") != sizes:
+            raise cache.Invalid("other sizes")
+        count = entry.get("count")
+        if type(count) is not int or not 1 <= count <= instances.POINTS:
+            raise cache.Invalid("bad count")
+        values = cache.arrays_in(entry.get("samples"), count)
+        if list(values) != [d.name for d in self.set.symbols] or any(
+                values[d.name].shape != (count, *instances.resolve(d.shape, sizes))
+                for d in self.set.symbols):
+            raise cache.Invalid("other symbols")
+        shape = instances.resolve(self.shape, sizes)
+        expected = (None if self.problem.kind == "shape"
+                    else cache.array_in(entry.get("expected"), (count, *shape)))
+        kink_values = cache.array_in(entry.get("kink_values"))
+        branches = cache.arrays_in(entry.get("branches"), count)
+        unreached = entry.get("unreached")
+        is_forward = entry.get("forward")
+        if (kink_values.ndim != 2 or kink_values.shape[0] != count
+                or type(unreached) is not int or not isinstance(is_forward, bool)
+                or not set(branches) <= {"positive", "negative"}
+                or any(b.shape != (count, *shape) for b in branches.values())
+                or (is_forward and (kink_values.shape[1] or branches))):
+            raise cache.Invalid("bad instance")
+        symbolic_part: Any = None
+        if not is_forward:
+            value_text, kink_texts = entry.get("value"), entry.get("kinks")
+
+            def compute() -> tuple[Any, tuple[Any, ...]]:
+                read = cache.symbolic_in(value_text, kink_texts)
+                return read if read is not None else self.symbolic_value(
+                    source, sizes, env, bound, at)
+            symbolic_part = Deferred(compute)
+        return Instance(
+            sizes=sizes, env=bound, symbolic=symbolic_part, shape=shape,
+            samples=instances.Samples(values, count), expected=expected,
+            structure=structure, kink_terms=symbolic_part if symbolic_part else (),
+            kink_values=kink_values, unreached_sides=unreached,
+            declared_shapes=self.scope.symbols, branches=branches, forward=is_forward)
+
+    def environment(self, source: Expression, sizes: Mapping[str, int],
+                    at: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any],
+                                                    dict[Any, Any]]:
+        """The symbols' sympy values at these sizes; the same with `at` symbols bound to
+        their numbers; the symmetric and diagonal matrices' entry relations."""
+        domains = dict(self.problem.domains)
         env = {d.name: instances.symbol_value(d, sizes, domains.get(d.name, d.domain))
                for d in self.set.symbols}
         structure: dict[Any, Any] = {}
         for decl in self.set.symbols:
             structure.update(instances.structure_substitution(decl, env[decl.name]))
-        of_value = source.to_sympy(env, sizes)
-        value = self.differentiate(of_value, env) if problem.kind != "shape" else None
         bound = dict(env)
-        substitution: dict[Any, Any] = {}
         for name, given in at.items():
-            number = given.to_sympy(env, sizes) if isinstance(given, Expression) else given
-            bound[name] = number
-            substitution.update(zip(_entries(env[name]), _entries(number)))
+            bound[name] = given.to_sympy(env, sizes) if isinstance(given, Expression) else given
+        return env, bound, structure
+
+    def uses_forward(self, source: Expression, env: Mapping[str, Any],
+                     sizes: Mapping[str, int]) -> bool:
+        """Whether this instance's reference is too costly to build symbolically
+        (``FORWARD_WORK``): a deterministic estimate, never a timer."""
+        problem = self.problem
+        if self.salt:
+            # a student copy's points (``mcgrade publish``): its digests are of exact
+            # values (authoring/publish.py needs the sympy value), so no forward mode
+            return False
+        entries = 1
+        if problem.kind in ("derivative", "hessian"):
+            entries = sum(r * c for r, c in (instances.resolve(self.scope.symbols[name], sizes)
+                                             for name in problem.wrt))
+        factor = entries * entries if problem.kind == "hessian" else entries
+        return source.exact_cost(env, sizes) * factor > FORWARD_WORK
+
+    def symbolic_value(self, source: Expression, sizes: Mapping[str, int],
+                       env: Mapping[str, Any], bound: Mapping[str, Any],
+                       at: Mapping[str, Any]) -> tuple[Any, tuple[Any, ...]]:
+        """The reference's sympy value (None for a shape problem) and its kink arguments."""
+        of_value = source.to_sympy(env, sizes)
+        value = self.differentiate(of_value, env) if self.problem.kind != "shape" else None
+        substitution: dict[Any, Any] = {}
+        for name in at:
+            substitution.update(zip(_entries(env[name]), _entries(bound[name])))
         if value is not None and substitution:
             value = value.xreplace(substitution)
-        kinks = _kink_arguments(of_value, value)
-        return self.sample(sizes, env, bound, value, structure, kinks, at)
+        return value, _kink_arguments(of_value, value)
 
     def differentiate(self, of_value: Any, env: Mapping[str, Any]) -> Any:
         problem = self.problem
@@ -224,9 +412,38 @@ class _Compiler:
             return conventions.hessian(of_value, wrt)
         return conventions.derivative(of_value, wrt, self.set.layout)
 
+    def sympy_values(self, value: Any, kinks: tuple[Any, ...]) -> _Values:
+        """The reference at candidate points from its sympy value."""
+        def at_points(samples: instances.Samples, env: Mapping[str, Any]
+                      ) -> tuple[np.ndarray | None, np.ndarray]:
+            table, count = samples.by_symbol(env), samples.count
+            kink_values = np.stack([numeric.evaluate_scalar(k, table, count) for k in kinks],
+                                   axis=1) if kinks else np.zeros((count, 0))
+            expected = (numeric.evaluate_value(value, table, count) if value is not None
+                        else None)
+            return expected, kink_values
+
+        def branches(samples: instances.Samples, env: Mapping[str, Any]
+                     ) -> dict[str, np.ndarray]:
+            return _branches(value, samples.by_symbol(env), samples.count)
+        return _Values(at_points, value, kinks, branches)
+
+    def forward_values(self, source: Expression, sizes: Mapping[str, int]) -> _Values:
+        """The reference at candidate points by forward-mode differentiation."""
+        problem = self.problem
+
+        def at_points(samples: instances.Samples, env: Mapping[str, Any]
+                      ) -> tuple[np.ndarray | None, np.ndarray]:
+            kind = problem.kind
+            found = forward.reference_values(
+                source, "answer" if kind == "shape" else kind, problem.wrt,
+                problem.wrt_is_list, self.set.layout, samples.values, sizes, samples.count)
+            return (found.values if kind != "shape" else None), found.kinks
+        return _Values(at_points, None, None, None)
+
     def sample(self, sizes: dict[str, int], env: dict[str, Any], bound: dict[str, Any],
-               value: Any, structure: Mapping[Any, Any], kinks: tuple[Any, ...],
-               at: Mapping[str, Any]) -> Instance:
+               structure: Mapping[Any, Any], at: Mapping[str, Any], values: _Values
+               ) -> Instance:
         problem, count = self.problem, instances.POINTS
         rng = np.random.default_rng(instances.seed_for(
             self.set.title, problem.id, sizes, *((self.salt,) if self.salt else ())))
@@ -240,14 +457,12 @@ class _Compiler:
                                  else number, dtype=float)
                 pool[name] = np.broadcast_to(fixed, (pool_size, *fixed.shape)).copy()
         candidates = instances.Samples(pool, pool_size)
-        table = candidates.by_symbol(env)
-        kink_values = np.stack([numeric.evaluate_scalar(k, table, pool_size) for k in kinks],
-                               axis=1) if kinks else np.zeros((pool_size, 0))
-        expected = (numeric.evaluate_value(value, table, pool_size) if value is not None
-                    else np.zeros((pool_size, 1, 1)))
+        found, kink_values = values.at_points(candidates, env)
+        expected = found if found is not None else np.zeros((pool_size, 1, 1))
+        kinked = kink_values.shape[1] > 0
         finite = np.all(np.isfinite(expected.reshape(pool_size, -1)), axis=1)
         kink_values = np.where(finite[:, None], kink_values, 0.0)   # 0: never chosen
-        if not kinks:
+        if not kinked:
             kink_values = np.where(finite[:, None], 1.0, 0.0)
         chosen, unreached = instances.choose_points(kink_values, count, rng)
         if not chosen:
@@ -256,15 +471,17 @@ class _Compiler:
                              "'domain: positive') for the symbols involved")
         shape = instances.resolve(self.shape, sizes)
         samples = candidates.take(chosen)
+        symbolic_kinks = values.kinks if values.kinks is not None else ()
         return Instance(
-            sizes=sizes, env=bound, value=value, shape=shape,
+            sizes=sizes, env=bound, symbolic=values.value, shape=shape,
             samples=samples,
-            expected=expected[chosen] if value is not None else None,
-            structure=structure, kinks=kinks,
-            kink_values=kink_values[chosen][:, :len(kinks)],
-            unreached_sides=unreached if kinks else 0,
+            expected=expected[chosen] if found is not None else None,
+            structure=structure, kink_terms=symbolic_kinks,
+            kink_values=(kink_values[chosen][:, :len(symbolic_kinks)]),
+            unreached_sides=unreached if kinked else 0,
             declared_shapes=self.scope.symbols,
-            branches=_branches(value, samples.by_symbol(env), samples.count))
+            branches=(values.branches(samples, env) if values.branches is not None else {}),
+            forward=values.kinks is None)
 
     def _main_key(self) -> str:
         return "answer" if self.problem.kind == "answer" else "of"
@@ -281,7 +498,7 @@ def _branches(value: Any, table: Mapping[Any, np.ndarray], count: int
         return {}
     found = {}
     for side, sign in (("positive", 1), ("negative", -1)):
-        resolved = symbolic.resolve(value, {k: sign for k in kinks})
+        resolved = symbolic.resolve(value, dict.fromkeys(kinks, sign))
         if resolved is not None:
             found[side] = numeric.evaluate_value(resolved, table, count)
     return found

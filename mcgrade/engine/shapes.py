@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from mcgrade.engine.answers import Outcome
 from mcgrade.engine.conventions import Detail, Relation
-from mcgrade.model import Diagnosis
 from mcgrade.engine.diagnosis import ReferenceOracle
 from mcgrade.engine.reference import Instance, Reference
-from mcgrade.model import Dim
+from mcgrade.model import Diagnosis, Dim
 
 
 def _possible(given: tuple[int, ...]) -> list[tuple[Relation, tuple[int, int]]]:

@@ -14,8 +14,9 @@ fresh points, is the one that counts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,8 @@ class DigestOracle:
             value = diagonal.reshape(pair.target)
         stored = self.stored[id(pair.instance)]
         at = context(self.problem_id, dict(stored.sizes), point)
-        return value_digest(at, value, self.bits, self.zero) == stored.digests[point]
+        grid = stored.grids[point] if stored.grids else ""
+        return value_digest(at, value, self.bits, self.zero, grid) == stored.digests[point]
 
     def factors(self, pairs: list[Pair], tolerance: Tolerance) -> Iterable[float]:
         # a digest gives no factor to compute: try the simple ones at the first point where

@@ -18,7 +18,8 @@ derivative agree, and take seconds to fail.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import sympy as sp
 from sympy.polys.domains import QQ, QQ_I

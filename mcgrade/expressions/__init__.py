@@ -11,8 +11,9 @@ Nothing here evaluates text as Python: ``syntax.parse`` whitelists the tree firs
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -14,8 +14,9 @@ collapse to one node each, but still cost the arithmetic that made them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from math import factorial
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from mcgrade.expressions.evaluate import concrete
 from mcgrade.expressions.nodes import Node

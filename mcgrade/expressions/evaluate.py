@@ -7,7 +7,8 @@ names only need their sizes.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol, cast
+from collections.abc import Mapping
+from typing import Any, Protocol, cast
 
 from mcgrade.expressions.nodes import Node
 from mcgrade.model import Dim

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from mcgrade.model import Dim
 
@@ -19,7 +19,7 @@ class Node:
     """
 
     op: str
-    args: tuple["Node", ...] = ()
+    args: tuple[Node, ...] = ()
     shape: tuple[Dim, Dim] = SCALAR
     value: object = None
 

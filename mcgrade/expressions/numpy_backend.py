@@ -7,9 +7,9 @@ exception: a NaN answer is a diagnosis (``non-finite``), not a crash.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt

@@ -156,7 +156,7 @@ def _matrix(builder: Any, spec: FunctionSpec, node: ast.Call) -> Node:
 
 def _piecewise(builder: Any, spec: FunctionSpec, node: ast.Call) -> Node:
     pieces: list[Node] = []
-    for index, pair in enumerate(node.args):
+    for pair in node.args:
         expr_ast, cond_ast = pair.elts  # type: ignore[attr-defined]  # syntax.py checked
         expr = builder.build(expr_ast)
         if isinstance(cond_ast, ast.Constant) and cond_ast.value is True:

@@ -6,8 +6,9 @@ interchangeable" holds by construction.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import sympy as sp
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ast
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, cast
+from typing import cast
 
 import numpy as np
 
@@ -308,7 +309,7 @@ def _constant_magnitude(node: Node) -> float | None:
     largest = 0.0
     with np.errstate(all="ignore"):
         for size in (1, MAX_BUILDER_SIZE):
-            value = evaluate(node, NumpyBackend({}, 1), {d: size for d in dimensions})
+            value = evaluate(node, NumpyBackend({}, 1), dict.fromkeys(dimensions, size))
             magnitude = float(np.abs(value).max())
             largest = max(largest, magnitude if np.isfinite(magnitude) else float("inf"))
     return largest

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path as FilePath
-from typing import Any, Mapping
+from typing import Any
 
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import (

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 from mcgrade.expressions.functions import ALIASES, CONSTANTS, FUNCTIONS
 from mcgrade.model import Location, Param

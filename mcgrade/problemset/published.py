@@ -21,6 +21,7 @@ ANSWER_KEYS = ("derivative", "hessian", "shape", "answer", "mistakes", "at")
 """Keys a published problem may not have: each would hold (part of) the answer."""
 
 _DIGEST = re.compile(r"[0-9a-f]{8,64}")
+_GRID = re.compile(r"[0-9a-f]{0,4096}")    # one bit per entry of the value
 
 
 def read_checks(reader: ValueReader, where: Path, problem: dict[str, Any],
@@ -76,8 +77,13 @@ def _instance(reader: ValueReader, where: Path, value: Any) -> StoredInstance:
     if len(digests) != len(points):
         raise reader.src.error(where + ("digests",), f"{len(digests)} digests for "
                                f"{len(points)} points; give one digest per point")
+    grids = tuple(_grid(reader, where + ("grids", j), g) for j, g in
+                  enumerate(reader.items(where + ("grids",), spec.get("grids"), "grids")))
+    if grids and len(grids) != len(points):
+        raise reader.src.error(where + ("grids",), f"{len(grids)} grids for "
+                               f"{len(points)} points; give one per point")
     return StoredInstance(tuple(sizes), _digest(reader, where + ("shape",), spec["shape"]),
-                          points, digests)
+                          points, digests, grids)
 
 
 def _point(reader: ValueReader, where: Path, value: Any) -> tuple[tuple[str, Any], ...]:
@@ -97,6 +103,12 @@ def _numbers(reader: ValueReader, where: Path, value: Any) -> Any:
             and len({len(row) for row in value}) == 1:
         return tuple(tuple(float(x) for x in row) for row in value)
     raise reader.fail(where, "a number or a list of rows of numbers", value)
+
+
+def _grid(reader: ValueReader, where: Path, value: Any) -> str:
+    if not isinstance(value, str) or not _GRID.fullmatch(value):
+        raise reader.fail(where, "a grid mask (hexadecimal text, or '')", value)
+    return value
 
 
 def _digest(reader: ValueReader, where: Path, value: Any) -> str:

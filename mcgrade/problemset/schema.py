@@ -274,6 +274,10 @@ CHECK_INSTANCE = Level("stored instance", "Stored instance",
     Field("digests", "list of digests", None,
           "For each point, the digest of the reference's value there.",
           "digests: [9f86d081884c7d65]"),
+    Field("grids", "list of hexadecimal masks", None,
+          "For each point, which entries are rounded on the grid offset by half a cell "
+          "(bit i: entry i); absent, every entry is rounded on the first grid.",
+          "grids: ['', '5']"),
 ), inside="inside an item of `checks: instances`")
 
 SCHEMA: tuple[Level, ...] = (SET, TOLERANCE, SYMBOL, PROBLEM, DERIVATIVE, MISTAKE, PARAM,

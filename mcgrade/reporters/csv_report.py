@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from mcgrade.model import GradeReport, number
 

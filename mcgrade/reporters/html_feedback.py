@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mcgrade.model import Answer, GradeReport, Problem, ProblemSet, Verdict
 from mcgrade.engine.feedback import how_checked
 from mcgrade.engine.reference import scope_of
+from mcgrade.model import Answer, GradeReport, Problem, ProblemSet, Verdict
 from mcgrade.reporters._html import esc, expression_mathml, page, points, prose
 from mcgrade.reporters.diagnosis_words import label
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from mcgrade.model import number
 from mcgrade.reporters.csv_report import cell

@@ -17,8 +17,8 @@ points the grader chose (``calls``). docs/security.md describes the threat model
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence
 
 from mcgrade.errors import SubmissionError
 from mcgrade.model import Answer, ProblemSet

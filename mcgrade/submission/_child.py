@@ -41,10 +41,11 @@ from typing import Any
 CONFIG = json.loads(sys.argv[1]) if __name__ == "__main__" else {}
 sys.path.extend(CONFIG.get("site_path", []))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # -I leaves it out
-import _isolate     # noqa: E402  (the sibling child-side modules)
-import _landlock    # noqa: E402
-import _seccomp     # noqa: E402
-import _student_process      # noqa: E402
+import _isolate  # noqa: E402  (the sibling child-side modules)
+import _landlock  # noqa: E402
+import _seccomp  # noqa: E402
+import _student_process  # noqa: E402
+
 del sys.path[0]
 
 PROTOCOL = 3                   # mcgrade.submission.protocol reads what we write
@@ -55,9 +56,10 @@ _dumps = json.dumps
 
 def _preload() -> None:
     """Import and warm what submissions use, once, before any fork."""
-    import site                              # under -S this only defines helpers
+    import site  # under -S this only defines helpers
     getattr(site, "setquit", lambda: None)()  # exit() and quit(), as a script has them
-    import ast, linecache, traceback, tokenize, io, resource, tempfile  # noqa: F401,E401
+    for name in ("ast", "linecache", "traceback", "tokenize", "io", "resource", "tempfile"):
+        __import__(name)
     try:
         import numpy as np
         (np.ones((2, 2)) @ np.ones((2, 1))).tolist()
@@ -239,7 +241,7 @@ def _serve(control: socket.socket) -> None:
             jobs = {k: v for k, v in jobs.items() if v != pid}
         try:
             message, fds, _, _ = socket.recv_fds(control, 4096, 3)
-        except socket.timeout:
+        except TimeoutError:
             continue
         if not message:
             return                           # the grader is gone

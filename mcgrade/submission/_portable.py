@@ -21,6 +21,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # -I leaves it out
 import _execute  # noqa: E402  (the sibling child-side modules)
 import _reading  # noqa: E402
+
 del sys.path[0]
 
 _dumps = json.dumps

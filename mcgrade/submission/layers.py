@@ -37,8 +37,9 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from mcgrade.errors import SandboxUnavailable, SubmissionError
 from mcgrade.settings import SANDBOXES

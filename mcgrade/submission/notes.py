@@ -8,7 +8,8 @@ a notebook's events name the cell (its 1-based position among all the notebook's
 from __future__ import annotations
 
 import signal
-from typing import Any, Mapping, Sequence, cast
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from mcgrade.submission.protocol import CauseKind, RunStatus, count, one_line
 

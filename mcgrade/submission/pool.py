@@ -33,8 +33,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, cast
+from typing import Any, cast
 
 from mcgrade.submission.jobs import Job, JobOutcome
 from mcgrade.submission.sandbox import worker_command
@@ -121,7 +122,7 @@ class Pool:
                 try:
                     message = parent.recv(4096)
                     break
-                except socket.timeout:
+                except TimeoutError:
                     continue
             parent.settimeout(None)
             if not message.startswith(b'{"op": "ready"'):

@@ -51,9 +51,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, Mapping, Sequence, cast
+from typing import Any, Literal, cast
 
 from mcgrade.model import Answer
 
@@ -179,9 +180,7 @@ def _as_shape(items: Sequence[Any]) -> tuple[int | str, ...] | None:
         return None
     dims: list[int | str] = []
     for item in items:
-        if count(item) is not None:
-            dims.append(item)
-        elif type(item) is str and item.isascii() and item.isidentifier():
+        if count(item) is not None or type(item) is str and item.isascii() and item.isidentifier():
             dims.append(item)
         else:
             return None

@@ -18,12 +18,13 @@ from __future__ import annotations
 import math
 import os
 import secrets
-from typing import Iterable, Mapping, Sequence, TypedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypedDict
 
 from mcgrade.errors import SubmissionError
 from mcgrade.submission import notes as messages
-from mcgrade.submission.layers import choose
 from mcgrade.submission.jobs import Job, JobOutcome
+from mcgrade.submission.layers import choose
 from mcgrade.submission.pool import shared
 from mcgrade.submission.protocol import RunResult, read_result
 from mcgrade.submission.sources import Source, load

@@ -37,7 +37,7 @@ ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": 
        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def site_path() -> tuple[str, ...]:
     """The grader's site directories and their ``.pth`` path lines, in ``site``'s order.
 
