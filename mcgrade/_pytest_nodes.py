@@ -46,6 +46,13 @@ class GradingSession:
         self._notes: dict[str, tuple[str, ...]] = {}   # problem set → what the run said
 
     # --- grading (runs where the items run) -------------------------------------------
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # the sandbox's worker (a fresh interpreter importing numpy and sympy) starts now,
+        # beside this process's own imports, in whichever process will run the items
+        if self.is_worker or not session.config.pluginmanager.has_plugin("dsession"):
+            from mcgrade.submission import warm_up
+            warm_up(self.settings.sandbox.value)
+
     def problem_set(self, path: Path) -> Any:
         if path not in self._sets:
             from mcgrade.problemset import load_problem_set
@@ -55,8 +62,6 @@ class GradingSession:
     def report(self, path: Path) -> Any:
         if path not in self._reports:
             from mcgrade.grading import Grader, grade_file
-            from mcgrade.submission import warm_up
-            warm_up(self.settings.sandbox.value)      # the worker starts while we compile
             grader = Grader(self.problem_set(path))
             try:
                 self._reports[path] = grade_file(self.settings.submission.value, grader,
