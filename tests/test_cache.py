@@ -65,7 +65,10 @@ def test_the_cache_can_be_turned_off(folder: Path, tmp_path: Path,
 def test_an_edited_set_is_another_entry(folder: Path, tmp_path: Path) -> None:
     path = _set(tmp_path, "neuron.yaml")
     first = cache.key(load_problem_set(path), "")
-    path.write_text(path.read_text("utf-8") + "\n# edited\n", "utf-8")
+    text = path.read_text("utf-8")
+    path.write_text(text + "\n# a comment changes nothing compiled\n", "utf-8")
+    assert cache.key(load_problem_set(path), "") == first
+    path.write_text(text.replace("title: ", "title: Edited ", 1), "utf-8")
     assert cache.key(load_problem_set(path), "") != first
     assert cache.key(load_problem_set(path), "salt") != cache.key(load_problem_set(path), "")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mcgrade.authoring.publish import publish
 from mcgrade.engine import forward
 from mcgrade.engine.reference import FORWARD_WORK, compile_problem_set, scope_of
 from mcgrade.expressions import compile_expression
@@ -87,6 +88,19 @@ def test_answers_to_the_hard_set(hard: Grader, problem: str, text: str, status: 
     assert (verdict.status, verdict.method) == (status, method), verdict
     if status == "incorrect" and "(n - 2)" in text:
         assert verdict.evidence["sizes"] == {"n": 8}
+
+
+def test_the_hard_set_publishes_and_its_copy_checks_at_n_8(tmp_path: Path) -> None:
+    """A student copy of a set forward mode builds: its points at n = 8 keep digests of
+    the forward-mode values, and a right answer passes where a transposed one does not."""
+    copy = tmp_path / "hard.yaml"
+    copy.write_text(publish(load_problem_set(HARD)), encoding="utf-8")
+    local = Grader(load_problem_set(copy))
+    logdet = local.problem_set.problem("logdet")
+    assert [dict(s.sizes)["n"] for s in logdet.checks.instances] == [2, 4, 8]
+    right = local.check(logdet, Answer("string", text="inv(X)"))
+    wrong = local.check(logdet, Answer("string", text="inv(X).T"))
+    assert right.status == "correct" and wrong.diagnoses == ("transposed",)
 
 
 def test_the_rule_is_a_work_estimate() -> None:

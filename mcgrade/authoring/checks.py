@@ -253,7 +253,8 @@ class _Problem:
     def signature(self, reference: Reference) -> None:
         needed = set()
         for instance in reference.instances:
-            needed |= set(symbols_of(self.problem, instance)) - {n for n, _ in self.problem.at}
+            needed |= set(symbols_of(self.problem, instance, reference.symbols)) - {
+                n for n, _ in self.problem.at}
         missing = sorted(needed - set(self.problem.signature))
         if missing:
             self.add("signature", "signature", f"the derivative depends on "

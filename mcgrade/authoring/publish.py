@@ -86,7 +86,8 @@ def _problem(problem_set: ProblemSet, reference: Reference) -> dict[str, Any]:
     entry.update({k: v for k, v in optional.items() if v})
     tolerance = p.tolerance or problem_set.tolerance
     bits, zero = bits_for(tolerance.rtol), max(tolerance.atol, 1e-12)
-    stored = [_instance(p, instance, bits, zero) for instance in reference.instances]
+    stored = [_instance(p, instance, bits, zero, reference.symbols)
+              for instance in reference.instances]
     if p.form == "function":     # a function is called at as many points at every size
         fewest = min(len(s["points"]) for s in stored)
         for s in stored:
@@ -97,14 +98,14 @@ def _problem(problem_set: ProblemSet, reference: Reference) -> dict[str, Any]:
     return entry
 
 
-def _instance(problem: Problem, instance: Instance, bits: int, zero: float
-              ) -> dict[str, Any]:
+def _instance(problem: Problem, instance: Instance, bits: int, zero: float,
+              about: frozenset[str]) -> dict[str, Any]:
     sizes = dict(instance.sizes)
     stored: dict[str, Any] = {"sizes": _FlowMap(sizes), "shape": shape_digest(
         context(problem.id, sizes, -1), instance.shape)}
     if problem.kind == "shape":
         return stored
-    names = symbols_of(problem, instance)
+    names = symbols_of(problem, instance, about)
     values = [_exact(instance, k) for k in range(instance.samples.count)]
     grids = [grid_for(v, bits, zero) for v in values]
     keep = [k for k, g in enumerate(grids) if g is not None]
@@ -119,11 +120,16 @@ def _instance(problem: Problem, instance: Instance, bits: int, zero: float
     return stored
 
 
-def symbols_of(problem: Problem, instance: Instance) -> list[str]:
+def symbols_of(problem: Problem, instance: Instance,
+               about: frozenset[str] = frozenset()) -> list[str]:
     """The symbols a student's answer needs values of: those of the reference, the ``at``
-    symbols (their values are in the prompt) and a function answer's signature."""
+    symbols (their values are in the prompt) and a function answer's signature. Where the
+    reference was built by forward mode (no sympy value to ask), the symbols the problem
+    is ``about``."""
     free = instance.value.free_symbols if instance.value is not None else set()
     wanted = {name for name, _ in problem.at} | set(problem.signature)
+    if instance.forward:
+        wanted |= about
     for name, value in instance.env.items():
         entries = list(value) if isinstance(value, sp.MatrixBase) else [value]
         if any(e in free for e in entries):
@@ -133,8 +139,11 @@ def symbols_of(problem: Problem, instance: Instance) -> list[str]:
 
 def _exact(instance: Instance, point: int) -> np.ndarray:
     """The reference at one point, evaluated exactly (the points are dyadic rationals) and
-    rounded once to floats, so float noise in the reference never reaches a digest."""
-    assert instance.value is not None and instance.expected is not None
+    rounded once to floats, so float noise in the reference never reaches a digest (where
+    forward mode built it, its float values: their noise is far inside a grid's margin)."""
+    assert instance.expected is not None
+    if instance.value is None:
+        return np.asarray(instance.expected[point], dtype=float)
     try:
         value = instance.value.xreplace(instance.samples.exact_subs(point, instance.env))
         entries = list(value) if isinstance(value, sp.MatrixBase) else [value]

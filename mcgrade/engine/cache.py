@@ -21,6 +21,7 @@ without a word and the set compiled afresh.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -59,6 +60,7 @@ def directory() -> Path | None:
     return Path(xdg, "mcgrade") if xdg else Path.home() / ".cache" / "mcgrade"
 
 
+@functools.cache
 def _engine_digest() -> str:
     """mcgrade's version and the sources that decide what a compiled set holds: an edited
     engine (between two releases of the same version) is a different entry too."""
@@ -79,14 +81,14 @@ def key(problem_set: ProblemSet, salt: str) -> str | None:
         return None
     import sympy
     try:
-        text = Path(problem_set.path).read_bytes()
         engine = _engine_digest()
         flint = metadata.version("python-flint")     # without importing it
     except (OSError, metadata.PackageNotFoundError):
         return None
+    # the set as loaded (its repr: every field, deterministic), not its file's bytes now,
+    # which may have been edited since it was loaded
     parts = [str(FORMAT), engine, sys.version.split()[0], sympy.__version__,
-             np.__version__, flint, salt, repr(problem_set.variant),
-             hashlib.sha256(text).hexdigest()]
+             np.__version__, flint, salt, hashlib.sha256(repr(problem_set).encode()).hexdigest()]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
