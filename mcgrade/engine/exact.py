@@ -590,8 +590,10 @@ class _Side:
 
     tree: Expression | None           # evaluated at any size
     sympy: Callable[[Instance], Any] | None   # its sympy value at a declared instance
-    # where an instance has no sympy value (built by forward mode): the reference there
+    # a derivative's reference by forward mode: where an instance has no sympy value, and
+    # at sizes beyond the declared ones
     forward: Callable[[Arithmetic, Mapping[str, Value], Mapping[str, int]], Value] | None = None
+    of: Expression | None = None      # what that derivative is of: its degree and sizes
 
 
 def settle(reference: Reference, candidate: Any, tolerance: Tolerance) -> Finding | None:
@@ -608,18 +610,21 @@ def settle(reference: Reference, candidate: Any, tolerance: Tolerance) -> Findin
         (reference.set_key, reference.problem.id, key)).encode()).digest()[:8], "big")
     rng = np.random.default_rng(seed)
     agreed, undecided = 0, False
+    outcome: bool | None = True
     for sizes, instance in _size_plan(reference, expected, answer):
         for _ in range(POINTS_PER_SIZE):
             outcome = _mod_p_point(reference, expected, answer, sizes, instance, rng)
             if outcome is None:
-                undecided = True
+                # at a declared size the floats decide instead; past them (instance None)
+                # the larger sizes just end, the declared ones having agreed
+                undecided = instance is not None
                 break
             if outcome is False:
                 return Finding("differ", evidence=_witness(
                     reference, expected, answer, sizes, instance, rng,
                     reference.symbols | candidate.symbols))
             agreed += 1
-        if undecided:
+        if outcome is None:
             break
     if not undecided and agreed:
         found = Finding("agree", agreed)
@@ -644,29 +649,39 @@ def _reference_side(reference: Reference) -> _Side:
             return _Side(compile_expression(problem.answer, scope), None)
         except ExpressionError:
             pass
+    of = None
+    if problem.kind == "derivative" and problem.of and not problem.at:   # `at` binds a point
+        first = reference.instances[0]
+        try:
+            of = compile_expression(problem.of, Scope(dict(first.declared_shapes),
+                                                      frozenset(first.sizes)))
+        except ExpressionError:
+            pass
     return _Side(None, lambda instance: instance.value,
                  lambda arithmetic, env, sizes: forward_reference(reference, arithmetic, env,
-                                                                  sizes))
+                                                                  sizes), of)
 
 
 def _size_plan(reference: Reference, expected: _Side, answer: _Side
                ) -> Iterator[tuple[Mapping[str, int], Instance | None]]:
-    """Every declared instance, then larger non-square sizes where both sides are trees."""
+    """Every declared instance, then larger non-square sizes where the answer is a tree
+    and the reference can be built at any size (a tree, or a derivative by forward mode)."""
     for instance in reference.instances:
         yield instance.sizes, instance
-    if expected.tree is None or answer.tree is None:
+    built = expected.tree or expected.of     # what fixes the reference's degree and sizes
+    if built is None or answer.tree is None:
         return
     dims = sorted(reference.instances[0].sizes)
     if not dims:
         return
-    d = max(matrix_degree(expected.tree.root), matrix_degree(answer.tree.root))
+    d = max(matrix_degree(built.root), matrix_degree(answer.tree.root))
     declared = max(max(i.sizes.values()) for i in reference.instances)
     k = min(max(declared + 1, d // 2 + 1), MAX_EXTRA_SIZE)
     for shift in range(EXTRA_SIZES):
         sizes = {name: min(k + (i + shift) % len(dims), MAX_EXTRA_SIZE + len(dims))
                  for i, name in enumerate(dims)}
         try:
-            expected.tree.check_sizes(sizes)
+            built.check_sizes(sizes)
             answer.tree.check_sizes(sizes)
         except ExpressionError:
             continue
@@ -723,9 +738,9 @@ def _evaluate(side: _Side, arithmetic: Arithmetic, env: Mapping[str, Value],
               sizes: Mapping[str, int], instance: Instance | None) -> Value:
     if side.tree is not None:
         return evaluate_tree(side.tree, arithmetic, env, sizes)
-    assert side.sympy is not None and instance is not None
-    if instance.forward and side.forward is not None:
+    if (instance is None or instance.forward) and side.forward is not None:
         return side.forward(arithmetic, env, sizes)
+    assert side.sympy is not None and instance is not None
     value = side.sympy(instance)
     if value is None:
         raise NotExact("no value at this size")
@@ -847,6 +862,13 @@ class _Dual:
     d: list[Value] | None = None
 
 
+def _broadcast(value: Value, rows: int, cols: int) -> Value:
+    """A 1×1 value as a rows×cols one of that entry; any other as it is."""
+    if (value.rows, value.cols) == (1, 1) and (rows, cols) != (1, 1):
+        return Value(rows, cols, [value.entries[0]] * (rows * cols))
+    return value
+
+
 class _ForwardBackend:
     """First-order forward mode over an exact arithmetic (``mcgrade.engine.forward`` does
     the same in floats): the rational rules only — ``inv``, ``det``, ``log`` (of a value
@@ -912,7 +934,11 @@ class _ForwardBackend:
         if op in ("+", "-"):
             negated = b.d if op == "+" or b.d is None else [self.b.unary("neg", t) for t in b.d]
             value = (None if a.v is None or b.v is None else self.b.binary(op, a.v, b.v))
-            return _Dual(value, self._sum(a.d, negated))
+            tangents = self._sum(a.d, negated)
+            if value is not None and tangents is not None:
+                # a scalar operand broadcast over a matrix: so is its tangent (x + b by b)
+                tangents = [_broadcast(d, value.rows, value.cols) for d in tangents]
+            return _Dual(value, tangents)
         if op in ("*", "@"):
             left, right = (None if a.d is None else [self.b.binary(op, t, self._known(b))
                                                      for t in a.d],
