@@ -201,6 +201,10 @@ def _grade_batch(args: argparse.Namespace) -> int:
                          "batch takes each submission's time from its file (or, with "
                          "--notebook-times, its notebook's metadata)")
     problem_set = load_problem_set(args.problems)
+    if problem_set.published:
+        raise UsageError(f"{args.problems} is a student copy (published: true, written by "
+                         "mcgrade publish): it holds no answers, only local checks; grade "
+                         "the class with your own set, the one you published it from")
     out = args.out or "mcgrade-results"
     if not args.dask:                  # on a cluster, each worker chooses its own
         outputs = [out, args.feedback, args.csv, args.json]

@@ -5,7 +5,8 @@
     mcgrade.check_answers(problems="hw1.yaml")            # every answer, and the total
 
 The answers are the kernel's own variables (IPython's user namespace; outside IPython,
-the caller's globals), graded by ``mcgrade.api.grade_values``: the sandbox's encoder and
+the caller's variables: its locals over its globals, so a test function's own variables
+count), graded by ``mcgrade.api.grade_values``: the sandbox's encoder and
 the Grader of ``mcgrade grade`` and pytest, so a check cell and the grader never
 disagree. Against a student copy (``mcgrade publish``) these are its local checks;
 against an instructor's set, the real grading. Without ``problems``, the set is the one
@@ -23,6 +24,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from mcgrade.errors import McgradeError
@@ -35,11 +37,21 @@ SUBMISSION = "this notebook"
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What a check cell shows: the checked problems' verdicts (``report``), or why
-    nothing could be checked (``error``). Jupyter shows its HTML; text elsewhere."""
+    """What a check cell shows: the checked problems' verdicts (``report``: its
+    ``verdicts``, ``score`` and ``max_score``), or why nothing could be checked
+    (``error``, then ``report`` is None). Jupyter shows its HTML; ``print`` its text.
+    ``passed``: whether every checked answer earned full points (``assert result.passed,
+    result`` in a test)."""
 
     report: GradeReport | None
     error: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """True when something was checked and every answer got all its points; False
+        for a wrong or missing answer, an unknown problem, or a set that can't be read."""
+        return self.report is not None and bool(self.report.verdicts) and all(
+            v.score >= v.max_score for v in self.report.verdicts)
 
     def _repr_html_(self) -> str:
         from mcgrade.reporters import notebook_cell
@@ -51,10 +63,13 @@ class CheckResult:
         return notebook_cell.markdown(self.report) if self.report else \
             notebook_cell.error_markdown(self.error)
 
-    def __repr__(self) -> str:
+    def __str__(self) -> str:
+        """Plain text: a line per problem and the total, or why nothing was checked."""
         from mcgrade.reporters import terminal
         return terminal.render(self.report).rstrip("\n") if self.report else \
             f"mcgrade: {self.error}"
+
+    __repr__ = __str__
 
 
 def check_answers(*names: str, problems: str | os.PathLike[str] | None = None,
@@ -63,8 +78,8 @@ def check_answers(*names: str, problems: str | os.PathLike[str] | None = None,
     or to every problem, against the problem set ``problems``. ``student`` picks the
     variant of an instructor's set with ``params:`` (a student copy is one already).
     Never raises on a student's answer: a wrong or missing one is a verdict, and a set
-    that can't be found is said in the result."""
-    namespace = _user_namespace(sys._getframe(1).f_globals)
+    that can't be found is said in the result (``CheckResult.passed`` is then False)."""
+    namespace, checked = _user_namespace(sys._getframe(1))
     try:
         path = Path(problems) if problems is not None else _set_of_this_notebook(namespace)
         if not path.is_file():
@@ -72,17 +87,25 @@ def check_answers(*names: str, problems: str | os.PathLike[str] | None = None,
                                f"{Path.cwd()})")
         from mcgrade.api import grade_values
         return CheckResult(grade_values(namespace, path, names, student=student,
-                                        submission=SUBMISSION))
+                                        submission=checked))
     except McgradeError as exc:
         return CheckResult(None, str(exc))
 
 
-def _user_namespace(caller: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Where the notebook's variables live: the running IPython's user namespace (never
-    importing IPython where it is not running), else the caller's globals."""
+def _user_namespace(caller: FrameType) -> tuple[Mapping[str, Any], str]:
+    """Where the answers live, and what to call them: the running IPython's user
+    namespace, "this notebook" (never importing IPython where it is not running); else
+    the calling frame's variables, its locals over its globals, named by their function
+    and file."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
-    return shell.user_ns if shell is not None else caller
+    if shell is not None:
+        return shell.user_ns, SUBMISSION
+    code = caller.f_code
+    where = Path(code.co_filename).name
+    checked = (f"the variables of {where}" if code.co_name == "<module>"
+               else f"the variables of {code.co_name}() in {where}")
+    return {**caller.f_globals, **caller.f_locals}, checked
 
 
 def _set_of_this_notebook(namespace: Mapping[str, Any]) -> Path:

@@ -271,6 +271,13 @@ class Answer:
 
 MISSING = Answer("missing")
 
+NOT_REACHED = "was not defined before the script stopped"
+"""What an error answer's text says when the script stopped (it raised) before defining
+it: ``submission.protocol`` writes it, the reporters word such a verdict by it."""
+
+OVERRIDE_NOTE = "Override by your instructor"
+"""How an override's comment starts in a verdict's feedback (``batch.overrides``)."""
+
 
 def number(value: float) -> float | int:
     """A score as JSON shows it: 2 rather than 2.0, 7.5 as it is."""

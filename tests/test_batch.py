@@ -84,8 +84,30 @@ def test_every_output_matches_its_golden_file(course, tmp_path, capsys) -> None:
                             f"{HERE} sandbox, 0 "
                             f"unchanged since the last run); the gradebook holds 6 "
                             f"students; wrote {out}/grades.csv, {out}/grades.json and "
-                            f"{out}/gradescope/\n")
-    assert "mcgrade: [6/6] hang 1/5\n" in captured.err
+                            f"{out}/gradescope/\n"
+                            "mcgrade: 1 could not be graded (garbage: not a valid "
+                            f"notebook); see the notes column of {out}/grades.csv\n")
+    assert "mcgrade: [6/6] hang graded 1/5\n" in captured.err
+    records = json.loads((out / "grades.json").read_text(encoding="utf-8"))
+    assert [r["student"] for r in records] == ["=cmd", "alice", "bob", "crash", "garbage",
+                                              "hang"]
+
+
+def test_a_class_is_never_graded_against_a_student_copy(course, tmp_path, capsys) -> None:
+    problems, folder = course
+    out = tmp_path / "r"
+    assert grade(problems, str(folder), "--out", str(out)) == 0
+    book = (out / "grades.csv").read_bytes()
+    assert main(["publish", str(problems), "-o", str(tmp_path / "student")]) == 0
+    copy = tmp_path / "student" / "neuron.yaml"           # the same name as the real set
+    capsys.readouterr()
+    assert grade(copy, str(folder), "--out", str(out)) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{copy} is a student copy (published: true" in err
+    assert "grade the class with your own set" in err
+    assert (out / "grades.csv").read_bytes() == book       # untouched
+    # a student's local check of their own file stays allowed
+    assert main(["grade", str(folder / "bob.py"), "--problems", str(copy)]) == 0
 
 
 def test_a_hostile_class_still_gets_a_row_each(course, tmp_path) -> None:
@@ -128,14 +150,14 @@ def test_a_rerun_resumes_and_force_regrades(course, tmp_path, capsys) -> None:
     assert grade(problems, str(folder), "--out", out) == 0
     captured = capsys.readouterr()
     assert "(0 now, 6 unchanged since the last run)" in captured.out
-    assert "mcgrade: [1/6] =cmd 5/5 (done before)\n" in captured.err
+    assert "mcgrade: [1/6] =cmd graded 5/5 (done before)\n" in captured.err
     # a resume with nothing to do changes no byte of any output
     assert {name: (tmp_path / "r" / name).read_bytes() for name in outputs} == first
     (folder / "alice.py").write_text(RIGHT, encoding="utf-8")           # alice fixes it
     assert grade(problems, str(folder), "--out", out) == 0
     captured = capsys.readouterr()
     assert f"(1 now in the {HERE} sandbox, 5 unchanged since the last run)" in captured.out
-    assert "mcgrade: [6/6] alice 5/5\n" in captured.err
+    assert "mcgrade: [6/6] alice graded 5/5\n" in captured.err
     assert grade(problems, str(folder), "--out", out, "--force") == 0
     assert f"(6 now in the {HERE} sandbox, 0 unchanged since the last run)" in capsys.readouterr().out
 

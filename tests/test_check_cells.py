@@ -184,3 +184,35 @@ def test_the_notebook_metadata_names_the_set_when_the_kernel_knows_its_notebook(
                  "dz_dw": "x.T"}
     exec("result = check_answers('dz_dw')", namespace)
     assert [v.status for v in namespace["result"].report.verdicts] == ["correct"]
+
+
+def test_from_a_function_its_own_variables_are_checked(tmp_path: Path) -> None:
+    """A test function's locals win over the module's globals, and the text says what
+    was checked (not "this notebook")."""
+    problems = tmp_path / "hinted.yaml"
+    problems.write_text(HINTED, encoding="utf-8")
+    namespace = {"check_answers": check_answers, "d": "x"}        # a wrong global
+    exec("def a_test(path):\n    d = '2*x'\n    return check_answers('d', problems=path)\n",
+         namespace)
+    result = namespace["a_test"](problems)
+    assert isinstance(result, CheckResult) and result.report is not None
+    assert [v.status for v in result.report.verdicts] == ["correct"]
+    assert result.passed and result.report.score == result.report.max_score == 1
+    text = str(result)
+    assert text.startswith("mcgrade: the variables of a_test() in <string> against ")
+    assert SUBMISSION not in text and "1/1 points" in text and text == repr(result)
+
+    def local() -> CheckResult:
+        d = "x"                                                    # wrong: fails
+        assert d
+        return check_answers("d", problems=problems)
+
+    wrong = local()
+    assert not wrong.passed and "0/1 points" in str(wrong)
+    assert "the variables of local() in test_check_cells.py" in str(wrong)
+
+
+def test_a_check_that_could_not_run_does_not_pass(tmp_path: Path) -> None:
+    missing = check_answers("d", problems=tmp_path / "nowhere.yaml")
+    assert not missing.passed and str(missing).startswith("mcgrade: ")
+    assert not check_answers("nope", problems=NEURON).passed

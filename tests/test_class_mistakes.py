@@ -155,7 +155,9 @@ def test_mistakes_prints_the_uncovered_groups_as_yaml_to_paste(graded: Path,
     assert by_id["dcube"]["mistakes"] == [
         {"answer": "3*b**3", "feedback": mistakes.PLACEHOLDER, "credit": 0}]
     # the transposed answer is mcgrade's own diagnosis, the author's mistake is covered
-    assert '"(A + A.T) @ x" (1 student): mcgrade diagnoses it itself (transposed)' in out
+    assert ('"(A + A.T) @ x" (1 student): mcgrade diagnoses it itself (transposed), which '
+            "its partial_credit (transposed: 0.5) credits already") in out
+    assert "partial_credit: {" not in out          # quad has it: nothing to suggest
     assert '"x.T @ A"' not in out and '"3*b"' not in out
     assert '# 3 students, 3 spellings: "bob", "carol", "dan"' in out
 
@@ -184,7 +186,8 @@ def test_a_pasted_mistake_validates_and_regrading_changes_only_its_students(
     monkeypatch.setattr(local, "read_many", refuse)
     assert grade(problems, folder, tmp_path) == 0
     said = capsys.readouterr().out
-    assert "mcgrade: quad changed: 3 students gain 1 point, 5 unchanged" in said
+    assert "mcgrade: quad changed: 3 students gain 1 point (bob, carol, dan), 5 unchanged" \
+        in said
     after = {e.student: e for e in Ledger(results).entries()}
     assert set(after) == set(before)
     for student, entry in after.items():
@@ -211,6 +214,46 @@ def test_a_pasted_mistake_validates_and_regrading_changes_only_its_students(
     assert "mistakes" not in quad
     report = json.loads((results / "grades.json").read_text(encoding="utf-8"))
     assert len(report) == 8
+
+
+@pytest.mark.parametrize("empty", ["mistakes: []", "mistakes:", "mistakes: [ ]  # none yet"])
+def test_an_empty_mistakes_key_is_replaced_and_the_paste_validates(
+        tmp_path: Path, capsys, empty: str) -> None:
+    problems, folder = make_class(tmp_path)
+    assert grade(problems, folder, tmp_path) == 0
+    start = SET.index("    mistakes:\n      - {answer: \"3*b\"")
+    end = SET.index("  - id: quad")
+    problems.write_text(SET[:start] + f"    {empty}\n" + SET[end:], encoding="utf-8")
+    capsys.readouterr()
+    assert main(["mistakes", str(problems), str(tmp_path / "results")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    key = next(i for i, text in enumerate(printed) if "replace `" in text)
+    line = SET[:start].count("\n") + 1
+    assert printed[key] == f"    mistakes:  # replace `{empty.strip()}` (line {line}) with this"
+    source = problems.read_text(encoding="utf-8").splitlines()
+    source[line - 1:line] = printed[key:key + 5]          # the key and its entry
+    problems.write_text("\n".join(source) + "\n", encoding="utf-8")
+    assert main(["validate", str(problems)]) == 0, capsys.readouterr().out
+    dcube = next(p for p in load_problem_set(problems).problems if p.id == "dcube")
+    assert [m.answer for m in dcube.mistakes] == ["3*b**3"]
+
+
+def test_mistakes_refuses_records_of_another_problem_set(graded: Path, capsys) -> None:
+    other = graded / "hw2.yaml"
+    other.write_text(SET.replace("title: Class mistakes", "title: Homework 2"),
+                     encoding="utf-8")
+    capsys.readouterr()
+    assert main(["mistakes", str(other), str(graded / "results")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "holds records graded against hw.yaml, not hw2.yaml" in err
+    # an earlier version of the same set is fine: checked against it as it is now
+    edited = graded / "edited" / "hw.yaml"
+    edited.parent.mkdir()
+    edited.write_text(SET.replace("lowers the exponent", "lowers the power"),
+                      encoding="utf-8")
+    assert main(["mistakes", str(edited), str(graded / "results")]) == 0
+    assert "were graded against another version of hw.yaml" in capsys.readouterr().out
 
 
 def test_mistakes_says_what_to_do_without_records(tmp_path: Path, capsys) -> None:

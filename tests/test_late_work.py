@@ -90,13 +90,15 @@ def extensions(tmp_path: Path, text: str) -> Path:
 
 BOOK = [
     "student,submission,dz_dw,dz_db,shape_dz_dx,at_one,total,max_score,notes,submitted,"
-    "days_late,penalty,final_score",
-    "capped,capped.py,1,1,1,1,4,5,,2026-10-10T23:59:00+02:00,9,2,2",
-    "extended,extended.py,2,1,1,1,5,5,,2026-10-03T05:59:00+02:00,0,0,5",
-    "grace,grace.py,2,1,1,1,5,5,,2026-10-02T00:09:00+02:00,0,0,5",
-    "nb,nb.ipynb,2,1,1,1,5,5,,2026-10-03T08:00:00+02:00,2,1,4",
-    "oneday,oneday.py,2,1,1,1,5,5,,2026-10-02T02:59:00+02:00,1,0.5,4.5",
-    "ontime,ontime.py,2,1,1,1,5,5,,2026-10-01T22:59:00+02:00,0,0,5",
+    "deadline,days_late,penalty,final_score",
+    "capped,capped.py,1,1,1,1,4,5,,2026-10-10T23:59:00+02:00,2026-10-01T23:59:00+02:00,9,2,2",
+    "extended,extended.py,2,1,1,1,5,5,,2026-10-03T05:59:00+02:00,2026-10-03T23:59:00+02:00,"
+    "0,0,5",
+    "grace,grace.py,2,1,1,1,5,5,,2026-10-02T00:09:00+02:00,2026-10-01T23:59:00+02:00,0,0,5",
+    "nb,nb.ipynb,2,1,1,1,5,5,,2026-10-03T08:00:00+02:00,2026-10-01T23:59:00+02:00,2,1,4",
+    "oneday,oneday.py,2,1,1,1,5,5,,2026-10-02T02:59:00+02:00,2026-10-01T23:59:00+02:00,1,0.5,"
+    "4.5",
+    "ontime,ontime.py,2,1,1,1,5,5,,2026-10-01T22:59:00+02:00,2026-10-01T23:59:00+02:00,0,0,5",
 ]
 
 
@@ -113,6 +115,9 @@ def test_a_late_policy_is_in_every_output_and_remembered(tmp_path, capsys) -> No
             "grace 15m, notebook times): 3 of 6 students late, 1 with an extension; the gradebooks show "
             "the raw score (total), the penalty and the final_score") in captured.out
     assert (out / "grades.csv").read_text(encoding="utf-8").splitlines() == BOOK
+    # the progress line says the score is the graded one, and the final where it differs
+    assert "] capped graded 4/5, final 2 (late)\n" in captured.err
+    assert "] ontime graded 5/5\n" in captured.err
     assert (out / "moodle.csv").read_text(encoding="utf-8").splitlines() == [
         "Username,Neuron", "capped,2", "extended,5", "grace,5", "nb,4", "oneday,4.5",
         "ontime,5"]
@@ -156,8 +161,9 @@ def test_a_late_policy_is_in_every_output_and_remembered(tmp_path, capsys) -> No
     captured = capsys.readouterr()
     assert "0 now" in captured.out and "6 unchanged since the last run" in captured.out
     rows = (out / "grades.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[4] == "nb,nb.ipynb,2,1,1,1,5,5,,2026-10-03T08:00:00+02:00,2,0.5,4.5"
-    assert rows[6] == "ontime,ontime.py,2,1,1,1,5,5,,2026-10-03T01:59:00+02:00,2,0.5,4.5"
+    assert rows[4] == "nb,nb.ipynb,2,1,1,1,5,5,,2026-10-03T08:00:00+02:00,2026-10-01T23:59:00+02:00,2,0.5,4.5"
+    assert rows[6] == ("ontime,ontime.py,2,1,1,1,5,5,,2026-10-03T01:59:00+02:00,"
+                       "2026-10-01T23:59:00+02:00,2,0.5,4.5")
     # --deadline none drops the policy and its columns, and forgets it
     assert grade(problems, str(folder), "--out", str(out), "--deadline", "none") == 0
     assert (out / "grades.csv").read_text(encoding="utf-8").splitlines()[0] == (
@@ -179,8 +185,8 @@ def test_overrides_come_first_and_canvas_imports_the_final_score(tmp_path) -> No
                  str(overrides), "--canvas", str(roster)) == 0
     row = (out / "grades.csv").read_text(encoding="utf-8").splitlines()[1]
     # 5 after the override, then 50% off: 2.5
-    assert row == ("capped,capped.py,2,1,1,1,5,5,,dz_dw,2026-10-10T23:59:00+02:00,9,2.5,"
-                   "2.5")
+    assert row == ("capped,capped.py,2,1,1,1,5,5,,dz_dw,2026-10-10T23:59:00+02:00,"
+                   "2026-10-01T23:59:00+02:00,9,2.5,2.5")
     assert (out / "canvas.csv").read_text(encoding="utf-8").splitlines() == [
         "Student,ID,SIS User ID,SIS Login ID,Section,Neuron (321)",
         "Points Possible,,,,,5", '"One, Day",1,S1,oneday,A,4.5',
@@ -295,7 +301,8 @@ def test_times_are_read_only_with_a_policy_and_a_later_policy_stamps_everyone(
     assert grade(problems, str(folder), "--out", str(out), *LATE,
                  "--notebook-times") == 0
     assert len(read) == 6
-    unextended = "extended,extended.py,2,1,1,1,5,5,,2026-10-03T05:59:00+02:00,2,1,4"
+    unextended = ("extended,extended.py,2,1,1,1,5,5,,2026-10-03T05:59:00+02:00,"
+                  "2026-10-01T23:59:00+02:00,2,1,4")
     assert (out / "grades.csv").read_text(encoding="utf-8").splitlines() == [
         unextended if row.startswith("extended,") else row for row in BOOK]
     stored = json.loads((out / "records" / "oneday.json").read_text(encoding="utf-8"))

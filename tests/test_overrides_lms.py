@@ -22,6 +22,11 @@ def test_an_override_is_in_every_output_and_survives_a_regrade(tmp_path, capsys)
     table.write_bytes(OVERRIDES.encode("utf-8"))
     assert grade(problems, str(folder), "--out", str(out), "--feedback", str(pages),
                  "--overrides", str(table)) == 0
+    err = capsys.readouterr().err
+    assert "mcgrade: 2 overrides applied to 2 students (ov.csv)\n" in err
+    # the progress line says the grader's score, and the final one an override makes
+    assert "] student01 graded 5/5, final 4.5 (override)\n" in err
+    assert "] student02 graded 4/5\n" in err
     book = (out / "grades.csv").read_text(encoding="utf-8").splitlines()
     assert book == [
         "student,submission,dz_dw,dz_db,shape_dz_dx,at_one,total,max_score,notes,overrides",
@@ -38,9 +43,11 @@ def test_an_override_is_in_every_output_and_survives_a_regrade(tmp_path, capsys)
     assert "override" not in record["problems"][1]
     results = json.loads((out / "gradescope" / "student00.json").read_text(encoding="utf-8"))
     assert results["score"] == 5 and results["tests"][0]["output"].endswith(NOTE)
-    assert NOTE in (pages / "student00.html").read_text(encoding="utf-8")
-    assert "Override by your instructor." in (pages / "student01.html").read_text(
-        encoding="utf-8")
+    # the pages show an override as the problem's status, its comment once
+    assert ("Set by your instructor: 2/2 — Transposes accepted (see Piazza @12)</p>"
+            in (pages / "student00.html").read_text(encoding="utf-8"))
+    assert '<p class="override">Set by your instructor: 0.5/1</p>' in (
+        pages / "student01.html").read_text(encoding="utf-8")
     # the ledger keeps what was graded; a regrade keeps the override
     stored = json.loads((out / "records" / "student00.json").read_text(encoding="utf-8"))
     assert stored["record"]["score"] == 4 and "override" not in json.dumps(stored)
@@ -51,7 +58,9 @@ def test_an_override_is_in_every_output_and_survives_a_regrade(tmp_path, capsys)
     capsys.readouterr()
     assert grade(problems, str(folder), "--out", str(out)) == 0
     assert (out / "grades.csv").read_text(encoding="utf-8").splitlines() == book
-    assert "applying the overrides remembered in" in capsys.readouterr().err
+    assert ("mcgrade: 2 overrides applied to 2 students (remembered in "
+            f"{out / 'records' / 'overrides.csv'}; give --overrides again to change them, an "
+            "empty one to drop them)\n") in capsys.readouterr().err
     assert oct((out / "records" / "overrides.csv").stat().st_mode & 0o777) == "0o600"
     table.write_text("student,problem,points,comment\n", encoding="utf-8")
     assert grade(problems, str(folder), "--out", str(out), "--overrides", str(table)) == 0

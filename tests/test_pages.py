@@ -337,3 +337,141 @@ def test_expression_printer(text: str, needles: list[str]) -> None:
 def test_an_expression_that_does_not_compile_has_no_mathml() -> None:
     assert expression_mathml("x @@ w", scope_of(problem_set())) is None
     assert expression_mathml(HOSTILE, scope_of(problem_set())) is None
+
+
+# --- what the trial of a new instructor found ----------------------------------------------
+
+SREPR_X_T = "Transpose(MatrixSymbol(Str('x'), Symbol('n'), Integer(1)))"
+CUT_SHORT = "erin.ipynb is cut short: its JSON ends early at line 12; save it again"
+STOPPED = ("heidi.py raised NameError: name 'oops' is not defined at line 7 "
+           "(`quad = oops.T`); answers defined before it were read")
+
+
+def erin() -> GradeReport:
+    """Nothing of her notebook could be read; an instructor set dz_dw by hand (applied as
+    the batch applies it)."""
+    from mcgrade.batch.overrides import Override, apply
+
+    report = GradeReport("erin.ipynb", "pages.yaml", tuple(
+        _v(pid, "error", 0, worth, ["error"], CUT_SHORT)
+        for pid, worth in (("dz_dw", 2), ("jac", 2), ("shape_q", 1), ("at_pt", 1))),
+        notes=(CUT_SHORT,))
+    return apply(report, {"dz_dw": Override(2, f"checked by hand {HOSTILE}", 2)})
+
+
+def heidi() -> GradeReport:
+    """Her script stopped at jac's line: jac and the rest were never defined."""
+    return GradeReport("heidi.py", "pages.yaml", (
+        _v("dz_dw", "correct", 2, 2, (), "Correct.", "symbolic"),
+        *(_v(pid, "error", 0, worth, ["error"],
+             f"{pid} was not defined before the script stopped: {STOPPED.split('; ')[0]}")
+          for pid, worth in (("jac", 2), ("shape_q", 1), ("at_pt", 1)))), notes=(STOPPED,))
+
+
+def test_a_sympy_answer_is_typeset_not_shown_as_srepr() -> None:
+    report = GradeReport("h.py", "pages.yaml", (_v("dz_dw", "correct", 2, 2),))
+    page = html_feedback.render(report, problem_set(),
+                                {"dz_dw": Answer("sympy", text=SREPR_X_T)})
+    answer = page.split('<div class="answer">')[1].split("</div>")[0]
+    assert "MatrixSymbol" not in answer and "<math>" in answer and "<msup>" in answer
+    # outside the whitelist (never evaluated): the text as it is, escaped
+    for text in ("__import__('os').system('echo pwned')", f"Symbol({HOSTILE!r})"):
+        page = html_feedback.render(report, problem_set(), {"dz_dw": Answer("sympy", text=text)})
+        answer = page.split('<div class="answer">')[1].split("</div>")[0]
+        assert answer.startswith("<code>") and "<math>" not in answer
+        assert "<script" not in page and "<img" not in page
+
+
+def test_an_overridden_problem_shows_the_override_as_its_status() -> None:
+    page = html_feedback.render(erin(), problem_set())
+    section = page.split('id="problem-dz_dw"')[1].split("</section>")[0]
+    assert ('<p class="override">Set by your instructor: 2/2 — checked by hand '
+            "&lt;script&gt;") in section
+    assert 'class="status status-override"' in section and "status-error" not in section
+    replaced = section.split('<div class="replaced">')[1]
+    assert "Replaced: the grader's verdict, Error" in replaced
+    assert "Override by your instructor" not in section      # said once, as the status
+    assert "<script" not in page and "<img" not in page
+    roster = [class_report.RosterRow("erin", "erin.html", erin())]
+    report = class_report.render([erin()], problem_set(), roster=roster)
+    row = report.split('<table id="roster">')[1].split("</table>")[0]
+    assert '<td class="st st-override">✎</td>' in row
+    assert row.count('<td class="st st-error">!</td>') == 3    # the three not overridden
+    assert "✎ points set by the instructor" in report
+
+
+def test_an_error_is_worded_by_what_happened_and_a_note_is_shown_once() -> None:
+    page = html_feedback.render(erin(), problem_set(),
+                                {pid: Answer("error", text=CUT_SHORT) for pid in ("jac",)})
+    assert page.count(CUT_SHORT) == 1                       # at the top, not per problem
+    assert page.count("not run: the submission could not be read or run") == 4
+    assert "raised an error" not in page
+    assert "nothing was read (see the note at the top)" in page
+    page = html_feedback.render(heidi(), problem_set())
+    assert page.count("not reached: the script stopped before defining it") == 3
+    assert "raised an error" not in page
+    report = class_report.render([heidi(), bob()], problem_set())
+    assert "had a script that stopped before defining it in" in report
+    assert "had code that raised an error" not in report
+    raised = GradeReport("r.py", "pages.yaml", (
+        _v("jac", "error", 0, 2, ["error"], "jac(…) raised ZeroDivisionError"),))
+    assert "had code that raised an error" in class_report.render([raised], problem_set())
+
+
+def test_per_problem_numbers_are_over_the_graded_submissions() -> None:
+    """erin's notebook could not be read: the cards count her 0, the per-problem rates
+    and the item analysis leave her out, and the page says so."""
+    others = class_reports()
+    unread = GradeReport("x.ipynb", "pages.yaml", tuple(
+        _v(pid, "error", 0, worth, ["error"], CUT_SHORT)
+        for pid, worth in (("dz_dw", 2), ("jac", 2), ("shape_q", 1), ("at_pt", 1))),
+        notes=(CUT_SHORT,))
+    data = class_report.summary([*others, unread], problem_set())
+    alone = class_report.summary(others, problem_set())
+    assert data.students == 18 and data.gradable == 17
+    assert [(p.graded, p.counts, p.mean_score) for p in data.problems] == \
+        [(p.graded, p.counts, p.mean_score) for p in alone.problems]
+    assert [p.item for p in data.problems] == [p.item for p in alone.problems]
+    page = class_report.render([*others, unread], problem_set())
+    assert ("Every per-problem number below is over the 17 submissions that could be "
+            "graded") in page
+    assert "the 1 that could not (listed further down) is left out here" in page
+
+
+def test_late_work_headlines_the_final_score_and_the_report_lists_it() -> None:
+    report = bob()                                             # 4/6
+    page = html_feedback.render(report, problem_set(), late="Late: 1 day, 10% off.",
+                                final=3.6)
+    assert ('<p class="total">Final score: <strong>3.6/6</strong> points '
+            '<span class="muted">(60%)</span> <span class="muted raw">(raw score 4/6 − '
+            "late penalty 0.4)</span></p>") in page
+    on_time = html_feedback.render(report, problem_set(), late="On time.", final=4.0)
+    assert "Total: <strong>4/6</strong>" in on_time and "Final score" not in on_time
+    roster = [class_report.RosterRow("bob", "bob.html", report, 3.6),
+              class_report.RosterRow("alice", "alice.html", alice()[0], 3.0)]
+    page = class_report.render([report, alice()[0]], problem_set(), roster=roster)
+    assert '<th class="num">Final (late policy)</th>' in page
+    assert '3.6 <span class="muted">(−0.4 late)</span>' in page
+    assert 'id="card-mean-final-score"><div class="value">3.3/6</div>' in page
+
+
+def test_the_batch_gives_the_pages_the_late_policy(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from mcgrade.batch.late import Lateness
+    from mcgrade.batch.ledger import Entry
+    from mcgrade.batch.outputs import Outputs, write_all
+
+    ps = problem_set()
+    entries = [Entry("bob", "bob.py", "k1", bob()), Entry("alice", "alice.py", "k2",
+                                                          alice()[0], alice()[1])]
+    deadline = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    late = {"bob": Lateness(deadline, False, None, 1, "day", 10, 4, 0.4),
+            "alice": Lateness(deadline, False, None, 0, "day", 0, 2, 0)}
+    write_all(entries, Outputs.under(tmp_path / "out", feedback=tmp_path / "pages"), ps,
+              late=late)
+    bob_page = (tmp_path / "pages" / "bob.html").read_text(encoding="utf-8")
+    assert "Final score: <strong>3.6/6</strong>" in bob_page
+    report = (tmp_path / "pages" / "class_report.html").read_text(encoding="utf-8")
+    assert '3.6 <span class="muted">(−0.4 late)</span>' in report
+    assert "mean final score" in report

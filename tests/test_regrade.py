@@ -64,7 +64,8 @@ def test_fixing_a_key_regrades_that_problem_from_the_stored_answers(
     edit(problems, "partial_credit: {transposed: 0.5}", "partial_credit: {transposed: 1}")
     regraded(problems, folder, out, monkeypatch)
     captured = capsys.readouterr()
-    assert "mcgrade: dz_dw changed: 2 students gain 1 point, 2 unchanged" in captured.out
+    assert "mcgrade: dz_dw changed: 2 students gain 1 point (student00, student02), " \
+        "2 unchanged\n" in captured.out
     assert "(0 now, 4 regraded from their stored answers, 0 unchanged since the last run)" \
         in captured.out
     assert captured.err.count("(regraded from the stored answers)") == 4
@@ -92,13 +93,37 @@ def test_new_feedback_for_a_mistake_changes_the_feedback_not_the_scores(
     out, before = graded(problems, folder, tmp_path, capsys)
     edit(problems, "Gradients are rows", "Derivatives of a scalar are rows")
     regraded(problems, folder, out, monkeypatch)
-    assert "mcgrade: dz_db changed: 4 students unchanged" in capsys.readouterr().out
+    assert "mcgrade: dz_db changed: 2 students' feedback changed (student00, student01), " \
+        "2 unchanged\n" in capsys.readouterr().out
     after = outputs(out)
     text = json.dumps(after[1])
     assert "Gradients are rows" in json.dumps(before[1])
     assert "Derivatives of a scalar are rows" in text and "Gradients are rows" not in text
     assert [r["score"] for r in after[1]] == [r["score"] for r in before[1]]  # type: ignore[index]
     assert after == forced(tmp_path, problems, folder)
+
+
+def test_a_mistake_with_no_credit_changes_feedback_and_the_run_names_whose(
+        tmp_path, capsys, monkeypatch) -> None:
+    problems, folder = make_class(tmp_path, 4)
+    edit(folder / "student03.py", "dz_db = 1", 'dz_db = "w.T @ x"')
+    out, _ = graded(problems, folder, tmp_path, capsys)
+    edit(problems, "    derivative: {of: \"w.T @ x + b\", wrt: b}\n",
+         "    derivative: {of: \"w.T @ x + b\", wrt: b}" + MISTAKE.replace("0.5", "0"))
+    regraded(problems, folder, out, monkeypatch)
+    assert "mcgrade: dz_db changed: 1 student's feedback changed (student03), 3 unchanged\n" \
+        in capsys.readouterr().out
+
+
+def test_a_large_group_is_counted_and_the_run_says_where_to_look(
+        tmp_path, capsys, monkeypatch) -> None:
+    problems, folder = make_class(tmp_path, 12)          # 6 transposed (even), 6 right
+    out, _ = graded(problems, folder, tmp_path, capsys)
+    edit(problems, "partial_credit: {transposed: 0.5}", "partial_credit: {transposed: 1}")
+    regraded(problems, folder, out, monkeypatch)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "changed:" in line]
+    assert lines == ["mcgrade: dz_dw changed: 6 students gain 1 point, 6 unchanged; see "
+                     "grades.csv (points) for who"]
 
 
 def test_a_removed_problem_is_dropped_and_an_added_one_runs_the_submissions(

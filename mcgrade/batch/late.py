@@ -253,7 +253,8 @@ class Lateness:
 
     def cells(self) -> list[str | float | int]:
         """Its cells under ``columns``."""
-        return [self.at(), self.units, number(self.penalty), number(self.final)]
+        return [self.at(), self.deadline.isoformat(), self.units, number(self.penalty),
+                number(self.final)]
 
     def note(self) -> str:
         """One line for the student (Gradescope's output) and the terminal."""
@@ -276,8 +277,9 @@ _SOURCES = {"gradescope": "Gradescope's time", "notebook": "the notebook's metad
 
 
 def columns(unit: str) -> list[str]:
-    """The gradebook's columns for late work, after its others."""
-    return ["submitted", f"{unit}s_late", "penalty", "final_score"]
+    """The gradebook's columns for late work, after its others: ``deadline`` is the
+    student's own (after any extension)."""
+    return ["submitted", "deadline", f"{unit}s_late", "penalty", "final_score"]
 
 
 def _utc(moment: datetime) -> str:

@@ -280,10 +280,28 @@ def read_entries(problem_set: ProblemSet, results: str | Path) -> tuple[list[Ent
     if not everyone:
         raise UsageError(f"{ledger.folder}: no records; grade the class into {results} "
                          "first")
+    _same_set(problem_set, everyone, ledger.folder, results)
     return everyone, (f"the {len(everyone)} records in {ledger.folder}/ were graded against "
                       f"another version of {Path(problem_set.path).name}: their answers are "
                       "checked against it as it is now; run the same mcgrade grade to "
                       "update the grades")
+
+
+def _same_set(problem_set: ProblemSet, entries: Sequence[Entry], folder: Path,
+              results: str | Path) -> None:
+    """Refuse, in one line naming both, records graded against another problem set: one
+    of another file name, or sharing no problem with this one. (An earlier version of
+    this same set is fine: its answers are checked against the set as it is now.)"""
+    name = Path(problem_set.path).name
+    theirs = sorted({e.report.problem_set for e in entries} - {name})
+    ids = {p.id for p in problem_set.problems}
+    if not theirs and any(v.id in ids for e in entries for v in e.report.verdicts):
+        return
+    other = theirs[0] if theirs else "a set with none of its problems"
+    raise UsageError(f"{folder}/ holds records graded against {other}, not {name}: give "
+                     f"the set they were graded against (mcgrade mistakes SET.yaml "
+                     f"{results}), or grade the class against {name} into another folder "
+                     "first")
 
 
 def proposals(problem_set: ProblemSet, entries: Sequence[Entry], note: str = "") -> str:
@@ -298,7 +316,7 @@ def proposals(problem_set: ProblemSet, entries: Sequence[Entry], note: str = "")
     lines = [f"# mcgrade mistakes: the wrong answers of {len(entries)} students that no "
              f"mistake in {name} covers.",
              "# Paste each problem's entries under its mistakes: key (the key too, if it "
-             "has none),",
+             "has none, as each one says),",
              "# write the feedback (and any credit), check with mcgrade validate, then run "
              "the same mcgrade grade:",
              "# only these students' verdicts change."]
@@ -356,6 +374,7 @@ def _problem_block(problem: Problem, groups: Sequence[_Group], grader: Grader,
     dash = _column(source, line)
     key = dash + "  " if source[line - 1].lstrip().startswith("- ") else dash
     has = bool(problem.mistakes)
+    empty = _empty_key(problem, source)
     entry = (_column(source, problem.line_of("mistakes[0]") or line) if has
              else key + "  ")
     out = [f"{dash}- id: {_quoted(problem.id)}  # {name}:{line}"]
@@ -364,7 +383,8 @@ def _problem_block(problem: Problem, groups: Sequence[_Group], grader: Grader,
     if not chosen:
         return out
     where = (f"append under its mistakes: (line {problem.line_of('mistakes')})" if has
-             else "add this key to the problem")
+             else f"replace `{source[empty - 1].strip()}` (line {empty}) with this"
+             if empty else "add this key to the problem")
     out.append(f"{key}mistakes:  # {where}")
     for group, outcome in chosen:
         members = group.members()
@@ -376,6 +396,17 @@ def _problem_block(problem: Problem, groups: Sequence[_Group], grader: Grader,
                 f"{entry}  # {_students(len(members))}{spellings}: {students} "
                 f"(now diagnosed {', '.join(outcome.diagnoses)})"]
     return out
+
+
+def _empty_key(problem: Problem, source: Sequence[str]) -> int:
+    """The line of the problem's own ``mistakes:`` key when it holds none (``[]``, or
+    nothing), which the printed key replaces; 0 when the problem has no such key."""
+    if problem.mistakes:
+        return 0
+    line = dict(problem.key_lines).get("mistakes")
+    if line is None or not 1 <= line <= len(source):
+        return 0
+    return line if source[line - 1].lstrip().startswith(("mistakes:", "- mistakes:")) else 0
 
 
 def _quoted(text: str) -> str:
@@ -426,13 +457,23 @@ def _refused(problem_set: ProblemSet, problem: Problem, texts: Sequence[str]
         if outcome is None:
             refused[text] = "the set with it appended gives it no verdict"
         elif outcome.mistake is None:
-            codes = ", ".join(outcome.diagnoses)
-            refused[text] = (f"mcgrade diagnoses it itself ({codes}); partial_credit: "
-                             f"{{{codes}: …}} gives it credit")
+            refused[text] = _diagnosed(problem, outcome.diagnoses)
         elif outcome.mistake.answer != text:
             refused[text] = (f"the earlier entry {_quoted(outcome.mistake.answer)} "
                              "catches it first")
     return refused
+
+
+def _diagnosed(problem: Problem, diagnoses: Sequence[str]) -> str:
+    """Why an answer mcgrade diagnoses itself is not listed, suggesting only the
+    ``partial_credit:`` the problem does not give yet."""
+    given = dict(problem.partial_credit)
+    said = f"mcgrade diagnoses it itself ({', '.join(diagnoses)})"
+    new = [d for d in diagnoses if d not in given]
+    if new:
+        return f"{said}; partial_credit: {{{', '.join(new)}: …}} gives it credit"
+    has = ", ".join(f"{d}: {given[d]:g}" for d in diagnoses)
+    return f"{said}, which its partial_credit ({has}) credits already"
 
 
 def _problems_line(source: Sequence[str]) -> int:

@@ -2,6 +2,7 @@
 
     OUT/grades.csv              one row per student (``reporters.csv_report``)
     OUT/grades.json             the SPEC §4 records, one per student, as one array
+                                (each with its "student" id added)
     OUT/gradescope/<id>.json    a Gradescope results.json per student
     OUT/records/<id>.json       the ledger (``ledger``), written while grading
     FEEDBACK/<id>.html          with ``--feedback FEEDBACK``: each student's page
@@ -92,8 +93,9 @@ def write_all(entries: Sequence[Entry], outputs: Outputs,
         [(e.student, e.report) for e in ordered], columns(unit) if late else (),
         {s: o.cells() for s, o in late.items()}))
     write_atomic(outputs.json, json_report.render_array(
-        [json_report.record(e.report, late[e.student].fields() if e.student in late
-                            else None) for e in ordered]))
+        [json_report.record(e.report, {"student": e.student,
+                                       **(late[e.student].fields() if e.student in late
+                                          else {})}) for e in ordered]))
     for entry in ordered:
         results = gradescope.render(entry.report)
         if entry.student in late:
@@ -130,8 +132,10 @@ def _pages(entries: Sequence[Entry], folder: Path, problem_set: ProblemSet,
         lateness = late.get(entry.student)
         _put(folder / f"{file_name(entry.student)}.html",
              html_feedback.render(entry.report, variant, entry.answers,
-                                  lateness.note() if lateness else ""))
-    roster = [class_report.RosterRow(e.student, page_link(e.student), e.report)
+                                  lateness.note() if lateness else "",
+                                  lateness.final if lateness else None))
+    roster = [class_report.RosterRow(e.student, page_link(e.student), e.report,
+                                     late[e.student].final if e.student in late else None)
               for e in entries]
     grouped = mistakes.answer_groups(entries, problem_set, grader)
     write_atomic(folder / "class_report.html",

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 
 from mcgrade.batch import spreadsheet
 from mcgrade.errors import UsageError
-from mcgrade.model import GradeReport, ProblemSet, number
+from mcgrade.model import OVERRIDE_NOTE, GradeReport, ProblemSet, number
 
 COLUMNS = ("student", "problem", "points", "comment")
-PREFIX = "Override by your instructor"
+PREFIX = OVERRIDE_NOTE
 
 
 @dataclass(frozen=True)

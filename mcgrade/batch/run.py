@@ -23,7 +23,8 @@ from mcgrade.batch.outputs import Outputs, write_all
 from mcgrade.batch.progress import Progress
 from mcgrade.errors import UsageError
 from mcgrade.grading import Grader
-from mcgrade.model import ProblemSet
+from mcgrade.model import ProblemSet, Verdict
+from mcgrade.reporters import class_report
 from mcgrade.reporters.terminal import points
 
 
@@ -89,10 +90,8 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     changes = overrides.read(overrides_path, problem_set, students) if overrides_path else {}
     if given:                      # checked: remembered, so a later run keeps them
         ledger.remember_overrides(given)
-    elif changes:
-        print(f"mcgrade: applying the overrides remembered in {overrides_path} (give "
-              "--overrides again to change them, an empty one to drop them)",
-              file=sys.stderr)
+    if changes:
+        print(_overridden(changes, given, overrides_path), file=sys.stderr)
     policy = _late_policy(ledger, late_given or {}, extensions_path, students)
     lms_roster = roster.read(canvas, students) if canvas else None
     outputs = Outputs.under(out, csv_path=csv_path, json_path=json_path, feedback=feedback,
@@ -107,7 +106,8 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
               "symbols, sizes, tolerance, timeout, params or title): the "
               f"{_students(len(batch.before))} graded against its earlier version are run "
               "again", file=sys.stderr)
-    progress = Progress(len(batch.files))
+    progress = Progress(len(batch.files), final=lambda entry: _final(
+        entry, changes, policy, ledger.submitted.get(entry.student)))
     done = regraded = 0
     compared: list[Graded] = []
     ungraded: list[str] = []
@@ -153,8 +153,11 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     print(f"mcgrade: {_students(done)} graded against {Path(problem_set.path).name}"
           f" ({done - reused - regraded} now{where}{again}, {reused} unchanged since the last "
           f"run); the gradebook holds {_students(len(book))}; wrote {_where(outputs)}")
-    for line in _changes(batch, compared):
+    for line in _changes(batch, compared, outputs):
         print(line)
+    unread = _unread(book, ungraded, outputs)
+    if unread:
+        print(unread)
     if policy is not None:
         print(_lateness(policy, outcomes))
     if ungraded:
@@ -167,35 +170,116 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     return 0
 
 
-def _changes(batch: Plan, compared: Sequence[Graded]) -> list[str]:
+NAMED = 5
+"""Up to this many students of a group of the regrade summary are named."""
+
+
+def _changes(batch: Plan, compared: Sequence[Graded], outputs: Outputs) -> list[str]:
     """One line per problem that differs from the version the records were graded
-    against: who gains, who loses, who keeps their points."""
+    against: who gains, who loses, whose feedback alone changed, how many keep it all
+    (named when a group is small; else where to look)."""
     lines = []
     for problem in (*batch.changed, *batch.added):
-        moves: dict[float, int] = {}
+        moves: dict[float, list[str]] = {}
+        reworded: list[str] = []
+        same = 0
         for graded in compared:
             new = next((v for v in graded.entry.report.verdicts if v.id == problem), None)
             if new is None:
                 continue
-            old = next((v.score for v in graded.before.report.verdicts  # type: ignore[union-attr]
-                        if v.id == problem), 0.0)
-            delta = round(new.score - old, 6)
-            moves[delta] = moves.get(delta, 0) + 1
-        parts = [f"{count} {'gain' if delta > 0 else 'lose'} {points(abs(delta))} "
-                 f"point{'' if abs(delta) == 1 else 's'}"
-                 for delta, count in sorted(moves.items(), reverse=True) if delta]
-        if moves.get(0.0):
-            parts.append(f"{moves[0.0]} unchanged")
-        if parts:
-            count, rest = parts[0].split(" ", 1)
-            if count == "1" and not rest.startswith("unchanged"):
-                rest = rest.replace("gain", "gains", 1).replace("lose", "loses", 1)
-            parts[0] = f"{_students(int(count))} {rest}"
+            old = next((v for v in graded.before.report.verdicts  # type: ignore[union-attr]
+                        if v.id == problem), None)
+            delta = round(new.score - (old.score if old is not None else 0.0), 6)
+            if delta:
+                moves.setdefault(delta, []).append(graded.entry.student)
+            elif old is not None and _seen(old) != _seen(new):
+                reworded.append(graded.entry.student)
+            else:
+                same += 1
+        parts = []
+        for delta, who in sorted(moves.items(), reverse=True):
+            verb = ("gain" if delta > 0 else "lose") + ("s" if len(who) == 1 else "")
+            size = abs(delta)
+            parts.append(f"{_students(len(who))} {verb} {points(size)} "
+                         f"point{'' if size == 1 else 's'}{_names(who)}")
+        if reworded:
+            whose = "student's" if len(reworded) == 1 else "students'"
+            parts.append(f"{len(reworded)} {whose} feedback changed{_names(reworded)}")
+        if same:
+            parts.append(f"{same} unchanged")
+        look = [f"{name} ({what})" for name, what, many in (
+            (outputs.csv.name, "points", any(len(w) > NAMED for w in moves.values())),
+            (outputs.json.name, "feedback", len(reworded) > NAMED)) if many]
+        where = f"; see {' and '.join(look)} for who" if look else ""
         what = "added" if problem in batch.added else "changed"
-        lines.append(f"mcgrade: {problem} {what}: {', '.join(parts) or 'no student graded'}")
+        lines.append(f"mcgrade: {problem} {what}: "
+                     f"{', '.join(parts) or 'no student graded'}{where}")
     for problem in batch.removed:
         lines.append(f"mcgrade: {problem} removed: dropped from the records")
     return lines
+
+
+def _seen(verdict: Verdict) -> tuple[str, tuple[str, ...], str]:
+    """What a student reads of a verdict besides its points."""
+    return verdict.status, tuple(verdict.diagnoses), verdict.feedback
+
+
+def _names(students: Sequence[str]) -> str:
+    """`` (carol, dan)``: a small group's students, in order; "" for a larger one."""
+    return f" ({', '.join(sorted(students))})" if len(students) <= NAMED else ""
+
+
+def _unread(book: Sequence[Entry], ungraded: Collection[str], outputs: Outputs) -> str:
+    """The line naming the gradebook's submissions that could not be graded at all (a
+    truncated notebook, a file that is not a submission), and where their reasons are;
+    "" if none. Those this machine failed to run are said apart (``ungraded``)."""
+    found = [(e, class_report.ungradable(e.report)) for e in book
+             if e.student not in ungraded]
+    found = [(e, why) for e, why in found if why]
+    if not found:
+        return ""
+    shown = ", ".join(f"{e.student}: {_short(why, e)}" for e, why in found[:NAMED])
+    more = f" and {len(found) - NAMED} more" if len(found) > NAMED else ""
+    return (f"mcgrade: {len(found)} could not be graded ({shown}{more}); see the notes "
+            f"column of {outputs.csv}")
+
+
+def _short(why: str, entry: Entry) -> str:
+    """A note's gist: ``not a valid notebook`` of ``erin.ipynb is not a valid notebook:
+    Expecting … at line 1; save it again``."""
+    text = why.removeprefix(entry.report.submission).lstrip(" :")
+    text = text.removeprefix("is ")
+    for stop in (":", ";", " ("):
+        text = text.split(stop, 1)[0]
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _final(entry: Entry, changes: overrides.Overrides, policy: late.Policy | None,
+           submitted: Mapping[str, str] | None) -> tuple[float | None, str]:
+    """A student's final score for the progress line (``submitted``: when, if this run
+    learnt it), and what made it differ from the graded one (an override, the late
+    penalty); (None, "") when it does not differ."""
+    report = overrides.apply(entry.report, changes.get(entry.student, {}))
+    why = ["override"] if report.score != entry.report.score else []
+    final = report.score
+    if policy is not None:
+        outcome = policy.outcome(entry.student, late.Submitted.of_data(
+            submitted or entry.submitted), report.score)
+        if outcome.penalty:
+            why.append("late")
+            final = outcome.final
+    return (final, ", ".join(why)) if why else (None, "")
+
+
+def _overridden(changes: overrides.Overrides, given: str | None, path: str | None
+                ) -> str:
+    """The line saying how many overrides this run applies, and from where."""
+    count = sum(len(rows) for rows in changes.values())
+    where = (Path(given).name if given else
+             f"remembered in {path}; give --overrides again to change them, an empty "
+             "one to drop them")
+    return (f"mcgrade: {count} override{'' if count == 1 else 's'} applied to "
+            f"{_students(len(changes))} ({where})")
 
 
 def _late_policy(ledger: Ledger, given: Mapping[str, str], extensions_path: str | None,

@@ -17,6 +17,13 @@ in ``groups`` (``AnswerGroup``: grouped by the engine, ``mcgrade.batch.mistakes`
 short item analysis (``ItemStats``): each problem's difficulty and its corrected
 item–total correlation, the problems that discriminate least flagged. This module only
 renders: the groups and the links are computed by the batch layer.
+
+Two bases, each said on the page: the score cards and the histogram are over every
+student (the gradebook's totals, an ungradable submission with its points, usually 0);
+every per-problem number (success rates, diagnoses, the item analysis) is over the
+submissions that could be graded. A problem an instructor overrode is marked so in the
+roster; with a late policy (``RosterRow.final``) the roster and the cards give the final
+scores too.
 """
 
 from __future__ import annotations
@@ -27,9 +34,9 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from mcgrade.model import Diagnosis, GradeReport, ProblemSet
+from mcgrade.model import Diagnosis, GradeReport, ProblemSet, Verdict
 from mcgrade.reporters._html import esc, page, points, prose
-from mcgrade.reporters.diagnosis_words import phrase
+from mcgrade.reporters.diagnosis_words import cause, phrase
 
 TOP_DIAGNOSES = 3
 """How many diagnoses each problem lists."""
@@ -57,11 +64,13 @@ GROUP_STUDENTS = 12
 @dataclass(frozen=True)
 class RosterRow:
     """One student of the roster: their id, the relative link to their feedback page
-    (already a URL path, percent-encoded; "" for none) and their report."""
+    (already a URL path, percent-encoded; "" for none), their report and, when a late
+    policy applies, their ``final`` score (after its penalty)."""
 
     student: str
     page: str
     report: GradeReport
+    final: float | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,7 @@ class ProblemSummary:
     diagnoses: tuple[tuple[str, int], ...]       # most frequent first
     mistakes: tuple[tuple[str, int], ...] = ()   # author's mistakes made, by their answer
     item: ItemStats | None = None                 # None when nobody could be graded
+    causes: tuple[tuple[str, int], ...] = ()     # "error" verdicts by their cause
 
     def share(self, count: int) -> float:
         return count / self.graded if self.graded else 0.0
@@ -131,6 +141,7 @@ class Summary:
     mean: float
     median: float
     problems: tuple[ProblemSummary, ...]
+    gradable: int = 0                           # the per-problem numbers' basis
 
 
 def ungradable(report: GradeReport) -> str:
@@ -175,6 +186,16 @@ def _correlation(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
 
 
+def _group(verdict: Verdict) -> str:
+    """The status group a verdict counts in: an overridden one by its points (all of
+    them correct, none incorrect, some partial), as the instructor decided."""
+    if verdict.override is None:
+        return _GROUP_OF.get(verdict.status, "incorrect")
+    if verdict.score >= verdict.max_score:
+        return "correct"
+    return "partial" if verdict.score > 0 else "incorrect"
+
+
 def summary(reports: Sequence[GradeReport], problem_set: ProblemSet) -> Summary:
     scores = tuple(sorted(r.score for r in reports))
     gradable = [r for r in reports if not ungradable(r)]
@@ -183,8 +204,11 @@ def summary(reports: Sequence[GradeReport], problem_set: ProblemSet) -> Summary:
     ids += sorted({v.id for r in reports for v in r.verdicts} - set(ids))
     for problem_id in ids:
         problem = problem_set.problem(problem_id)
-        verdicts = [v for r in reports for v in r.verdicts if v.id == problem_id]
-        groups = Counter(_GROUP_OF.get(v.status, "incorrect") for v in verdicts)
+        graded = [(v, r.notes) for r in gradable for v in r.verdicts if v.id == problem_id]
+        verdicts = [v for v, _ in graded]
+        causes = Counter(cause(v, notes) for v, notes in graded
+                         if Diagnosis.ERROR in v.diagnoses)
+        groups = Counter(_group(v) for v in verdicts)
         diagnoses = Counter(code for v in verdicts for code in dict.fromkeys(v.diagnoses))
         ranked = sorted(diagnoses.items(), key=lambda item: (-item[1], item[0]))
         mistakes = Counter(str(v.evidence["mistake"]) for v in verdicts
@@ -197,10 +221,11 @@ def summary(reports: Sequence[GradeReport], problem_set: ProblemSet) -> Summary:
             statistics.fmean(v.score for v in verdicts) if verdicts else 0.0,
             tuple(ranked),
             tuple(sorted(mistakes.items(), key=lambda item: (-item[1], item[0]))),
-            item_stats(gradable, problem_id)))
+            item_stats(gradable, problem_id), tuple(sorted(causes.items()))))
     return Summary(len(reports), problem_set.max_score, scores,
                    statistics.fmean(scores) if scores else 0.0,
-                   statistics.median(scores) if scores else 0.0, tuple(problems))
+                   statistics.median(scores) if scores else 0.0, tuple(problems),
+                   len(gradable))
 
 
 _CSS = """
@@ -217,6 +242,7 @@ tr.flagged td { background: #fff8c5; }
 td.st { text-align: center; }
 .st-correct { color: var(--ok); } .st-partial { color: var(--part); }
 .st-incorrect, .st-error, .st-timeout { color: var(--bad); } .st-missing { color: var(--muted); }
+.st-override { color: #0969da; }
 """
 
 
@@ -230,14 +256,16 @@ def render(reports: Sequence[GradeReport], problem_set: ProblemSet, *,
     grouping the machine cut short, each said so."""
     data = summary(reports, problem_set)
     title = problem_set.title or "Problem set"
-    body = [f"<h1>Class report: {esc(title)}</h1>\n", _cards(data)]
+    finals = ([row.report.score if row.final is None else row.final for row in roster]
+              if any(row.final is not None for row in roster) else [])
+    body = [f"<h1>Class report: {esc(title)}</h1>\n", _cards(data, finals)]
     if not data.students:
         body.append('<p class="muted">No submissions were graded.</p>\n')
         return page(f"mcgrade class report: {title}", "".join(body), _CSS)
     links = {row.student: row.page for row in roster}
     body += ["<h2>Score distribution</h2>\n", _histogram(data),
              "<h2>Most common mistakes</h2>\n", _headlines(data),
-             "<h2>Success rate per problem</h2>\n", _bars(data), _table(data),
+             "<h2>Success rate per problem</h2>\n", _basis(data), _bars(data), _table(data),
              "<h2>Items that discriminate least</h2>\n", _items(data),
              "<h2>Submissions that could not be graded</h2>\n",
              _ungradable(reports, roster),
@@ -246,6 +274,30 @@ def render(reports: Sequence[GradeReport], problem_set: ProblemSet, *,
     if roster:
         body += ["<h2>Roster</h2>\n", _roster(roster, data)]
     return page(f"mcgrade class report: {title}", "".join(body), _CSS)
+
+
+def _basis(data: Summary) -> str:
+    """What the per-problem numbers are over, and how that differs from the cards'."""
+    left = data.students - data.gradable
+    out = (f"Every per-problem number below is over the {data.gradable} submission"
+           f"{'s' if data.gradable != 1 else ''} that could be graded (a problem an "
+           "instructor overrode counts by the override's points)")
+    if left:
+        out += (f"; the {left} that could not (listed further down) "
+                f"{'is' if left == 1 else 'are'} left out here, while the score cards and "
+                f"the histogram above count all {data.students} students with their points")
+    return f'<p class="muted" id="basis">{esc(out)}.</p>\n'
+
+
+def _said(p: ProblemSummary) -> list[tuple[str, str, int]]:
+    """The problem's diagnoses as (code, cause, count): an error split by its causes."""
+    out: list[tuple[str, str, int]] = []
+    for code, n in p.diagnoses:
+        if code == Diagnosis.ERROR and p.causes:
+            out += [(code, why, k) for why, k in sorted(p.causes, key=lambda c: (-c[1], c[0]))]
+        else:
+            out.append((code, "", n))
+    return out
 
 
 def _link(student: str, links: Mapping[str, str]) -> str:
@@ -300,25 +352,42 @@ def _ungradable(reports: Sequence[GradeReport], roster: Sequence[RosterRow]) -> 
 
 
 def _roster(roster: Sequence[RosterRow], data: Summary) -> str:
-    """Every student: their page, score, and each problem's status."""
+    """Every student: their page, score (and final score, with a late policy), and each
+    problem's status, an overridden one marked as such."""
     ids = [p.id for p in data.problems]
+    late = any(row.final is not None for row in roster)
     head = ("<tr><th>Student</th><th class=\"num\">Score</th>"
+            + ('<th class="num">Final (late policy)</th>' if late else "")
             + "".join(f'<th><span class="code">{esc(_short(i, 10))}</span></th>' for i in ids)
             + "</tr>")
     rows = []
     for row in sorted(roster, key=lambda r: r.student):
-        status = {v.id: v.status for v in row.report.verdicts}
+        status = {v.id: OVERRIDE if v.override is not None else v.status
+                  for v in row.report.verdicts}
         cells = "".join(f'<td class="st st-{esc(status.get(i, "missing"))}">'
                         f'{_MARKS.get(status.get(i, "missing"), "?")}</td>' for i in ids)
+        final = "" if not late else f'<td class="num">{_final(row)}</td>'
         rows.append(f"<tr><td>{_link(row.student, {row.student: row.page})}</td>"
                     f'<td class="num">{points(row.report.score)}/'
-                    f"{points(row.report.max_score)}</td>{cells}</tr>")
+                    f"{points(row.report.max_score)}</td>{final}{cells}</tr>")
     return (f'<table id="roster">{head}{"".join(rows)}</table>\n<p class="muted">'
-            "✓ correct, ½ partial, ✗ incorrect, ! error or timeout, – no answer.</p>\n")
+            "✓ correct, ½ partial, ✗ incorrect, ! error or timeout, – no answer, "
+            "✎ points set by the instructor (an override)."
+            + (" Score: the problems' points; final: after the late penalty." if late else "")
+            + "</p>\n")
 
 
+def _final(row: RosterRow) -> str:
+    """A roster row's final score, with the late penalty taken when there is one."""
+    final = row.report.score if row.final is None else row.final
+    taken = round(row.report.score - final, 6)
+    return f"{points(final)}" + (f' <span class="muted">(−{points(taken)} late)</span>'
+                                 if taken else "")
+
+
+OVERRIDE = "override"
 _MARKS = {"correct": "✓", "partial": "½", "incorrect": "✗", "error": "!", "timeout": "!",
-          "missing": "–"}
+          "missing": "–", OVERRIDE: "✎"}
 
 
 def _groups(problem_groups: Sequence[AnswerGroup], links: Mapping[str, str]) -> str:
@@ -349,10 +418,15 @@ def _pct(share: float) -> str:
     return f"{round(100 * share)}%"
 
 
-def _cards(data: Summary) -> str:
+def _cards(data: Summary, finals: Sequence[float] = ()) -> str:
+    """The class's numbers over every student; ``finals``: their scores after a late
+    penalty, when a policy applies."""
     cards = [("students", str(data.students)),
              ("mean score", f"{points(round(data.mean, 2))}/{points(data.max_score)}"),
              ("median score", f"{points(round(data.median, 2))}/{points(data.max_score)}")]
+    if finals:
+        cards.append(("mean final score", f"{points(round(statistics.fmean(finals), 2))}/"
+                                          f"{points(data.max_score)}"))
     if data.scores:
         cards.append(("range", f"{points(data.scores[0])}–{points(data.scores[-1])}"))
     return ('<div class="cards">' + "".join(
@@ -469,15 +543,15 @@ def _table(data: Summary) -> str:
 
 
 def _headlines(data: Summary) -> str:
-    found = [(p.share(n), code, n, p) for p in data.problems for code, n in p.diagnoses
-             if code != Diagnosis.MISSING]
-    found.sort(key=lambda item: (-item[0], item[3].id, item[1]))
+    found = [(p.share(n), code, why, n, p) for p in data.problems
+             for code, why, n in _said(p) if code != Diagnosis.MISSING]
+    found.sort(key=lambda item: (-item[0], item[4].id, item[1], item[2]))
     if not found:
         return '<p class="muted">No diagnoses: every answer was right.</p>\n'
     items = "".join(
-        f"<li><strong>{_pct(share)}</strong> {esc(phrase(code))} in "
+        f"<li><strong>{_pct(share)}</strong> {esc(phrase(code, why))} in "
         f'<span class="code">{esc(p.id)}</span> <span class="muted">({n} of {p.graded})'
-        "</span></li>" for share, code, n, p in found[:HEADLINES])
+        "</span></li>" for share, code, why, n, p in found[:HEADLINES])
     return f'<ul class="headlines">{items}</ul>\n'
 
 
@@ -505,10 +579,10 @@ def _diagnoses(data: Summary, problem_set: ProblemSet,
             out.append(f'<p class="prompt">{prose(problem.prompt)}</p>')
         if p.diagnoses:
             out.append("<ul>" + "".join(
-                f"<li><strong>{_pct(p.share(n))}</strong> {esc(phrase(code))} "
+                f"<li><strong>{_pct(p.share(n))}</strong> {esc(phrase(code, why))} "
                 f'<span class="muted">(<span class="code">{esc(code)}</span>, {n} of '
                 f"{p.graded})</span>{_mistakes(p) if code == Diagnosis.AUTHOR_MISTAKE else ''}</li>"
-                for code, n in p.diagnoses[:TOP_DIAGNOSES]) + "</ul>")
+                for code, why, n in _said(p)[:TOP_DIAGNOSES]) + "</ul>")
         else:
             out.append('<p class="muted">No diagnoses.</p>')
         out.append(_groups(groups.get(p.id, ()), links))

@@ -29,8 +29,8 @@ def render(rows: Sequence[tuple[str, GradeReport]], extra: Sequence[str] = (),
     max_score, notes (what went wrong with the run, e.g. a crash or a timeout), and, when
     an instructor overrode some points, overrides (which problems, with the comments).
     The overridden points stay numbers in their columns, so sums and imports still work.
-    Then the ``extra`` columns (late work's submitted, days_late, penalty, final_score),
-    each student's ``cells`` under them (empty where none are given)."""
+    Then the ``extra`` columns (late work's submitted, deadline, days_late, penalty,
+    final_score), each student's ``cells`` under them (empty where none are given)."""
     cells = cells or {}
     problems: list[str] = []
     for _, report in rows:

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
-from mcgrade.model import Answer
+from mcgrade.model import NOT_REACHED, Answer
 
 PROTOCOL = 3
 MAX_TEXT = 100_000
@@ -135,7 +135,7 @@ class RunResult:
             return Answer("timeout", text=f"{name} was not defined before the time ran out: "
                                           f"{self.headline.split('; ')[0]}")
         if self.status in ("raised", "memory") and "*" in self.causes:
-            return Answer("error", text=f"{name} was not defined before the script stopped: "
+            return Answer("error", text=f"{name} {NOT_REACHED}: "
                                         f"{self.causes['*'][1]}")
         return answer
 
