@@ -90,6 +90,16 @@ def test_one_item_per_problem_with_feedback_and_score(course: pytest.Pytester) -
     ])
 
 
+def test_a_nested_grading_run_leaves_the_collector_alone(course: pytest.Pytester) -> None:
+    """A grading run sets its live objects aside from the garbage collector as its process
+    ends (``pytest_unconfigure``); a run nested in this one (pytester) must not."""
+    import gc
+    before = gc.get_freeze_count()
+    course.runpytest("--mcgrade-submission", "alice.py", "hw1.yaml").assert_outcomes(
+        passed=2, failed=1)
+    assert gc.get_freeze_count() == before
+
+
 def test_node_ids_and_selection(course: pytest.Pytester) -> None:
     result = course.runpytest("--mcgrade-submission", "alice.py", "hw1.yaml",
                               "--collect-only", "-q")
