@@ -93,15 +93,21 @@ def check_answers(*names: str, problems: str | os.PathLike[str] | None = None,
 
 
 def _user_namespace(caller: FrameType) -> tuple[Mapping[str, Any], str]:
-    """Where the answers live, and what to call them: the running IPython's user
-    namespace, "this notebook" (never importing IPython where it is not running); else
-    the calling frame's variables, its locals over its globals, named by their function
-    and file."""
+    """Where the answers live, and what to call them: in IPython, the notebook's
+    variables ("this notebook"; never importing IPython where it is not running), under a
+    calling function's own; elsewhere the calling frame's variables, its locals over its
+    globals, named by their function and file. (A helper that calls ``check_answers``
+    for its caller checks the helper's variables.)"""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
-    if shell is not None:
-        return shell.user_ns, SUBMISSION
     code = caller.f_code
+    if shell is not None:
+        if code.co_name == "<module>":        # a cell: the notebook's own variables
+            return shell.user_ns, SUBMISSION
+        # a function (one defined in the notebook, an ipytest test): its variables over
+        # the notebook's
+        return ({**shell.user_ns, **caller.f_locals},
+                f"the variables of {code.co_name}() in this notebook")
     where = Path(code.co_filename).name
     checked = (f"the variables of {where}" if code.co_name == "<module>"
                else f"the variables of {code.co_name}() in {where}")

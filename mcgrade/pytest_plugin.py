@@ -71,11 +71,23 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     global _CONFIGURED
     _CONFIGURED -= 1
-    if _CONFIGURED == 0 and _SESSION in config.stash:
+    if _CONFIGURED == 0 and _SESSION in config.stash and _ends_the_process(config):
         # A grading run's process is about to end, and pytest's last gc.collect() would
         # walk sympy's whole heap (0.15 s of a 0.9 s run, bench/plugin.py): set what is
-        # alive aside from the collector. Never in a nested run, whose process goes on.
+        # alive aside from the collector. Never in a process that goes on.
         gc.freeze()
+
+
+def _ends_the_process(config: pytest.Config) -> bool:
+    """Whether this run is the process's own command line (`pytest …`, `python -m pytest
+    …`), not one of several made in a process that goes on: pytester, a script or
+    notebook calling pytest.main, an IDE's runner."""
+    import sys
+    script = Path(sys.argv[0]).name if sys.argv else ""
+    entry = script.removesuffix(".exe") in ("pytest", "py.test") or (
+        script == "__main__.py" and Path(sys.argv[0]).parent.name == "pytest")
+    return (entry and "IPython" not in sys.modules
+            and tuple(config.invocation_params.args) == tuple(sys.argv[1:]))
 
 
 @pytest.fixture

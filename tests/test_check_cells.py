@@ -216,3 +216,23 @@ def test_a_check_that_could_not_run_does_not_pass(tmp_path: Path) -> None:
     missing = check_answers("d", problems=tmp_path / "nowhere.yaml")
     assert not missing.passed and str(missing).startswith("mcgrade: ")
     assert not check_answers("nope", problems=NEURON).passed
+
+
+def test_in_a_kernel_a_function_checks_its_own_variables(tmp_path: Path) -> None:
+    """In a real kernel, a function (an ipytest test, a helper cell) that sets an answer
+    of its own and calls check_answers has that answer checked, over the notebook's."""
+    shutil.copy(NEURON, tmp_path)
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('dz_db = "0"'),        # the notebook's own, wrong
+        nbformat.v4.new_code_cell(
+            "import mcgrade\n"
+            "def test_mine():\n"
+            '    dz_db = "1"\n'
+            '    return mcgrade.check_answers("dz_db", problems="neuron.yaml")\n'
+            "result = test_mine()\n"
+            "print(result.passed, result.report.score)\n"
+            'print(mcgrade.check_answers("dz_db", problems="neuron.yaml").passed)')])
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(o.get("text", "") for o in notebook.cells[1].outputs)
+    assert printed.split() == ["True", "1.0", "False"], printed

@@ -761,8 +761,9 @@ def _mod_p_point(reference: Reference, expected: _Side, answer: _Side,
             if str(exc) in ("division by zero", "a singular matrix"):
                 continue                  # an unlucky point: redraw
             return None
-        except (TypeError, ValueError, KeyError, RecursionError, ExpressionError):
-            return None
+        except (TypeError, ValueError, KeyError, IndexError, RecursionError,
+                ExpressionError):
+            return None               # nothing exact to say here: the floats decide
         if (left.rows, left.cols) != (right.rows, right.cols):
             return None
         return left.entries == right.entries
@@ -935,9 +936,14 @@ class _ForwardBackend:
             negated = b.d if op == "+" or b.d is None else [self.b.unary("neg", t) for t in b.d]
             value = (None if a.v is None or b.v is None else self.b.binary(op, a.v, b.v))
             tangents = self._sum(a.d, negated)
-            if value is not None and tangents is not None:
-                # a scalar operand broadcast over a matrix: so is its tangent (x + b by b)
-                tangents = [_broadcast(d, value.rows, value.cols) for d in tangents]
+            if tangents is not None:
+                if value is None and (a.d is None or b.d is None):
+                    # the result's shape is unknown here (a value with no exact form), so
+                    # a scalar's tangent could not be broadcast over it: undecided
+                    raise NotExact("a tangent of unknown shape")
+                if value is not None:
+                    # a scalar operand broadcast over a matrix: so is its tangent (x + b by b)
+                    tangents = [_broadcast(d, value.rows, value.cols) for d in tangents]
             return _Dual(value, tangents)
         if op in ("*", "@"):
             left, right = (None if a.d is None else [self.b.binary(op, t, self._known(b))

@@ -57,6 +57,15 @@ def _plus(x: Array | None, y: Array | None) -> Array | None:
     return total
 
 
+def _widen(t: Array | None, value: Array) -> Array | None:
+    """Tangents ``t`` (directions first, then the value's axes) in the value's shape: a
+    scalar's, 1×1, broadcast to it."""
+    if t is None or t.shape[-2:] == value.shape[-2:]:
+        return t
+    widened: Array = np.broadcast_to(t, t.shape[:-2] + value.shape[-2:]).copy()
+    return widened
+
+
 def _lift(f: Callable[[Array], Array], t: Array | None) -> Array | None:
     """A linear operation of the numpy backend, applied to each direction's tangent: the
     leading axes are folded into the one the backend expects."""
@@ -186,8 +195,10 @@ class ForwardBackend:
             sign = 1.0 if op == "+" else -1.0
             def scaled(t: Array | None) -> Array | None:
                 return None if t is None else sign * t
-            return Jet(self.numpy.binary(op, a.v, b.v), _plus(a.d, scaled(b.d)),
-                       _plus(a.h, scaled(b.h)))
+            value = self.numpy.binary(op, a.v, b.v)
+            # a scalar operand broadcast over a matrix: so are its tangents (x + b by b)
+            return Jet(value, _widen(_plus(a.d, scaled(b.d)), value),
+                       _widen(_plus(a.h, scaled(b.h)), value))
         if op in ("*", "@"):
             return self._bilinear(lambda x, y: self.numpy.binary(op, x, y), a, b)
         if op == "/":

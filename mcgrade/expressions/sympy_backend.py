@@ -65,6 +65,9 @@ def inverse(matrix: sp.MatrixBase) -> sp.ImmutableMatrix:
 def _zip(op: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
     """Apply ``op`` element-wise, broadcasting a scalar operand."""
     a_is, b_is = isinstance(a, sp.MatrixBase), isinstance(b, sp.MatrixBase)
+    if a_is and b_is and a.shape != b.shape:      # a 1×1 matrix broadcasts as a scalar
+        a, a_is = (a[0, 0], False) if a.shape == (1, 1) else (a, a_is)
+        b, b_is = (b[0, 0], False) if b.shape == (1, 1) else (b, b_is)
     if not a_is and not b_is:
         return op(a, b)
     if a_is and b_is:

@@ -178,9 +178,9 @@ def _method(verdict: Verdict) -> str:
 def _answer(answer: Answer, scope: Any, verdict: Verdict | None = None,
             notes: Sequence[str] = ()) -> str:
     kind = answer.kind
-    if kind in ("error", "timeout") and answer.text in notes:
+    if kind in ("error", "timeout") and answer.text and answer.text in notes:
         return '<span class="muted">nothing was read (see the note at the top)</span>'
-    if kind in ("error", "timeout") and verdict is not None \
+    if kind in ("error", "timeout") and verdict is not None and answer.text \
             and answer.text in verdict.feedback:
         return '<span class="muted">no value was read (the feedback says why)</span>'
     if kind == "string":
