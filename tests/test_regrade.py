@@ -128,7 +128,10 @@ def test_a_large_group_is_counted_and_the_run_says_where_to_look(
 
 def test_a_removed_problem_is_dropped_and_an_added_one_runs_the_submissions(
         tmp_path, capsys, monkeypatch) -> None:
-    problems, folder = make_class(tmp_path, 2)
+    problems, folder = make_class(tmp_path, 3)
+    wrong_db = folder / "student02.py"
+    wrong_db.write_text(wrong_db.read_text(encoding="utf-8").replace("dz_db = 1", "dz_db = 2"),
+                        encoding="utf-8")
     out, _ = graded(problems, folder, tmp_path, capsys)
     text = problems.read_text(encoding="utf-8")
     start = text.index("  - id: dz_db")
@@ -143,8 +146,9 @@ def test_a_removed_problem_is_dropped_and_an_added_one_runs_the_submissions(
     problems.write_text(text, encoding="utf-8")          # back: dz_db is new, never read
     assert grade(problems, str(folder), "--out", str(out)) == 0
     captured = capsys.readouterr()
-    assert "(2 now" in captured.out and "regraded" not in captured.out
-    assert "mcgrade: dz_db added: 2 students gain 1 point" in captured.out
+    assert "(3 now" in captured.out and "regraded" not in captured.out
+    assert ("mcgrade: dz_db added: 2 students gain 1 point (student00, student01), "
+            "1 student scores 0 on it (student02)") in captured.out
 
 
 def test_a_new_layout_runs_everyone_again_and_says_so(tmp_path, capsys) -> None:

@@ -182,6 +182,7 @@ def _changes(batch: Plan, compared: Sequence[Graded], outputs: Outputs) -> list[
     for problem in (*batch.changed, *batch.added):
         moves: dict[float, list[str]] = {}
         reworded: list[str] = []
+        nothing: list[str] = []        # a problem added, and no points from it
         same = 0
         for graded in compared:
             new = next((v for v in graded.entry.report.verdicts if v.id == problem), None)
@@ -192,7 +193,9 @@ def _changes(batch: Plan, compared: Sequence[Graded], outputs: Outputs) -> list[
             delta = round(new.score - (old.score if old is not None else 0.0), 6)
             if delta:
                 moves.setdefault(delta, []).append(graded.entry.student)
-            elif old is not None and _seen(old) != _seen(new):
+            elif old is None:
+                nothing.append(graded.entry.student)
+            elif _seen(old) != _seen(new):
                 reworded.append(graded.entry.student)
             else:
                 same += 1
@@ -205,6 +208,9 @@ def _changes(batch: Plan, compared: Sequence[Graded], outputs: Outputs) -> list[
         if reworded:
             whose = "student's" if len(reworded) == 1 else "students'"
             parts.append(f"{len(reworded)} {whose} feedback changed{_names(reworded)}")
+        if nothing:
+            verb = "scores" if len(nothing) == 1 else "score"
+            parts.append(f"{_students(len(nothing))} {verb} 0 on it{_names(nothing)}")
         if same:
             parts.append(f"{same} unchanged")
         look = [f"{name} ({what})" for name, what, many in (
