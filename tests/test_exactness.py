@@ -230,3 +230,24 @@ def test_the_arithmetics_say_where_they_cannot_answer() -> None:
     ball = {"z": exact_check.Value(1, 1, [exact_check.BALL.number(Fraction(0))])}
     with pytest.raises(exact_check.NotExact):          # relu at its kink
         exact_check.evaluate_tree(compile_expression("relu(z)", scope), exact_check.BALL, ball, {})
+
+
+TALL = """
+title: a tall matrix
+symbols:
+  N: {dimension: true, sizes: [3]}
+  n: {dimension: true, sizes: [2]}
+  X: {shape: [N, n]}
+problems:
+  - id: gram_inverse
+    answer: "inv(X.T @ X)"
+"""
+
+
+def test_a_larger_size_where_the_reference_is_singular_is_skipped_not_the_rest() -> None:
+    """At N = k, n = k + 1 the Gram matrix XᵀX is singular: that size is skipped and the
+    other order (N = k + 1, n = k) is still checked."""
+    grader = Grader(parse_problem_set(TALL, "tall.yaml"), symbolic_work=0)
+    verdict = check(grader, "gram_inverse", "inv(X.T @ X).T")
+    assert (verdict.status, verdict.method) == ("correct", "exact")
+    assert verdict.evidence["points"] == 2 * exact_check.POINTS_PER_SIZE

@@ -616,7 +616,7 @@ def settle(reference: Reference, candidate: Any, tolerance: Tolerance) -> Findin
             outcome = _mod_p_point(reference, expected, answer, sizes, instance, rng)
             if outcome is None:
                 # at a declared size the floats decide instead; past them (instance None)
-                # the larger sizes just end, the declared ones having agreed
+                # this larger size is skipped (singular there, say), the next one tried
                 undecided = instance is not None
                 break
             if outcome is False:
@@ -624,7 +624,7 @@ def settle(reference: Reference, candidate: Any, tolerance: Tolerance) -> Findin
                     reference, expected, answer, sizes, instance, rng,
                     reference.symbols | candidate.symbols))
             agreed += 1
-        if outcome is None:
+        if undecided:
             break
     if not undecided and agreed:
         found = Finding("agree", agreed)
