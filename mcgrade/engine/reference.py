@@ -95,6 +95,7 @@ class Reference:
     symbols: frozenset[str]           # the symbols the problem is about
     declarations: tuple[SymbolDecl, ...] = ()   # the set's symbols, for exact checks
     set_key: str = ""                 # the set's title: seeds the exact check's points
+    source: Expression | None = None  # `of` (or `answer`) compiled: evaluated at any size
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,7 @@ class _Compiler:
             for _, e in mistakes)
         return Reference(problem, shape, arrangement, tuple(built), mistakes, mistake_values,
                          frozenset(involved), tuple(self.set.symbols),
-                         f"{self.set.title}\x1f{self.salt}")
+                         f"{self.set.title}\x1f{self.salt}", source)
 
     def wrt_shape(self) -> tuple[Dim, Dim]:
         wrt = self.problem.wrt
