@@ -140,7 +140,8 @@ class GradingSession:
     def summary_lines(self) -> list[str]:
         from mcgrade.reporters.terminal import points
         lines, score, total = [], 0.0, 0.0
-        for report in self._grade_reports():
+        reports = self._grade_reports()
+        for report in reports:
             # how the run went (a cell that failed, a timeout): the why behind the verdicts
             lines += [f"{report.problem_set}: note: {note}" for note in report.notes]
             width = max(len(v.id) for v in report.verdicts)
@@ -153,7 +154,7 @@ class GradingSession:
         scope = (" (local checks: your instructor grades again, with other sample points)"
                  if self._local else "")
         lines.append(f"mcgrade: {points(score)}/{points(total)} points{scope}")
-        sandboxes = sorted({r.sandbox for r in self._grade_reports() if r.sandbox})
+        sandboxes = sorted({r.sandbox for r in reports if r.sandbox})
         if sandboxes:
             lines.append(f"mcgrade: the submission ran in the {' and '.join(sandboxes)} sandbox")
         return lines

@@ -206,12 +206,13 @@ def _grade_batch(args: argparse.Namespace) -> int:
                          "mcgrade publish): it holds no answers, only local checks; grade "
                          "the class with your own set, the one you published it from")
     out = args.out or "mcgrade-results"
-    if not args.dask:                  # on a cluster, each worker chooses its own
-        outputs = [out, args.feedback, args.csv, args.json]
-        folders = {str(Path(p) if Path(p).is_dir() else Path(p).parent)
-                   for p in args.submissions}
-        _announce_sandbox(problem_set, args.sandbox,
-                          [p for p in outputs if p] + sorted(folders))
+    # what the sandbox hides besides the set: the outputs and the submissions' folders,
+    # checked now and used by the run (on a cluster, each worker chooses its own)
+    outputs = [out, args.feedback, args.csv, args.json]
+    folders = {str(Path(p) if Path(p).is_dir() else Path(p).parent) for p in args.submissions}
+    protect = [p for p in outputs if p] + sorted(folders)
+    if not args.dask:
+        _announce_sandbox(problem_set, args.sandbox, protect)
     return run_batch(args.submissions, problem_set,
                      out=out, csv_path=args.csv,
                      json_path=args.json, feedback=args.feedback,
@@ -219,7 +220,7 @@ def _grade_batch(args: argparse.Namespace) -> int:
                      sandbox=args.sandbox, jobs=args.jobs or 1, dask=args.dask,
                      overrides_path=args.overrides, canvas=args.canvas,
                      moodle=args.moodle, late_given=_late_given(args),
-                     extensions_path=args.extensions)
+                     extensions_path=args.extensions, protect=protect)
 
 
 def _gradescope(args: argparse.Namespace) -> int:

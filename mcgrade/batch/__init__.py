@@ -15,7 +15,7 @@ nothing here prints.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -144,12 +144,13 @@ def _content(path: Path) -> bytes:
 
 def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
                sandbox: str = "auto", jobs: int = 1, dask: str | None = None,
-               grader: Grader | None = None) -> Iterator[Graded]:
+               grader: Grader | None = None, protect: Sequence[str] = ()) -> Iterator[Graded]:
     """Every student of ``batch``: first those already done, then each one graded, whose
     entry is in the ledger before it is yielded. ``dask`` is a scheduler address to
     grade on a Dask cluster instead of this machine (the set is compiled only where it
     grades, and only if someone is left to grade). ``grader``: the set's, if the caller
-    has one (compiled at most once, on first use)."""
+    has one (compiled at most once, on first use). ``protect``: what else the sandbox
+    must hide from submissions here (``submission.choose_for``)."""
     grader = grader or Grader(problem_set)
     for entry in batch.done.values():
         yield Graded(entry, reused=True)
@@ -165,7 +166,7 @@ def grade_many(batch: Plan, problem_set: ProblemSet, ledger: Ledger, *,
         from mcgrade.batch.distributed import grade_on_dask
         reports = grade_on_dask(dask, todo, problem_set.path, sandbox=sandbox, jobs=jobs)
     else:
-        reports = grade_local(todo, grader, sandbox=sandbox, jobs=jobs)
+        reports = grade_local(todo, grader, sandbox=sandbox, jobs=jobs, protect=protect)
     for student, report, answers, ungraded in reports:
         key = "" if ungraded else batch.keys[student]       # "": never up to date
         name = display_name(batch.files[student].name)   # any file name can be written

@@ -157,7 +157,12 @@ broken() {  # mcgrade ended with status $1 and no valid results.json
        [ "$1" -gt 128 ] && why="was killed (signal $(($1 - 128)): out of memory or time?)" ;;
   esac
   # an internal error's traceback, for the instructor's eyes only (stdout)
-  [ "$1" = 3 ] && cat "${TMPDIR:-/tmp}/mcgrade-crash.log" 2>/dev/null
+  # (the CLI names its crash log mcgrade-crash-XXXX.log; the newest is this run's)
+  if [ "$1" = 3 ]; then
+    local log
+    log=$(ls -t "${TMPDIR:-/tmp}"/mcgrade-crash-*.log 2>/dev/null | head -n 1)
+    [ -n "$log" ] && cat "$log"
+  fi
   fail "The autograder could not grade this submission: mcgrade $why. This is not a problem with your work: please tell your instructor (who can see the details in the autograder's output)."
 }
 

@@ -118,3 +118,8 @@ def file_name(student: str) -> str:
         digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:16]
         safe = f"{safe[:100]}={digest}"
     return safe
+
+
+def student_count(count: int) -> str:
+    """'1 student', '3 students': how every line of a batch counts them."""
+    return f"{count} student" + ("" if count == 1 else "s")

@@ -178,17 +178,18 @@ class Ledger:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(self.path(entry.student), entry.to_json(), private=True)
 
-    def remembered_overrides(self) -> str | None:
-        """The overrides file a run was last given (see ``remember_overrides``), if any."""
-        kept = self.folder / OVERRIDES
+    def remembered(self, name: str) -> str | None:
+        """The file ``name`` (``OVERRIDES``, ``EXTENSIONS``) a run was last given, kept by
+        ``remember``, if any."""
+        kept = self.folder / name
         return str(kept) if kept.is_file() else None
 
-    def remember_overrides(self, path: str | os.PathLike[str]) -> None:
-        """Keep a copy of the overrides file (private, like the records): overrides
-        survive a later run that does not name it."""
+    def remember(self, name: str, path: str | os.PathLike[str]) -> None:
+        """Keep a copy of a file a run was given (private, like the records) as ``name``:
+        overrides and extensions survive a later run that does not name them."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if Path(path).resolve() != (self.folder / OVERRIDES).resolve():
-            write_atomic(self.folder / OVERRIDES, Path(path).read_bytes(), private=True)
+        if Path(path).resolve() != (self.folder / name).resolve():
+            write_atomic(self.folder / name, Path(path).read_bytes(), private=True)
 
     def remembered_late(self) -> dict[str, str]:
         """The late policy a run was last given (``remember_late``), or {}."""
@@ -207,16 +208,6 @@ class Ledger:
             return
         write_atomic(self.folder / LATE, json.dumps(dict(given), indent=2, sort_keys=True)
                      + "\n", private=True)
-
-    def remembered_extensions(self) -> str | None:
-        kept = self.folder / EXTENSIONS
-        return str(kept) if kept.is_file() else None
-
-    def remember_extensions(self, path: str | os.PathLike[str]) -> None:
-        """Keep a copy of the extensions file, as ``remember_overrides`` does."""
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if Path(path).resolve() != (self.folder / EXTENSIONS).resolve():
-            write_atomic(self.folder / EXTENSIONS, Path(path).read_bytes(), private=True)
 
     def tidy(self) -> None:
         """Before a run: remove the temporaries a killed run left, and make a folder that

@@ -25,9 +25,10 @@ Memo = dict[tuple[str, Hashable], Verdict]
 
 
 def grade_local(items: Sequence[Item], grader: Grader, *, sandbox: str = "auto",
-                jobs: int = 1) -> Iterator[GradedSubmission]:
+                jobs: int = 1, protect: Sequence[str] = ()) -> Iterator[GradedSubmission]:
     """Each item's report (and answers), as the pool finishes them. Students of a set with
-    ``params:`` are grouped by variant (one run of the pool per variant), in order within each."""
+    ``params:`` are grouped by variant (one run of the pool per variant), in order within
+    each. ``protect``: what else the sandbox must hide (the outputs, the submissions)."""
     # a memo per variant, kept for the run: each (problem, answer) is decided once
     groups: dict[int, tuple[Grader, Memo, list[int]]] = {}
     for index, (student, _) in enumerate(items):
@@ -36,7 +37,8 @@ def grade_local(items: Sequence[Item], grader: Grader, *, sandbox: str = "auto",
     streams = []
     for variant, memo, indices in groups.values():
         submissions = read_many([items[i][1] for i in indices], variant.problem_set,
-                                sandbox=sandbox, calls=variant.calls(), jobs=jobs)
+                                sandbox=sandbox, calls=variant.calls(), jobs=jobs,
+                                protect=protect)
         streams.append((variant, memo, indices, submissions))
     for variant, memo, indices, submissions in streams:
         for index, submission in zip(indices, submissions):

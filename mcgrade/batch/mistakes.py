@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from mcgrade.batch.ids import student_count
 from mcgrade.batch.ledger import Entry, Ledger, set_digest
 from mcgrade.engine import answers
 from mcgrade.engine.answers import Outcome
@@ -347,7 +348,7 @@ def _problem_block(problem: Problem, groups: Sequence[_Group], grader: Grader,
                        "(some equal answers may be listed apart); run mcgrade mistakes "
                        "again")
     for group in groups:
-        count = _students(len(group.members()))
+        count = student_count(len(group.members()))
         try:
             outcome = _now(grader, problem, group.answer)
         except CheckAbandoned:
@@ -365,7 +366,7 @@ def _problem_block(problem: Problem, groups: Sequence[_Group], grader: Grader,
     for group, _ in chosen:
         if group.answer.text in refused:
             skipped.append(f"{_quoted(group.answer.text)} "
-                           f"({_students(len(group.members()))}): "
+                           f"({student_count(len(group.members()))}): "
                            f"{refused[group.answer.text]}")
     chosen = [(g, o) for g, o in chosen if g.answer.text not in refused]
     if not chosen and not skipped:
@@ -393,7 +394,7 @@ def _problem_block(problem: Problem, groups: Sequence[_Group], grader: Grader,
         out += [f"{entry}- answer: {_quoted(group.answer.text)}",
                 f"{entry}  feedback: {_quoted(PLACEHOLDER)}",
                 f"{entry}  credit: 0",
-                f"{entry}  # {_students(len(members))}{spellings}: {students} "
+                f"{entry}  # {student_count(len(members))}{spellings}: {students} "
                 f"(now diagnosed {', '.join(outcome.diagnoses)})"]
     return out
 
@@ -445,8 +446,7 @@ def _refused(problem_set: ProblemSet, problem: Problem, texts: Sequence[str]
         return {}
     added = tuple(Mistake(t, PLACEHOLDER, 0.0) for t in texts)
     copy = replace(problem, mistakes=problem.mistakes + added)
-    grader = Grader(replace(problem_set, problems=tuple(
-        copy if p.id == problem.id else p for p in problem_set.problems)))
+    grader = Grader(replace(problem_set, problems=(copy,)))    # that problem alone
     refused: dict[str, str] = {}
     for text in texts:
         try:
@@ -490,5 +490,3 @@ def _column(source: Sequence[str], line: int) -> str:
     return " " * (len(text) - len(text.lstrip(" ")))
 
 
-def _students(count: int) -> str:
-    return f"{count} student" + ("" if count == 1 else "s")

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from mcgrade.batch import Entry, Graded, Ledger, Plan, grade_many, late, overrides, plan, roster
+from mcgrade.batch.ids import student_count
+from mcgrade.batch.ledger import EXTENSIONS, OVERRIDES
 from mcgrade.batch.outputs import Outputs, write_all
 from mcgrade.batch.progress import Progress
 from mcgrade.errors import UsageError
@@ -73,7 +75,7 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
               jobs: int = 1, dask: str | None = None, overrides_path: str | None = None,
               canvas: str | None = None, moodle: bool = False,
               late_given: Mapping[str, str] | None = None,
-              extensions_path: str | None = None) -> int:
+              extensions_path: str | None = None, protect: Sequence[str] = ()) -> int:
     """Grade every submission under ``paths`` into ``out``, and render every output from
     the whole ledger (students graded before keep their rows), with the instructor's
     overrides in ``overrides_path`` applied, then the late policy (``late_given``: the
@@ -83,13 +85,13 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     ledger = Ledger(out)
     batch = plan(paths, problem_set.path, ledger, id_pattern=id_pattern, force=force,
                  problem_set=problem_set)
-    given, overrides_path = overrides_path, overrides_path or ledger.remembered_overrides()
+    given, overrides_path = overrides_path, overrides_path or ledger.remembered(OVERRIDES)
     timed = bool(late_given or extensions_path or ledger.remembered_late())
     students = (_students_of(batch, ledger) if overrides_path or canvas or timed
                 else set())
     changes = overrides.read(overrides_path, problem_set, students) if overrides_path else {}
     if given:                      # checked: remembered, so a later run keeps them
-        ledger.remember_overrides(given)
+        ledger.remember(OVERRIDES, given)
     if changes:
         print(_overridden(changes, given, overrides_path), file=sys.stderr)
     policy = _late_policy(ledger, late_given or {}, extensions_path, students)
@@ -104,7 +106,7 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     if batch.everyone:
         print(f"mcgrade: {Path(problem_set.path).name} changed beyond its problems (layout, "
               "symbols, sizes, tolerance, timeout, params or title): the "
-              f"{_students(len(batch.before))} graded against its earlier version are run "
+              f"{student_count(len(batch.before))} graded against its earlier version are run "
               "again", file=sys.stderr)
     progress = Progress(len(batch.files), final=lambda entry: _final(
         entry, changes, policy, ledger.submitted.get(entry.student)))
@@ -115,7 +117,7 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     with interrupts() as held:
         try:
             for graded in grade_many(batch, problem_set, ledger, sandbox=sandbox,
-                                     jobs=jobs, dask=dask, grader=grader):
+                                     jobs=jobs, dask=dask, grader=grader, protect=protect):
                 done += 1
                 regraded += graded.regraded
                 if graded.before is not None and not graded.ungraded:
@@ -129,12 +131,9 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
             held.hold()
             progress.close()
             book, others = ledger.gradebook(batch.set_digest)
-            book = [replace(e, report=overrides.apply(e.report, changes.get(e.student, {})))
-                    for e in book]
-            outcomes = {e.student: policy.outcome(e.student,
-                                                  late.Submitted.of_data(e.submitted),
-                                                  e.report.score)
-                        for e in book} if policy is not None else {}
+            settled = [_settled(e, changes, policy) for e in book]
+            book = [e for e, _ in settled]
+            outcomes = {e.student: lateness for e, lateness in settled if lateness is not None}
             write_all(book, outputs, problem_set, lms_roster, outcomes, grader)
             if lms_roster is not None:
                 _unmatched(book, lms_roster)
@@ -150,9 +149,9 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     reused = len(batch.done)
     where = f" in the {' and '.join(sorted(sandboxes))} sandbox" if sandboxes else ""
     again = f", {regraded} regraded from their stored answers" if regraded else ""
-    print(f"mcgrade: {_students(done)} graded against {Path(problem_set.path).name}"
+    print(f"mcgrade: {student_count(done)} graded against {Path(problem_set.path).name}"
           f" ({done - reused - regraded} now{where}{again}, {reused} unchanged since the last "
-          f"run); the gradebook holds {_students(len(book))}; wrote {_where(outputs)}")
+          f"run); the gradebook holds {student_count(len(book))}; wrote {_where(outputs)}")
     for line in _changes(batch, compared, outputs):
         print(line)
     unread = _unread(book, ungraded, outputs)
@@ -203,14 +202,14 @@ def _changes(batch: Plan, compared: Sequence[Graded], outputs: Outputs) -> list[
         for delta, who in sorted(moves.items(), reverse=True):
             verb = ("gain" if delta > 0 else "lose") + ("s" if len(who) == 1 else "")
             size = abs(delta)
-            parts.append(f"{_students(len(who))} {verb} {points(size)} "
+            parts.append(f"{student_count(len(who))} {verb} {points(size)} "
                          f"point{'' if size == 1 else 's'}{_names(who)}")
         if reworded:
             whose = "student's" if len(reworded) == 1 else "students'"
             parts.append(f"{len(reworded)} {whose} feedback changed{_names(reworded)}")
         if nothing:
             verb = "scores" if len(nothing) == 1 else "score"
-            parts.append(f"{_students(len(nothing))} {verb} 0 on it{_names(nothing)}")
+            parts.append(f"{student_count(len(nothing))} {verb} 0 on it{_names(nothing)}")
         if same:
             parts.append(f"{same} unchanged")
         look = [f"{name} ({what})" for name, what, many in (
@@ -260,20 +259,29 @@ def _short(why: str, entry: Entry) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+def _settled(entry: Entry, changes: overrides.Overrides, policy: late.Policy | None,
+             submitted: Mapping[str, str] | None = None
+             ) -> tuple[Entry, late.Lateness | None]:
+    """An entry as every output shows it: the instructor's overrides applied, and where
+    a late policy applies, its lateness (``submitted``: when, if this run learnt it). The
+    penalty is rendered from these, never stored."""
+    entry = replace(entry, report=overrides.apply(entry.report, changes.get(entry.student, {})))
+    if policy is None:
+        return entry, None
+    return entry, policy.outcome(entry.student, late.Submitted.of_data(
+        submitted or entry.submitted), entry.report.score)
+
+
 def _final(entry: Entry, changes: overrides.Overrides, policy: late.Policy | None,
            submitted: Mapping[str, str] | None) -> tuple[float | None, str]:
-    """A student's final score for the progress line (``submitted``: when, if this run
-    learnt it), and what made it differ from the graded one (an override, the late
-    penalty); (None, "") when it does not differ."""
-    report = overrides.apply(entry.report, changes.get(entry.student, {}))
-    why = ["override"] if report.score != entry.report.score else []
-    final = report.score
-    if policy is not None:
-        outcome = policy.outcome(entry.student, late.Submitted.of_data(
-            submitted or entry.submitted), report.score)
-        if outcome.penalty:
-            why.append("late")
-            final = outcome.final
+    """A student's final score for the progress line, and what made it differ from the
+    graded one (an override, the late penalty); (None, "") when it does not differ."""
+    settled, lateness = _settled(entry, changes, policy, submitted)
+    why = ["override"] if settled.report.score != entry.report.score else []
+    final = settled.report.score
+    if lateness is not None and lateness.penalty:
+        why.append("late")
+        final = lateness.final
     return (final, ", ".join(why)) if why else (None, "")
 
 
@@ -285,7 +293,7 @@ def _overridden(changes: overrides.Overrides, given: str | None, path: str | Non
              f"remembered in {path}; give --overrides again to change them, an empty "
              "one to drop them")
     return (f"mcgrade: {count} override{'' if count == 1 else 's'} applied to "
-            f"{_students(len(changes))} ({where})")
+            f"{student_count(len(changes))} ({where})")
 
 
 def _late_policy(ledger: Ledger, given: Mapping[str, str], extensions_path: str | None,
@@ -304,12 +312,12 @@ def _late_policy(ledger: Ledger, given: Mapping[str, str], extensions_path: str 
             raise UsageError("--extensions without a deadline: give --deadline too, e.g. "
                              f"--deadline {late.EXAMPLE}")
         return None
-    table = extensions_path or ledger.remembered_extensions()
+    table = extensions_path or ledger.remembered(EXTENSIONS)
     extensions = late.read_extensions(table, policy.deadline, students) if table else {}
     if given:
         ledger.remember_late(options)
     if extensions_path:
-        ledger.remember_extensions(extensions_path)
+        ledger.remember(EXTENSIONS, extensions_path)
     kept = [what for what, used in (("late policy", not given),
                                     ("extensions", table and not extensions_path)) if used]
     if kept:
@@ -338,7 +346,7 @@ def _lateness(policy: late.Policy, outcomes: Mapping[str, late.Lateness]) -> str
     behind = [o for o in outcomes.values() if o.units]
     unknown = sum(o.submitted is None for o in outcomes.values())
     extended = sum(o.extended for o in outcomes.values())
-    parts = [f"{len(behind)} of {_students(len(outcomes))} late"]
+    parts = [f"{len(behind)} of {student_count(len(outcomes))} late"]
     if extended:
         parts.append(f"{extended} with an extension")
     if unknown:
@@ -362,15 +370,13 @@ def _unmatched(book: list[Entry], lms_roster: roster.Roster) -> None:
           f"{len(lms_roster.people)} students of {lms_roster.path} matched on "
           f"{lms_roster.key}")
     if unknown:
-        print(f"mcgrade: canvas.csv: {_students(len(unknown))} in the gradebook but not in "
+        print(f"mcgrade: canvas.csv: {student_count(len(unknown))} in the gradebook but not in "
               f"{lms_roster.path}, left out: {', '.join(unknown)}", file=sys.stderr)
     if absent:
-        print(f"mcgrade: canvas.csv: {_students(len(absent))} in {lms_roster.path} without "
+        print(f"mcgrade: canvas.csv: {student_count(len(absent))} in {lms_roster.path} without "
               f"a submission, left out: {'; '.join(absent)}", file=sys.stderr)
 
 
-def _students(count: int) -> str:
-    return f"{count} student" + ("" if count == 1 else "s")
 
 
 def _where(outputs: Outputs) -> str:
