@@ -12,19 +12,20 @@ three arithmetics (python-flint, in C).
 A point where an arithmetic can't answer (a division by zero mod p, a ball that straddles
 a kink, a square root mod p) raises ``NotExact``. The expression tree is walked by
 ``mcgrade.expressions.evaluate`` (the walker the sympy and numpy backends share);
-references made by sympy are walked by ``SympyWalk``. What to conclude from the values is
-``mcgrade.engine.exact``'s.
+references made by sympy are walked by ``mcgrade.engine.sympy_values``. What to conclude
+from the values is ``mcgrade.engine.exact``'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import flint
-import sympy as sp
 
 from mcgrade.expressions import Expression
 from mcgrade.expressions.evaluate import evaluate
@@ -176,6 +177,26 @@ def _finite(a: Any) -> Any:
 
 MODP, RATIONAL, BALL = _ModP(), _Rational(), _Ball()
 
+# Balls are computed with this many bits: floats (53) lose a difference to cancellation
+# (exp(40) + 1/100 - exp(40) is 0 in floats), and a ball as wide as the float rounding
+# could never show it; 200 bits can.
+BALL_PRECISION = 200
+_PRECISION = threading.Lock()
+
+
+@contextmanager
+def ball_precision() -> Iterator[None]:
+    """Ball arithmetic at ``BALL_PRECISION`` bits. python-flint's precision is one global
+    setting, so it is held under a lock: two checks in two threads never change it under
+    each other, and a verdict never depends on which thread ran it."""
+    with _PRECISION:
+        saved = flint.ctx.prec
+        flint.ctx.prec = BALL_PRECISION
+        try:
+            yield
+        finally:
+            flint.ctx.prec = saved
+
 
 # --- values ---------------------------------------------------------------------------
 
@@ -270,12 +291,12 @@ class ExactBackend:
         a = args[0]
         zero, one = self.a.number(Fraction(0)), self.a.number(Fraction(1))
         if name == "sum":
-            return Value(1, 1, [_add(a.entries, zero)])
+            return Value(1, 1, [add_all(a.entries, zero)])
         if name == "dot":
-            return Value(1, 1, [_add([x * y for x, y in zip(a.entries, args[1].entries)],
+            return Value(1, 1, [add_all([x * y for x, y in zip(a.entries, args[1].entries)],
                                      zero)])
         if name == "trace":
-            return Value(1, 1, [_add([a.at(i, i) for i in range(a.rows)], zero)])
+            return Value(1, 1, [add_all([a.at(i, i) for i in range(a.rows)], zero)])
         if name == "det":
             return Value(1, 1, [self._mat(a).det()])
         if name == "inv":
@@ -291,14 +312,14 @@ class ExactBackend:
             return self._zip(lambda x, y: x if self.a.known_sign(x - y) * pick >= 0 else y,
                              a, args[1])
         if name == "norm":
-            return Value(1, 1, [self.a.function("sqrt", _add([x * x for x in a.entries],
+            return Value(1, 1, [self.a.function("sqrt", add_all([x * x for x in a.entries],
                                                              zero))])
         if name == "softmax":
             exps = [self.a.function("exp", x) for x in a.entries]
-            total = _add(exps, zero)
+            total = add_all(exps, zero)
             return Value(a.rows, a.cols, [self.a.divide(e, total) for e in exps])
         if name == "logsumexp":
-            return Value(1, 1, [self.a.function("log", _add(
+            return Value(1, 1, [self.a.function("log", add_all(
                 [self.a.function("exp", x) for x in a.entries], zero))])
         return Value(a.rows, a.cols, [self.a.function(name, x) for x in a.entries])
 
@@ -322,9 +343,9 @@ class ExactBackend:
     def sum_axis(self, a: Value, axis: int) -> Value:
         zero = self.a.number(Fraction(0))
         if axis == 0:
-            return Value(1, a.cols, [_add([a.at(i, j) for i in range(a.rows)], zero)
+            return Value(1, a.cols, [add_all([a.at(i, j) for i in range(a.rows)], zero)
                                      for j in range(a.cols)])
-        return Value(a.rows, 1, [_add([a.at(i, j) for j in range(a.cols)], zero)
+        return Value(a.rows, 1, [add_all([a.at(i, j) for j in range(a.cols)], zero)
                                  for i in range(a.rows)])
 
     def fill(self, name: str, rows: int, cols: int) -> Value:
@@ -366,7 +387,8 @@ class ExactBackend:
         return [True]
 
 
-def _add(values: Sequence[Any], zero: Any) -> Any:
+def add_all(values: Sequence[Any], zero: Any) -> Any:
+    """The sum, from this arithmetic's zero (``sum`` would start from the int 0)."""
     total = zero
     for v in values:
         total = total + v
@@ -379,105 +401,5 @@ def evaluate_tree(expression: Expression, arithmetic: Arithmetic, env: Mapping[s
     try:
         value: Value = evaluate(expression.root, ExactBackend(arithmetic, env), sizes)
         return value
-    except ZeroDivisionError:
-        raise NotExact("division by zero") from None
-
-
-# --- sympy values (references made at the declared sizes) -----------------------------
-
-_SYMPY_FUNCTIONS: dict[type, str] = {
-    **{getattr(sp, name): name for name in (
-        "exp", "log", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
-        "asinh", "acosh", "atanh", "sec", "csc", "cot", "asec", "acsc", "acot", "sech",
-        "csch", "coth", "asech", "acsch", "acoth")},
-}
-
-
-class SympyWalk:
-    """A sympy scalar at one point, entry symbols bound to scalars of one arithmetic."""
-
-    def __init__(self, arithmetic: Arithmetic, table: Mapping[sp.Symbol, Any]) -> None:
-        self.a, self.table = arithmetic, table
-        self.memo: dict[Any, Any] = {}
-
-    def __call__(self, e: Any) -> Any:
-        if e in self.memo:
-            return self.memo[e]
-        result = self._node(e)
-        self.memo[e] = result
-        return result
-
-    def _node(self, e: Any) -> Any:
-        a = self.a
-        if e.is_Symbol:
-            return self.table[e]
-        if e.is_Rational:
-            return a.number(Fraction(int(e.p), int(e.q)))
-        if e is sp.pi or e is sp.E:
-            return a.constant("pi" if e is sp.pi else "E")
-        if e.is_Add:
-            return _add([self(x) for x in e.args], a.number(Fraction(0)))
-        if e.is_Mul:
-            result = a.number(Fraction(1))
-            for x in e.args:
-                result = result * self(x)
-            return result
-        if e.is_Pow:
-            if e.exp.is_Rational:
-                return a.power(self(e.base), Fraction(int(e.exp.p), int(e.exp.q)))
-            return a.function("exp", self(e.exp) * a.function("log", self(e.base)))
-        kind = type(e)
-        if kind in _SYMPY_FUNCTIONS:
-            return a.function(_SYMPY_FUNCTIONS[kind], self(e.args[0]))
-        if kind in (sp.Abs, sp.sign, sp.Heaviside):
-            if kind is sp.Heaviside and len(e.args) > 1:
-                raise NotExact("Heaviside with a value at 0")
-            backend = ExactBackend(a, {})
-            name = {sp.Abs: "Abs", sp.sign: "sign", sp.Heaviside: "Heaviside"}[kind]
-            return backend._kinked(name, self(e.args[0]), a.number(Fraction(0)),
-                                   a.number(Fraction(1)))
-        if kind is sp.DiracDelta:          # a kink is never sampled, so DiracDelta is 0
-            if a.known_sign(self(e.args[0])) == 0:
-                raise NotExact("at a kink")
-            return a.number(Fraction(0))
-        if kind in (sp.Max, sp.Min):
-            pick = 1 if kind is sp.Max else -1
-            values = [self(x) for x in e.args]
-            best = values[0]
-            for v in values[1:]:
-                best = v if a.known_sign(v - best) * pick > 0 else best
-            return best
-        if kind is sp.Piecewise:
-            for expr, cond in e.args:
-                if self._holds(cond):
-                    return self(expr)
-            raise NotExact("no piece applies")
-        raise NotExact(f"{kind.__name__}")
-
-    def _holds(self, cond: Any) -> bool:
-        if cond is sp.true:
-            return True
-        if cond is sp.false:
-            return False
-        if isinstance(cond, sp.And):
-            return all(self._holds(c) for c in cond.args)
-        if isinstance(cond, sp.Or):
-            return any(self._holds(c) for c in cond.args)
-        if isinstance(cond, sp.Not):
-            return not self._holds(cond.args[0])
-        if isinstance(cond, sp.core.relational.Relational):
-            s = self.a.known_sign(self(cond.lhs) - self(cond.rhs))
-            return {"<": s < 0, "<=": s <= 0, ">": s > 0, ">=": s >= 0, "==": s == 0,
-                    "!=": s != 0}[cond.rel_op]
-        raise NotExact(f"condition {type(cond).__name__}")
-
-
-def evaluate_sympy(value: Any, arithmetic: Arithmetic, table: Mapping[sp.Symbol, Any]
-                   ) -> Value:
-    walk = SympyWalk(arithmetic, table)
-    try:
-        if isinstance(value, sp.MatrixBase):
-            return Value(value.rows, value.cols, [walk(e) for e in value])
-        return Value(1, 1, [walk(value if isinstance(value, sp.Basic) else sp.Integer(0))])
     except ZeroDivisionError:
         raise NotExact("division by zero") from None

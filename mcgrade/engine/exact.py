@@ -18,12 +18,15 @@ Both sides of a check are evaluated at concrete points in one of three arithmeti
 
 A point where an arithmetic can't answer (a division by zero mod p, a ball that straddles
 a kink, a square root mod p) raises ``NotExact``: the point is redrawn, or the check is
-left to the floats. Past the declared sizes, a derivative's reference is built by exact
-forward mode (``mcgrade.engine.exact_forward``).
+left to the floats. Where a reference has no sympy value (past the declared sizes, and
+where float forward mode built it), a derivative's or a Hessian's is built by exact
+forward mode (``mcgrade.engine.exact_forward``): mod p where it is rational, in balls
+where it is not.
 
 Sizes: every declared size assignment, then larger ones where the reference can be built
-at any size (a written-out answer): k×k matrices satisfy the Amitsur–Levitzki identity
-s_2k = 0, so an answer of degree d in the matrix symbols is also checked at a size k with
+at any size (a written-out answer, a derivative, a Hessian): k×k matrices satisfy the
+Amitsur–Levitzki identity s_2k = 0, so an answer of degree d in the matrix symbols (a
+derivative's or Hessian's reference: that of its `of`) is also checked at a size k with
 2k > d, and dimensions get unequal sizes there (k, k + 1, …) so m ≠ n.
 
 Points and sizes are drawn from a seed made of the problem set, the problem and the
@@ -50,9 +53,8 @@ from mcgrade.engine.arithmetic import (
     RATIONAL,
     Arithmetic,
     NotExact,
-    SympyWalk,
     Value,
-    evaluate_sympy,
+    ball_precision,
     evaluate_tree,
 )
 from mcgrade.engine.candidates import ExpressionCandidate, SympyCandidate
@@ -60,6 +62,7 @@ from mcgrade.engine.diagnosis import where
 from mcgrade.engine.exact_forward import forward_reference
 from mcgrade.engine.feedback import how_checked
 from mcgrade.engine.reference import Instance, Reference
+from mcgrade.engine.sympy_values import SympyWalk, evaluate_sympy
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions import Expression
 from mcgrade.expressions.nodes import Node
@@ -70,6 +73,7 @@ POINTS_PER_SIZE = 2             # mod-p points per size assignment
 EXTRA_SIZES = 2                 # larger, non-square size assignments beyond the declared
 MAX_EXTRA_SIZE = 12             # a larger size costs O(k^3) per point: keep it bounded
 ATTEMPTS = 4                    # redraws of a point that was "not exact here"
+BALL_PROOF = "proved different in certified interval (ball) arithmetic"
 
 
 # --- degree ---------------------------------------------------------------------------
@@ -149,10 +153,10 @@ class _Side:
 
     tree: Expression | None           # evaluated at any size
     sympy: Callable[[Instance], Any] | None   # its sympy value at a declared instance
-    # a derivative's reference by forward mode: where an instance has no sympy value, and
-    # at sizes beyond the declared ones
+    # a derivative's or a Hessian's reference by forward mode: where an instance has no
+    # sympy value, and at sizes beyond the declared ones
     forward: Callable[[Arithmetic, Mapping[str, Value], Mapping[str, int]], Value] | None = None
-    of: Expression | None = None      # what that derivative is of: its degree and sizes
+    of: Expression | None = None      # what it is the derivative of: its degree and sizes
 
 
 def settle(reference: Reference, candidate: Any, tolerance: Tolerance) -> Finding | None:
@@ -204,7 +208,7 @@ def _reference_side(reference: Reference) -> _Side:
     free = reference.source if not problem.at else None      # `at` binds a point
     if problem.kind == "answer" and free is not None:
         return _Side(free, None)
-    of = free if problem.kind == "derivative" else None
+    of = free if problem.kind in ("derivative", "hessian") else None
     return _Side(None, lambda instance: instance.value,
                  lambda arithmetic, env, sizes: forward_reference(reference, arithmetic, env,
                                                                   sizes), of)
@@ -213,7 +217,8 @@ def _reference_side(reference: Reference) -> _Side:
 def _size_plan(reference: Reference, expected: _Side, answer: _Side
                ) -> Iterator[tuple[Mapping[str, int], Instance | None]]:
     """Every declared instance, then larger non-square sizes where the answer is a tree
-    and the reference can be built at any size (a tree, or a derivative by forward mode)."""
+    and the reference can be built at any size (a tree, or a derivative or Hessian by
+    forward mode)."""
     for instance in reference.instances:
         yield instance.sizes, instance
     built = expected.tree or expected.of     # what fixes the reference's degree and sizes
@@ -377,30 +382,34 @@ def _grid_value(array: np.ndarray) -> Value:
 
 def _ball_check(reference: Reference, expected: _Side, answer: _Side, tolerance: Tolerance
                 ) -> Finding | None:
-    """Certified balls at the sample points: ``differ`` where a difference beyond the
-    tolerance is proved, else None (balls that agree prove nothing about other points)."""
+    """Certified balls at the sample points, at ``BALL_PRECISION`` bits so that what the
+    floats lost to cancellation shows: ``differ`` where a difference beyond the tolerance
+    is proved, else None (balls that agree prove nothing about other points). Where
+    forward mode built an instance, the reference is exact forward mode over balls."""
     involved = reference.symbols
-    for instance in reference.instances:
-        for index in range(instance.samples.count):
-            env = {name: _ball_value(instance.samples.values[name][index])
-                   for name in instance.samples.values}
-            try:
-                left = _evaluate(expected, BALL, env, instance.sizes, instance)
-                right = _evaluate(answer, BALL, env, instance.sizes, instance)
-            except (NotExact, TypeError, ValueError, KeyError, ExpressionError):
-                continue
-            if (left.rows, left.cols) != (right.rows, right.cols):
-                return None
-            for entry, (e, g) in enumerate(zip(left.entries, right.entries)):
-                allowed = tolerance.atol + tolerance.rtol * max(abs(float(e.mid())),
-                                                                abs(float(g.mid())))
-                # certainly beyond twice the tolerance: floats that called it close
-                # were lost to cancellation, not a borderline rounding
-                if abs(g - e) > flint.arb(allowed) * 2:
-                    return Finding("differ", evidence={
-                        **where(instance, index, involved),
-                        "entry": [entry // left.cols, entry % left.cols],
-                        "expected": float(e.mid()), "given": float(g.mid())})
+    with ball_precision():
+        for instance in reference.instances:
+            for index in range(instance.samples.count):
+                env = {name: _ball_value(instance.samples.values[name][index])
+                       for name in instance.samples.values}
+                try:
+                    left = _evaluate(expected, BALL, env, instance.sizes, instance)
+                    right = _evaluate(answer, BALL, env, instance.sizes, instance)
+                except (NotExact, TypeError, ValueError, KeyError, IndexError,
+                        ExpressionError):
+                    continue
+                if (left.rows, left.cols) != (right.rows, right.cols):
+                    return None
+                for entry, (e, g) in enumerate(zip(left.entries, right.entries)):
+                    allowed = tolerance.atol + tolerance.rtol * max(abs(float(e.mid())),
+                                                                    abs(float(g.mid())))
+                    # certainly beyond twice the tolerance: floats that called it close
+                    # were lost to cancellation, not a borderline rounding
+                    if abs(g - e) > flint.arb(allowed) * 2:
+                        return Finding("differ", evidence={
+                            **where(instance, index, involved), "checked": BALL_PROOF,
+                            "entry": [entry // left.cols, entry % left.cols],
+                            "expected": float(e.mid()), "given": float(g.mid())})
     return None
 
 

@@ -23,7 +23,8 @@ def how_checked(method: str, evidence: Mapping[str, Any]) -> str:
     """What a verdict's ``method`` showed, in words ("" when nothing was compared)."""
     count = evidence.get("points")
     if method == "symbolic":
-        return "proved symbolically"
+        # a difference proved in certified balls says so: it is a proof, not a symbolic one
+        return str(evidence.get("checked") or "proved symbolically")
     if method == "exact":
         return (f"exact at {count} random points and sizes "
                 f"(false-accept chance below 2^-{count})")
