@@ -236,10 +236,43 @@ def test_balls_prove_what_floats_lost_at_a_forward_size(forward_set: Grader, pro
     assert flint.ctx.prec == 53                  # the precision is the ball check's alone
 
 
-def test_agreeing_balls_claim_nothing(forward_set: Grader) -> None:
+def test_agreeing_balls_state_their_bound_and_claim_no_more(forward_set: Grader) -> None:
+    """Balls that agree are no proof of an identity: the verdict stays numeric, and says
+    how close the certified values were at the points it rests on."""
     verdict = _check(forward_set, "hess_lse_inv", "inv(X).T @ (diag(softmax(inv(X) @ x)) - "
                      "softmax(inv(X) @ x) @ softmax(inv(X) @ x).T) @ inv(X)")
     assert (verdict.status, verdict.method) == ("correct", "numeric")
+    points = verdict.evidence["points"]
+    said = how_checked(verdict.method, verdict.evidence)
+    assert said == verdict.evidence["checked"]
+    assert said.startswith("within ") and said.endswith(
+        f" of the expected values at {points} points, in certified interval arithmetic")
+    bound = float(said.split()[1])
+    assert 0 < bound < 1e-40            # 200-bit balls: far below any float tolerance
+
+
+
+@pytest.mark.parametrize("text", [
+    # off by 1e-12: inside the float tolerance, but an expression is exact
+    "inv(X).T @ (diag(softmax(inv(X) @ x)) - softmax(inv(X) @ x) @ softmax(inv(X) @ x).T"
+    " + eye(n)/10**12) @ inv(X)",
+    # a decimal is the decimal it says, as mod p: 0.5 is exactly 1/2, 0.3333 is not 1/3
+    "inv(X).T @ (diag(softmax(inv(X) @ x)) - softmax(inv(X) @ x) @ softmax(inv(X) @ x).T)"
+    " @ inv(X) * 0.3333333333333333 * 3",
+])
+def test_a_transcendental_answer_is_exact_too(forward_set: Grader, text: str) -> None:
+    """The tolerance is for numbers a student computed: an expression that balls prove
+    different is wrong however small the difference, as mod p, and the feedback says
+    how small."""
+    verdict = _check(forward_set, "hess_lse_inv", text)
+    assert (verdict.status, verdict.method) == ("incorrect", "symbolic")
+    assert how_checked(verdict.method, verdict.evidence) == exact_check.BALL_PROOF
+    assert verdict.evidence["difference"].startswith("about ")
+    assert 1e-18 < abs(float(verdict.evidence["difference"].split()[1])) < 1e-9
+    assert "yours minus the expected value is about " in verdict.feedback
+    right = _check(forward_set, "hess_lse_inv", "inv(X).T @ (diag(softmax(inv(X) @ x)) - "
+                   "softmax(inv(X) @ x) @ softmax(inv(X) @ x).T) @ inv(X) * 0.5 * 2")
+    assert right.status == "correct"
 
 
 def test_ball_checks_in_threads_give_the_same_records() -> None:

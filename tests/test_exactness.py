@@ -120,11 +120,20 @@ def test_an_off_by_one_is_caught_even_without_symbolic_work() -> None:
     assert verdict.diagnoses == ("not-equivalent",)
 
 
-def test_a_transcendental_difference_below_tolerance_stays_numeric(grader: Grader) -> None:
-    """Floats for an irrational number: no exact difference to show, so the tolerance
-    decides, as before."""
+def test_a_decimal_for_an_irrational_number_is_that_decimal(grader: Grader) -> None:
+    """Floats pasted for sqrt(2) and 1/sqrt(3): an expression is exact, so certified balls
+    prove it different from the surds, as mod p proves 0.3333333333333333 is not 1/3, and
+    the feedback says what to write instead."""
     verdict = check(grader, "surd_key", "2*z + 1.4142135623730951 + 1 + 0.5773502691896258")
-    assert (verdict.status, verdict.method) == ("correct", "numeric")
+    assert (verdict.status, verdict.diagnoses, verdict.method) == (
+        "incorrect", ("not-equivalent",), "symbolic")
+    assert verdict.evidence["checked"] == "proved different in certified interval (ball) " \
+                                          "arithmetic"
+    assert 1e-17 < abs(float(verdict.evidence["difference"].split()[1])) < 1e-15
+    assert "write the number itself: a decimal in an expression means exactly that " \
+           "decimal" in verdict.feedback
+    exact = check(grader, "surd_key", "2*z + 2**0.5 + 1 + 3**(-0.5)")      # 0.5 is 1/2
+    assert exact.status == "correct"
 
 
 # --- 3. tolerance 0 is exact -------------------------------------------------------------

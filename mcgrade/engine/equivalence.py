@@ -99,13 +99,13 @@ def _check(reference: Reference, candidate: Candidate | ShapeCandidate,
             # --- exact check at random points and sizes (mcgrade.engine.exact): a
             # difference is a proof and overturns the floats; an agreement stands where
             # no symbolic proof fits
-            found = exact_check.settle(reference, candidate, tolerance) \
+            found = exact_check.settle(reference, candidate) \
                 if related == Relation.SAME else None
             if found is not None and found.verdict == "differ":
                 return Outcome((Diagnosis.NOT_EQUIVALENT,), method="symbolic", evidence={
                     **_shapes(oracle, raw, involved), **found.evidence})
             method = method or _confirm(oracle, candidate, pairs, Work(symbolic_work))
-            if found is not None and method != "symbolic":
+            if found is not None and found.verdict == "agree" and method != "symbolic":
                 return Outcome((), method="exact", evidence=found.evidence, note=note)
             # --- end of the exact check
             disproof = None if method == "symbolic" else _disprove(oracle, candidate, pairs,
@@ -113,7 +113,10 @@ def _check(reference: Reference, candidate: Candidate | ShapeCandidate,
             if disproof is not None:   # exact arithmetic overturns a float agreement
                 return Outcome((Diagnosis.NOT_EQUIVALENT,), method="symbolic", evidence={
                     **_shapes(oracle, raw, involved), **disproof})
-            return Outcome((), method=method, evidence={"points": points}, note=note)
+            # numeric: with the certified bound on the difference where balls gave one
+            bound = found.evidence if found is not None and found.verdict == "close" \
+                and method == "numeric" else {"points": points}
+            return Outcome((), method=method, evidence=bound, note=note)
         return Outcome((code,), method="numeric", evidence=_shapes(oracle, raw, involved),
                        case=_CASES.get(related))
     codes = tuple(c for c in (code, *(value[0] if isinstance(value, tuple) else ())) if c)

@@ -13,8 +13,10 @@ Both sides of a check are evaluated at concrete points in one of three arithmeti
 * ``RATIONAL``: exact fractions at the grid points of the sample, to show a student a
   difference they can read (mod-p numbers mean nothing to a person).
 * ``BALL``: certified real balls (``arb``) at the sample points, for exp, log, trig and
-  the kinked functions away from their kinks: a difference whose ball lies beyond the
-  tolerance is proved; anything else decides nothing.
+  the kinked functions away from their kinks: a difference whose ball excludes 0 is
+  proved (both sides are exact expressions, so any difference counts, as mod p);
+  balls that all hold 0 give a certified bound on the difference at those points, which
+  the verdict states, and prove nothing elsewhere.
 
 A point where an arithmetic can't answer (a division by zero mod p, a ball that straddles
 a kink, a square root mod p) raises ``NotExact``: the point is redrawn, or the check is
@@ -36,6 +38,7 @@ answer's text: the same inputs give the same verdict.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -66,7 +69,6 @@ from mcgrade.engine.sympy_values import SympyWalk, evaluate_sympy
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions import Expression
 from mcgrade.expressions.nodes import Node
-from mcgrade.model import Tolerance
 
 MAX_DEGREE = 1 << 40            # D/p < 2^-20 per point: "below 2^-K" with room to spare
 POINTS_PER_SIZE = 2             # mod-p points per size assignment
@@ -135,8 +137,9 @@ def matrix_degree(node: Node) -> int:
 
 @dataclass(frozen=True)
 class Finding:
-    """What the exact check found: ``agree`` at ``points`` points (mod p), or ``differ``
-    with evidence for the record."""
+    """What the exact check found: ``agree`` at ``points`` points (mod p), ``close`` (a
+    certified bound on the difference at ``points`` sample points), or ``differ``, with
+    evidence for the record."""
 
     verdict: str
     points: int = 0
@@ -159,7 +162,7 @@ class _Side:
     of: Expression | None = None      # what it is the derivative of: its degree and sizes
 
 
-def settle(reference: Reference, candidate: Any, tolerance: Tolerance) -> Finding | None:
+def settle(reference: Reference, candidate: Any) -> Finding | None:
     """Decide ``candidate`` against ``reference`` exactly, or None (undecided: the floats
     and the proof decide)."""
     answer = _answer_side(candidate)
@@ -192,7 +195,7 @@ def settle(reference: Reference, candidate: Any, tolerance: Tolerance) -> Findin
     if not undecided and agreed:
         found = Finding("agree", agreed)
         return Finding("agree", agreed, {"points": agreed, "checked": found.method})
-    return _ball_check(reference, expected, answer, tolerance)
+    return _ball_check(reference, expected, answer)
 
 
 def _answer_side(candidate: Any) -> _Side | None:
@@ -247,9 +250,8 @@ def _mod_p_env(reference: Reference, sizes: Mapping[str, int], instance: Instanc
     an `at` binds keep their value."""
     env: dict[str, Value] = {}
     for decl in reference.declarations:
-        bound = instance.env.get(decl.name) if instance is not None else None
-        if bound is not None and _is_number(bound):
-            env[decl.name] = _sympy_number_value(bound, MODP)
+        if instance is not None and decl.name in instance.numbers:
+            env[decl.name] = _sympy_number_value(instance.env[decl.name], MODP)
             continue
         rows, cols = instances.resolve(decl.shape, sizes)
         raw = rng.integers(0, PRIME, size=(rows, cols), dtype=np.int64)
@@ -257,14 +259,8 @@ def _mod_p_env(reference: Reference, sizes: Mapping[str, int], instance: Instanc
             raw = raw * np.eye(rows, dtype=np.int64)
         if decl.symmetric:
             raw = np.triu(raw) + np.triu(raw, 1).T
-        env[decl.name] = Value(rows, cols, [flint.nmod(int(v), PRIME) for v in raw.ravel()])
+        env[decl.name] = Value(rows, cols, [flint.nmod(v, PRIME) for v in raw.ravel().tolist()])
     return env
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, sp.MatrixBase):
-        return not value.free_symbols
-    return bool(getattr(value, "is_number", False))
 
 
 def _sympy_of(number: Any) -> Any:
@@ -288,10 +284,9 @@ def _sympy_number_value(value: Any, arithmetic: Arithmetic) -> Value:
 def _table(instance: Instance, env: Mapping[str, Value]) -> dict[sp.Symbol, Any]:
     """Entry symbol → its scalar, for a sympy value at a declared instance."""
     table: dict[sp.Symbol, Any] = {}
-    for name, symbolic in instance.env.items():
+    for name, entries in instance.entries.items():
         if name not in env:
             continue
-        entries = list(symbolic) if isinstance(symbolic, sp.MatrixBase) else [symbolic]
         for symbol, value in zip(entries, env[name].entries):
             if isinstance(symbol, sp.Symbol):
                 table[symbol] = value
@@ -380,13 +375,15 @@ def _grid_value(array: np.ndarray) -> Value:
                               for v in array.ravel()])
 
 
-def _ball_check(reference: Reference, expected: _Side, answer: _Side, tolerance: Tolerance
-                ) -> Finding | None:
+def _ball_check(reference: Reference, expected: _Side, answer: _Side) -> Finding | None:
     """Certified balls at the sample points, at ``BALL_PRECISION`` bits so that what the
-    floats lost to cancellation shows: ``differ`` where a difference beyond the tolerance
-    is proved, else None (balls that agree prove nothing about other points). Where
-    forward mode built an instance, the reference is exact forward mode over balls."""
+    floats lost to cancellation shows: ``differ`` where a difference is proved (any: the
+    sides are exact); ``close``, with a certified bound on the difference, where every point was
+    evaluated and none differs (a bound at those points, not a proof elsewhere); else
+    None. Where forward mode built an instance, the reference is exact forward mode over
+    balls."""
     involved = reference.symbols
+    worst, points, bounded = 0.0, 0, True
     with ball_precision():
         for instance in reference.instances:
             for index in range(instance.samples.count):
@@ -397,20 +394,30 @@ def _ball_check(reference: Reference, expected: _Side, answer: _Side, tolerance:
                     right = _evaluate(answer, BALL, env, instance.sizes, instance)
                 except (NotExact, TypeError, ValueError, KeyError, IndexError,
                         ExpressionError):
+                    bounded = False          # a point without a bound: no bound to state
                     continue
                 if (left.rows, left.cols) != (right.rows, right.cols):
                     return None
                 for entry, (e, g) in enumerate(zip(left.entries, right.entries)):
-                    allowed = tolerance.atol + tolerance.rtol * max(abs(float(e.mid())),
-                                                                    abs(float(g.mid())))
-                    # certainly beyond twice the tolerance: floats that called it close
-                    # were lost to cancellation, not a borderline rounding
-                    if abs(g - e) > flint.arb(allowed) * 2:
+                    difference = g - e
+                    # certainly not 0: both sides are exact expressions (a decimal is the
+                    # decimal it says), so this proves them different, as a difference
+                    # mod p does; the tolerance is for numbers a student computed
+                    if not difference.contains(0):
                         return Finding("differ", evidence={
                             **where(instance, index, involved), "checked": BALL_PROOF,
                             "entry": [entry // left.cols, entry % left.cols],
-                            "expected": float(e.mid()), "given": float(g.mid())})
-    return None
+                            "expected": float(e.mid()), "given": float(g.mid()),
+                            "difference": f"about {float(difference.mid()):.3g}"})
+                    # rounded up, so the stated bound holds
+                    worst = max(worst, math.nextafter(float(abs(difference).upper()),
+                                                      math.inf))
+                points += 1
+    if not (bounded and points):
+        return None
+    return Finding("close", points, {"points": points, "checked": (
+        f"within {worst:.1e} of the expected values at {points} points, in certified "
+        "interval arithmetic")})
 
 
 def _ball_value(array: np.ndarray) -> Value:

@@ -29,7 +29,9 @@ def how_checked(method: str, evidence: Mapping[str, Any]) -> str:
         return (f"exact at {count} random points and sizes "
                 f"(false-accept chance below 2^-{count})")
     if method == "numeric":
-        return f"checked numerically at {count} points" if count else "checked numerically"
+        # a certified bound on the difference at the points, where balls gave one
+        return str(evidence.get("checked") or (f"checked numerically at {count} points"
+                                               if count else "checked numerically"))
     return ""
 
 
@@ -259,8 +261,13 @@ def _not_equivalent(evidence: dict[str, Any]) -> str:
         f" entry ({entry[0]}, {entry[1]})"
     exactly = (f" In exact arithmetic, yours minus the expected value is "
                f"{evidence['difference']} there." if "difference" in evidence else "")
+    expected, given = _fmt(evidence["expected"]), _fmt(evidence["given"])
+    if exactly and expected == given:      # too small to print: most likely a decimal
+        exactly += (" If you wrote a number as a decimal (1.4142135623730951 for sqrt(2), "
+                    "0.3333333333333333 for 1/3), write the number itself: a decimal in an "
+                    "expression means exactly that decimal.")
     return (f"Not equivalent to the expected answer. {at},{location} should be "
-            f"{_fmt(evidence['expected'])} but yours is {_fmt(evidence['given'])}.{exactly}")
+            f"{expected} but yours is {given}.{exactly}")
 
 
 def _fmt(value: Any) -> str:

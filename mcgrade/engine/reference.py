@@ -8,6 +8,7 @@ then only evaluates the submission's answers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +69,19 @@ class Instance:
     forward: bool = False             # values by forward-mode differentiation: no sympy
                                       # value at this size, so no proof, no exact rational
                                       # difference, no branch diagnosis here
+
+    @functools.cached_property
+    def entries(self) -> dict[str, tuple[Any, ...]]:
+        """Each symbol's sympy value as its entries, row by row, and whether it is a
+        number (an `at` binding): read at every exact point, so worked out once."""
+        return {name: tuple(v) if isinstance(v, sp.MatrixBase) else (v,)
+                for name, v in self.env.items()}
+
+    @functools.cached_property
+    def numbers(self) -> frozenset[str]:
+        """The symbols an `at` binds to numbers here."""
+        return frozenset(name for name, entries in self.entries.items()
+                         if all(getattr(e, "is_number", False) for e in entries))
 
     @property
     def value(self) -> Any:

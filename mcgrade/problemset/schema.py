@@ -113,7 +113,12 @@ SET = Level("set", "Problem set", "The top level of the file.", (
 
 TOLERANCE = Level("tolerance", "Tolerance",
                   "Numeric agreement, for the set or for one problem: two values agree when "
-                  "|a − b| ≤ atol + rtol·|b|.", (
+                  "|a − b| ≤ atol + rtol·|b|. It applies to numbers a student computed "
+                  "(numbers, arrays, a function's values) and to the first screening of "
+                  "expressions, which are then checked exactly wherever exact arithmetic reaches "
+                  "them (a decimal in an expression is exactly that decimal). "
+                  "`{rtol: 0, atol: 0}` holds computed numbers to 4 units in the last "
+                  "place.", (
     Field("rtol", "number ≥ 0", 1e-6, "The relative tolerance.", "rtol: 1.0e-6"),
     Field("atol", "number ≥ 0", 1e-9, "The absolute tolerance.", "atol: 1.0e-9"),
 ), inside="inside `tolerance:`")
