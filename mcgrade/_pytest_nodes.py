@@ -51,7 +51,7 @@ class GradingSession:
         # beside this process's own imports, in whichever process will run the items
         if self.is_worker or not session.config.pluginmanager.has_plugin("dsession"):
             from mcgrade.submission import warm_up
-            warm_up(self.settings.sandbox.value)
+            warm_up(self.settings.sandbox.value, self.settings.submission.value)
 
     def problem_set(self, path: Path) -> Any:
         if path not in self._sets:

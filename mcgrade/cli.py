@@ -50,7 +50,7 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         submitted = _submitted(args, policy)       # Gradescope's time, or a clear error
         grader = Grader(load_problem_set(args.problems))
-        warm_up(args.sandbox)                     # the worker starts while we compile
+        warm_up(args.sandbox, path)               # the worker starts while we compile
         report = grade_file(path, grader, student=student, sandbox=args.sandbox)
     except McgradeError as exc:
         unreadable = (_unreadable(path, grader.for_student(student))
@@ -157,7 +157,7 @@ def _unreadable(path: str, grader: Grader) -> GradeReport | None:
 
     from mcgrade.errors import SubmissionError
     from mcgrade.files import display_name
-    from mcgrade.model import Answer
+    from mcgrade.submission import Submission
     from mcgrade.submission.sources import load
 
     if not os.path.lexists(path):
@@ -165,10 +165,9 @@ def _unreadable(path: str, grader: Grader) -> GradeReport | None:
     try:
         load(path)
     except SubmissionError as exc:
-        why = str(exc)
-        answers = {p.answer_name: Answer("error", text=why)
-                   for p in grader.problem_set.problems}
-        return grader.grade(answers, display_name(Path(path).name), (why,))
+        return grader.grade_submission(Submission.failed(
+            display_name(Path(path).name), (p.answer_name for p in grader.problem_set.problems),
+            str(exc)))
     return None
 
 

@@ -85,7 +85,7 @@ def test_every_output_matches_its_golden_file(course, tmp_path, capsys) -> None:
                             f"unchanged since the last run); the gradebook holds 6 "
                             f"students; wrote {out}/grades.csv, {out}/grades.json and "
                             f"{out}/gradescope/\n"
-                            "mcgrade: 1 could not be graded (garbage: not a valid "
+                            "mcgrade: 1 had nothing to grade (garbage: not a valid "
                             f"notebook); see the notes column of {out}/grades.csv\n")
     assert "mcgrade: [6/6] hang graded 1/5\n" in captured.err
     records = json.loads((out / "grades.json").read_text(encoding="utf-8"))

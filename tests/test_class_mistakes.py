@@ -117,7 +117,7 @@ def test_the_class_report_lists_groups_roster_ungradable_and_items(graded: Path)
     assert file_name("José Núñez") == "Jos%C3%A9%20N%C3%BA%C3%B1ez"
     assert '<a href="Jos%25C3%25A9%2520N%25C3%25BA%25C3%25B1ez.html">' in page
     assert (graded / "feedback" / "Jos%C3%A9%20N%C3%BA%C3%B1ez.html").is_file()
-    # the submissions that could not be graded, and why
+    # the submissions with nothing to grade, and why
     ungradable = page.split('id="ungradable"')[1].split("</ul>")[0]
     assert "gus" in ungradable and "was never closed" in ungradable
     assert "hal" in ungradable and "cut short" in ungradable

@@ -433,9 +433,9 @@ def test_per_problem_numbers_are_over_the_graded_submissions() -> None:
         [(p.graded, p.counts, p.mean_score) for p in alone.problems]
     assert [p.item for p in data.problems] == [p.item for p in alone.problems]
     page = class_report.render([*others, unread], problem_set())
-    assert ("Every per-problem number below is over the 17 submissions that could be "
-            "graded") in page
-    assert "the 1 that could not (listed further down) is left out here" in page
+    assert ("Every per-problem number below is over the 17 submissions with answers to "
+            "grade") in page
+    assert "the 1 with nothing to grade (listed further down) is left out here" in page
 
 
 def test_late_work_headlines_the_final_score_and_the_report_lists_it() -> None:

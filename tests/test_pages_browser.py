@@ -227,5 +227,5 @@ def test_class_report_of_a_graded_class_links_every_student_and_renders(
                                 "roster"]
     assert view["groups"] >= 4                    # a header and a row per group shown
     text = _lines(view["text"])
-    assert "Submissions that could not be graded" in text and "Roster" in text
+    assert "Submissions with nothing to grade" in text and "Roster" in text
     assert "2*x.T @ A and 2 other spellings" in text

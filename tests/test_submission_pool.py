@@ -220,3 +220,37 @@ def test_a_killed_grader_takes_its_worker_and_jobs_along(tmp_path: Path, sandbox
     while time.monotonic() < deadline and any(_alive(pid) for pid in running):
         time.sleep(0.05)
     assert not [pid for pid in running if _alive(pid)]
+
+
+LIGHT = textwrap.dedent("""
+    import sys
+    from mcgrade.model import Problem, ProblemSet
+    from mcgrade.submission import warm_up, read_answers
+    pset = ProblemSet("t", (Problem(id="a", kind="answer", answer="1"),), timeout=60.0)
+    warm_up(sys.argv[2], sys.argv[1])
+    print(read_answers(sys.argv[1], pset, sandbox=sys.argv[2]).answers["a"])
+""")
+
+
+def test_the_worker_imports_sympy_only_for_code_that_names_it(tmp_path: Path) -> None:
+    from mcgrade.submission import _preload_for
+    plain, named = tmp_path / "plain.py", tmp_path / "named.py"
+    plain.write_text("import numpy as np\na = np.ones(2)\n")
+    named.write_text("import sympy as sp\na = sp.Integer(1)\n")
+    assert _preload_for(plain) == ("numpy",)
+    assert _preload_for(named) == ("numpy", "sympy")
+    assert _preload_for(tmp_path / "missing.py") == ("numpy", "sympy")
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_submission_importing_what_the_worker_did_not_still_runs(tmp_path: Path,
+                                                                   sandbox: str) -> None:
+    """The worker skipped sympy (the code never spells it), yet the submission imports it:
+    the child imports it itself, inside the sandbox, and its answer reads as usual."""
+    path = tmp_path / "covert.py"
+    path.write_text('sp = __import__("sym" + "py")\na = sp.Matrix([[sp.Symbol("x")]])\n')
+    done = subprocess.run([sys.executable, "-c", LIGHT, str(path), sandbox],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("Answer(kind='sympy', text=\"ImmutableDenseMatrix("
+                                   "[[Symbol('x')]])\", value=None, shape=(1, 1))")

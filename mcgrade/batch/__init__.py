@@ -25,7 +25,8 @@ from mcgrade.batch.local import Item, grade_local
 from mcgrade.errors import CheckAbandoned
 from mcgrade.files import display_name
 from mcgrade.grading import Grader
-from mcgrade.model import Answer, ProblemSet
+from mcgrade.model import ProblemSet
+from mcgrade.submission import Submission
 
 __all__ = ["Entry", "Graded", "Ledger", "Plan", "grade_many", "plan"]
 
@@ -191,8 +192,8 @@ def _regraded(old: Entry, grader: Grader, batch: Plan) -> tuple[Entry, str]:
                               kept={p: kept[p] for p in same})
     except CheckAbandoned as exc:   # the machine's fault: an ungraded row, run next time
         why = str(exc)
-        report = grader.grade({n: Answer("error", text=why) for n in old.answers}, name,
-                              (why,), sandbox=old.report.sandbox)
+        report = grader.grade_submission(Submission.failed(name, old.answers, why,
+                                                           sandbox=old.report.sandbox))
         return replace(old, file=name, key="", report=report, set_digest=batch.set_digest,
                        definitions=batch.definitions), why
     return replace(old, file=name, key=batch.keys[old.student], report=report,

@@ -10,7 +10,6 @@ from becoming the bottleneck behind the workers that run code.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from mcgrade.errors import CheckAbandoned
@@ -45,14 +44,9 @@ def grade_local(items: Sequence[Item], grader: Grader, *, sandbox: str = "auto",
             try:
                 report = variant.grade_submission(submission, memo)
             except CheckAbandoned as exc:     # the machine's fault: a row, graded next run
-                submission = _ungraded(submission, str(exc))
+                submission = Submission.failed(submission.name, submission.answers,
+                                               str(exc), ungraded=True,
+                                               sandbox=submission.sandbox)
                 report = variant.grade_submission(submission, memo)
             yield items[index][0], report, submission.answers, submission.ungraded
 
-
-def _ungraded(submission: Submission, why: str) -> Submission:
-    """The submission as this machine failed to grade it: every answer that reason (so
-    every problem an error, scoring nothing for now), to be graded again on the next run."""
-    return replace(submission, answers={n: Answer("error", text=why)
-                                        for n in submission.answers},
-                   notes=(why,), ungraded=why)

@@ -235,9 +235,10 @@ def _names(students: Sequence[str]) -> str:
 
 
 def _unread(book: Sequence[Entry], ungraded: Collection[str], outputs: Outputs) -> str:
-    """The line naming the gradebook's submissions that could not be graded at all (a
-    truncated notebook, a file that is not a submission), and where their reasons are;
-    "" if none. Those this machine failed to run are said apart (``ungraded``)."""
+    """The line naming the gradebook's submissions with nothing to grade (a truncated
+    notebook, a file that is not a submission, a script that hangs before any answer),
+    and where their reasons are; "" if none. Those this machine failed to run are said
+    apart (``ungraded``): they are not the student's doing."""
     found = [(e, class_report.ungradable(e.report)) for e in book
              if e.student not in ungraded]
     found = [(e, why) for e, why in found if why]
@@ -245,7 +246,7 @@ def _unread(book: Sequence[Entry], ungraded: Collection[str], outputs: Outputs) 
         return ""
     shown = ", ".join(f"{e.student}: {_short(why, e)}" for e, why in found[:NAMED])
     more = f" and {len(found) - NAMED} more" if len(found) > NAMED else ""
-    return (f"mcgrade: {len(found)} could not be graded ({shown}{more}); see the notes "
+    return (f"mcgrade: {len(found)} had nothing to grade ({shown}{more}); see the notes "
             f"column of {outputs.csv}")
 
 

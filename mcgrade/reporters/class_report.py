@@ -12,7 +12,7 @@ page is byte-for-byte deterministic for given reports.
 
 Given more data by the batch (``mcgrade.batch.outputs``), the page also has what an
 instructor acts on: a ``roster`` (each student's score, linked to their feedback page),
-the submissions that could not be graded and why, per problem the class's wrong answers
+the submissions with nothing to grade and why, per problem the class's wrong answers
 in ``groups`` (``AnswerGroup``: grouped by the engine, ``mcgrade.batch.mistakes``), and a
 short item analysis (``ItemStats``): each problem's difficulty and its corrected
 item–total correlation, the problems that discriminate least flagged. This module only
@@ -21,7 +21,7 @@ renders: the groups and the links are computed by the batch layer.
 Two bases, each said on the page: the score cards and the histogram are over every
 student (the gradebook's totals, an ungradable submission with its points, usually 0);
 every per-problem number (success rates, diagnoses, the item analysis) is over the
-submissions that could be graded. A problem an instructor overrode is marked so in the
+submissions with answers to grade. A problem an instructor overrode is marked so in the
 roster; with a late policy (``RosterRow.final``) the roster and the cards give the final
 scores too.
 """
@@ -93,7 +93,7 @@ class AnswerGroup:
 
 @dataclass(frozen=True)
 class ItemStats:
-    """A problem's item analysis over the submissions that could be graded:
+    """A problem's item analysis over the submissions with answers to grade:
     ``difficulty``, the mean share of its points earned (1 = everyone right);
     ``discrimination``, the Pearson correlation between that share and the rest of each
     student's total (None when it is undefined: under 3 students, or no spread)."""
@@ -123,7 +123,7 @@ class ProblemSummary:
     mean_score: float
     diagnoses: tuple[tuple[str, int], ...]       # most frequent first
     mistakes: tuple[tuple[str, int], ...] = ()   # author's mistakes made, by their answer
-    item: ItemStats | None = None                 # None when nobody could be graded
+    item: ItemStats | None = None                 # None when nobody had answers to grade
     causes: tuple[tuple[str, int], ...] = ()     # "error" verdicts by their cause
 
     def share(self, count: int) -> float:
@@ -145,8 +145,9 @@ class Summary:
 
 
 def ungradable(report: GradeReport) -> str:
-    """Why a submission could not be graded at all ("" if it could): nothing was read
-    from it (every problem an error or a timeout, and a note saying why)."""
+    """Why a submission had nothing to grade ("" if it had answers): nothing was read
+    from it (every problem an error or a timeout, and a note saying why). Not a fault of
+    this machine: those are ``ungraded`` and said apart."""
     if not report.notes or not report.verdicts:
         return ""
     if all(v.status in ("error", "timeout") for v in report.verdicts):
@@ -155,7 +156,7 @@ def ungradable(report: GradeReport) -> str:
 
 
 def item_stats(reports: Sequence[GradeReport], problem_id: str) -> ItemStats | None:
-    """The item analysis of one problem over ``reports`` (those that could be graded).
+    """The item analysis of one problem over ``reports`` (those with answers to grade).
 
     With x_i the share of the problem's points student i earned and R_i the rest of
     their total (total score minus this problem's points), the difficulty is mean(x) and
@@ -267,7 +268,7 @@ def render(reports: Sequence[GradeReport], problem_set: ProblemSet, *,
              "<h2>Most common mistakes</h2>\n", _headlines(data),
              "<h2>Success rate per problem</h2>\n", _basis(data), _bars(data), _table(data),
              "<h2>Items that discriminate least</h2>\n", _items(data),
-             "<h2>Submissions that could not be graded</h2>\n",
+             "<h2>Submissions with nothing to grade</h2>\n",
              _ungradable(reports, roster),
              "<h2>Per problem: diagnoses and the class's answers</h2>\n",
              _diagnoses(data, problem_set, groups or {}, links, cut_short)]
@@ -280,10 +281,10 @@ def _basis(data: Summary) -> str:
     """What the per-problem numbers are over, and how that differs from the cards'."""
     left = data.students - data.gradable
     out = (f"Every per-problem number below is over the {data.gradable} submission"
-           f"{'s' if data.gradable != 1 else ''} that could be graded (a problem an "
+           f"{'s' if data.gradable != 1 else ''} with answers to grade (a problem an "
            "instructor overrode counts by the override's points)")
     if left:
-        out += (f"; the {left} that could not (listed further down) "
+        out += (f"; the {left} with nothing to grade (listed further down) "
                 f"{'is' if left == 1 else 'are'} left out here, while the score cards and "
                 f"the histogram above count all {data.students} students with their points")
     return f'<p class="muted" id="basis">{esc(out)}.</p>\n'
@@ -317,7 +318,7 @@ def _items(data: Summary) -> str:
     (those where it is undefined last)."""
     rated = [(p.id, p.item) for p in data.problems if p.item is not None]
     if not rated:
-        return '<p class="muted">No submission could be graded.</p>\n'
+        return '<p class="muted">No submission had answers to grade.</p>\n'
     rated.sort(key=lambda pair: (pair[1].discrimination is None,
                                  pair[1].discrimination or 0.0, pair[0]))
     rows = []
@@ -332,19 +333,19 @@ def _items(data: Summary) -> str:
             "Discrimination: the correlation between a student's share of the problem's "
             "points and the rest of their total (corrected item–total correlation); "
             f"under {LOW_DISCRIMINATION:g} the problem hardly tells stronger students from "
-            "weaker ones. Submissions that could not be graded are left out.</p>\n"
+            "weaker ones. Submissions with nothing to grade are left out.</p>\n"
             '<table id="item-analysis"><tr><th>Problem</th><th class="num">Difficulty</th>'
             '<th class="num">Discrimination</th><th>Flag</th></tr>' + "".join(rows)
             + "</table>\n")
 
 
 def _ungradable(reports: Sequence[GradeReport], roster: Sequence[RosterRow]) -> str:
-    """Whose submission could not be graded at all, and why."""
+    """Whose submission had nothing to grade, and why."""
     rows = ([(_link(r.student, {r.student: r.page}), r.report) for r in roster] if roster
             else [(esc(r.submission), r) for r in reports])
     found = [(who, report, ungradable(report)) for who, report in rows if ungradable(report)]
     if not found:
-        return '<p id="ungradable" class="muted">Every submission could be graded.</p>\n'
+        return '<p id="ungradable" class="muted">Every submission gave answers to grade.</p>\n'
     items = "".join(f'<li>{who} <span class="muted">({esc(report.submission)})</span>: '
                     f'<span class="feedback">{esc(why)}</span></li>'
                     for who, report, why in found)

@@ -25,8 +25,8 @@ from mcgrade.model import Answer, ProblemSet
 from mcgrade.submission.layers import Sandbox, choose
 from mcgrade.submission.pool import launch, shared
 from mcgrade.submission.runner import make_job, to_result
-from mcgrade.submission.sandbox import SANDBOXES
-from mcgrade.submission.sources import Source, load
+from mcgrade.submission.sandbox import PRELOAD, SANDBOXES
+from mcgrade.submission.sources import PY_CAP, Source, load
 
 Calls = Mapping[str, Sequence[Sequence[object]]]
 
@@ -41,13 +41,40 @@ class Submission:
     ungraded: str = ""      # why it could not be run at all, by a fault of this machine
     sandbox: str = ""       # the sandbox it ran in, and its layers (``Sandbox.label``)
 
+    @classmethod
+    def failed(cls, name: str, answer_names: Iterable[str], why: str, *,
+               ungraded: bool = False, sandbox: str = "") -> Submission:
+        """A submission none of whose answers could be read, for ``why``: every answer
+        is that error (so every problem scores nothing) and its one note says it, so it
+        still gets its record. ``ungraded``: this machine was at fault, not the file, and
+        the next run grades it again."""
+        return cls(name, {n: Answer("error", text=why) for n in answer_names}, (why,),
+                   why if ungraded else "", sandbox)
 
-def warm_up(sandbox: str = "auto") -> None:
+
+def warm_up(sandbox: str = "auto", submission: str | os.PathLike[str] | None = None) -> None:
     """Start the worker in the background, so that it imports numpy and sympy while the
     grader compiles the problem set (two slow starts overlapped on two cores). Nothing is
-    decided here: ``read_answers`` still reports a worker that could not start."""
+    decided here: ``read_answers`` still reports a worker that could not start.
+
+    Given the one ``submission`` it will run, the worker imports sympy only if the code
+    names it: sympy is most of a worker's start, which a student's ``pytest`` waits for."""
     if sandbox in SANDBOXES:
-        launch("process" if sandbox == "process" else "bwrap")
+        launch("process" if sandbox == "process" else "bwrap",
+               PRELOAD if submission is None else _preload_for(submission))
+
+
+def _preload_for(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """What the worker should import for the submission at ``path``: numpy, and sympy if
+    its code mentions it anywhere (a comment or a string counts: when in doubt, import)."""
+    try:
+        if os.path.getsize(path) > PY_CAP:
+            return PRELOAD
+        source = load(path)
+    except (OSError, SubmissionError):
+        return PRELOAD                    # reported when it is read for real
+    code = source.data.decode("utf-8", "replace") + "".join(c for _, c in source.cells)
+    return PRELOAD if "sympy" in code else ("numpy",)
 
 
 def choose_for(problem_set: ProblemSet, sandbox: str = "auto",
@@ -104,8 +131,7 @@ def read_many(paths: Iterable[str | os.PathLike[str]], problem_set: ProblemSet, 
             yield next(results)
         else:
             label, message = item
-            yield Submission(label, {n: Answer("error", text=message) for n in names},
-                             (message,))
+            yield Submission.failed(label, names, message)
 
 
 def _read(sources: Sequence[Source], problem_set: ProblemSet, sandbox: str,

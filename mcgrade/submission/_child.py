@@ -3,7 +3,8 @@
 Started by ``mcgrade.submission.pool`` as ``python -I -S -X utf8 _child.py '<config>'``
 (inside bubblewrap where available). It imports only the standard library and its sibling
 child-side modules (``_student_process``, ``_execute``, ``_encode``, ``_isolate``), never
-``mcgrade``, then imports numpy and sympy once, warms them, and waits for work on a control socket.
+``mcgrade``, then imports numpy and sympy once (``_preload``), warms them, and waits for
+work on a control socket.
 
 Three kinds of process, none of which the grader trusts:
 
@@ -54,19 +55,23 @@ JOB_CAP = 16 << 20             # bytes of one job description
 _dumps = json.dumps
 
 
-def _preload() -> None:
-    """Import and warm what submissions use, once, before any fork."""
+def _preload(modules: "list[str]") -> None:
+    """Import and warm what submissions use, once, before any fork: numpy, and sympy
+    unless the grader knows no submission will name it (``CONFIG["preload"]``). A child
+    that imports something not preloaded still can, at its own cost."""
     import site  # under -S this only defines helpers
     getattr(site, "setquit", lambda: None)()  # exit() and quit(), as a script has them
     for name in ("ast", "linecache", "traceback", "tokenize", "io", "resource", "tempfile"):
         __import__(name)
     try:
-        import numpy as np
-        (np.ones((2, 2)) @ np.ones((2, 1))).tolist()
-        import sympy as sp
-        x = sp.Symbol("x")
-        m = sp.ImmutableDenseMatrix([[x, sp.exp(x) / (1 + x**2)]])
-        sp.srepr(m.T * 2), sp.diff(m, x), complex(sp.sqrt(2) * sp.pi)
+        if "numpy" in modules:
+            import numpy as np
+            (np.ones((2, 2)) @ np.ones((2, 1))).tolist()
+        if "sympy" in modules:
+            import sympy as sp
+            x = sp.Symbol("x")
+            m = sp.ImmutableDenseMatrix([[x, sp.exp(x) / (1 + x**2)]])
+            sp.srepr(m.T * 2), sp.diff(m, x), complex(sp.sqrt(2) * sp.pi)
     except ImportError:
         pass
     gc.collect()
@@ -317,7 +322,7 @@ def _probe() -> "dict[str, Any]":
 def main() -> None:
     _isolate.not_dumpable()
     control = socket.socket(fileno=CONFIG["control_fd"])
-    _preload()
+    _preload(CONFIG.get("preload", ["numpy", "sympy"]))
     control.sendall(_dumps({"op": "ready", "pid": os.getpid(), "probe": _probe()}).encode())
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)                      # start-up errors went to the grader; no more

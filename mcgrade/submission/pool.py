@@ -33,12 +33,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from mcgrade.submission.jobs import Job, JobOutcome
-from mcgrade.submission.sandbox import worker_command
+from mcgrade.submission.sandbox import PRELOAD, worker_command
 
 START_TIMEOUT = 120.0          # seconds for a worker to import numpy and sympy
 GRACE = 2.5                    # past the supervisor's own deadlines (which add 1 s)
@@ -81,10 +81,10 @@ class Pool:
 
     # --- the worker --------------------------------------------------------------------
 
-    def launch(self) -> None:
+    def launch(self, preload: Sequence[str] = PRELOAD) -> None:
         """Start the worker's interpreter without waiting for it to be ready, so that it
-        imports numpy and sympy while the grader does other work (compiling the problem
-        set). ``start`` waits for it."""
+        imports ``preload`` while the grader does other work (compiling the problem set).
+        ``start`` waits for it."""
         with self._lock:
             if self.alive() or self._launched is not None:
                 return
@@ -92,7 +92,7 @@ class Pool:
             parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             errors = tempfile.TemporaryFile()  # noqa: SIM115  (the worker's stderr, kept open)
             try:
-                argv, env = worker_command(self.sandbox, child.fileno())
+                argv, env = worker_command(self.sandbox, child.fileno(), preload)
                 proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=errors,
                                         pass_fds=(child.fileno(),), env=env, cwd="/",
@@ -336,13 +336,13 @@ def linux_sandbox_missing() -> str:
     return f"this Python has no {', '.join(missing)}" if missing else ""
 
 
-def launch(sandbox: str) -> None:
+def launch(sandbox: str, preload: Sequence[str] = PRELOAD) -> None:
     """Start the process-wide worker for ``sandbox`` in the background (see Pool.launch);
     a worker that can't start is reported later, by ``shared``."""
     if sandbox in _UNAVAILABLE or sandbox == "subprocess" or linux_sandbox_missing():
         return
     try:
-        _this_process_pool(sandbox).launch()
+        _this_process_pool(sandbox).launch(preload)
     except WorkerUnavailable as exc:
         _UNAVAILABLE[sandbox] = str(exc)
 

@@ -1,6 +1,6 @@
 """How a worker is started: a plain process, or inside bubblewrap (SPEC §5.1).
 
-``worker_command(sandbox, control_fd)`` gives the argv, environment and descriptors that
+``worker_command(sandbox, control_fd, preload)`` gives the argv, environment and descriptors that
 start ``_child.py``. Under ``bwrap`` the worker sees, read-only, only ``/usr`` (and the
 ``/lib*``, ``/bin`` links into it), the Python installation it runs (prefixes and
 site-packages directories) and the worker's own scripts at ``/mcgrade-worker``; a tmpfs
@@ -22,6 +22,7 @@ import os
 import shutil
 import site
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ NOBODY = 65534
 JOB_UIDS = range(200_000, 265_536)   # a root grader gives each job its own uid from here
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+PRELOAD = ("numpy", "sympy")   # what a worker imports before its first fork, by default
 
 
 @functools.cache
@@ -114,21 +116,24 @@ def _bwrap_argv(bwrap: str, binds: list[tuple[str, str]], config: dict[str, Any]
                    json.dumps(config)]
 
 
-def worker_command(sandbox: str, control_fd: int) -> tuple[list[str], dict[str, str]]:
-    """(argv, environment) that start a worker holding ``control_fd``.
+def worker_command(sandbox: str, control_fd: int,
+                   preload: Sequence[str] = PRELOAD) -> tuple[list[str], dict[str, str]]:
+    """(argv, environment) that start a worker holding ``control_fd`` and importing
+    ``preload`` before its first fork.
 
     ``sandbox`` is ``process`` or ``bwrap``; ``bwrap`` raises FileNotFoundError when the
     program is not installed.
     """
     if sandbox == "process":
         config = {"control_fd": control_fd, "site_path": list(site_path()),
-                  "job_uid": JOB_UIDS[0]}
+                  "job_uid": JOB_UIDS[0], "preload": list(preload)}
         argv = [sys.executable, "-I", "-S", "-X", "utf8", str(CHILD), json.dumps(config)]
         return argv, {**ENV, "HOME": "/tmp"}
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise FileNotFoundError(2, "it is not installed (not on PATH)", "bwrap")
-    config = {"control_fd": control_fd, "site_path": _sandbox_site_path()}
+    config = {"control_fd": control_fd, "site_path": _sandbox_site_path(),
+              "preload": list(preload)}
     binds = [("/usr", "/usr")] + [(d, d) for d in runtime_dirs()]
     binds.append((str(HERE), WORKER_DIR))
     if os.path.isfile("/etc/ld.so.cache"):

@@ -1,7 +1,10 @@
 """Submission files → plain code to run: a ``.py`` file's bytes, or a notebook's code cells.
 
 Notebooks are read here, in the grader, with ``nbformat`` (any 4.x; a version-3 notebook is
-upgraded): the child only ever receives the cells' source text. A notebook's stored outputs
+upgraded): the child only ever receives the cells' source text. A 4.x notebook that keeps
+to the plain core of the format (``_plain_v4``: what Jupyter, JupyterLab, VS Code and Colab
+write) is read without it, exactly as nbformat would read it: importing nbformat's
+validator costs a student's ``pytest`` a tenth of a second. A notebook's stored outputs
 are never run, so they are dropped before it is validated and don't count against the
 size limit, which is the code's (PY_CAP). A file that can't be a submission at all
 (missing, a folder or a pipe, empty or truncated notebook, not JSON, not a notebook, an
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,14 +122,17 @@ def _notebook(label: str, raw: bytes) -> Source:
                               "reads nbformat 4 (and upgrades 3): save it from a current "
                               "Jupyter")
     notes = []
-    import nbformat
     captured: dict[str, Any] = {}
-    try:                                      # nbformat.reads carries no annotations
-        nb = nbformat.reads(json.dumps(_without_outputs(obj)), as_version=4,  # type: ignore[no-untyped-call]
-                            capture_validation_error=captured)
-    except Exception as exc:                  # nbformat raises many kinds on bad input
-        raise SubmissionError(f"{label} could not be read as a notebook "
-                              f"({type(exc).__name__}: {str(exc)[:200]}); {again}") from None
+    if _plain_v4(obj):
+        nb = obj                              # nbformat would read it as it is, silently
+    else:
+        import nbformat
+        try:                                  # nbformat.reads carries no annotations
+            nb = nbformat.reads(json.dumps(_without_outputs(obj)), as_version=4,  # type: ignore[no-untyped-call]
+                                capture_validation_error=captured)
+        except Exception as exc:              # nbformat raises many kinds on bad input
+            raise SubmissionError(f"{label} could not be read as a notebook "
+                                  f"({type(exc).__name__}: {str(exc)[:200]}); {again}") from None
     if major == 3:
         notes.append(f"{label} is an nbformat 3 notebook; it was upgraded to nbformat 4 "
                      "to be read")
@@ -166,3 +173,87 @@ def _without_outputs(notebook: dict[str, Any]) -> dict[str, Any]:
             if isinstance(cell, dict) and isinstance(cell.get("outputs"), list):
                 cell["outputs"] = []
     return notebook
+
+
+# --- the plain core of nbformat 4 ------------------------------------------------------
+# Conservative: a notebook passes only if the nbformat 4.x schema of its minor version
+# accepts it (outputs aside: they are dropped unread either way). Any other notebook goes
+# to nbformat, which reads, upgrades and says what it finds. tests/test_notebook_reading.py
+# holds these rules to nbformat's own schemas and validator.
+_CELL_KEYS = {"code": frozenset({"cell_type", "metadata", "source", "outputs",
+                                 "execution_count"}),
+              "markdown": frozenset({"cell_type", "metadata", "source"}),
+              "raw": frozenset({"cell_type", "metadata", "source"})}
+# cell metadata the schemas define, with the rule each keeps (any other key is free)
+_CELL_METADATA: dict[str, Callable[[Any], bool]] = {
+    "collapsed": lambda v: type(v) is bool,
+    "scrolled": lambda v: type(v) is bool or v == "auto",
+    "tags": lambda v: (type(v) is list and len(set(map(str, v))) == len(v) and all(
+        type(t) is str and t and "," not in t and "\n" not in t for t in v)),
+    "jupyter": lambda v: type(v) is dict and all(
+        type(v[k]) is bool for k in ("source_hidden", "outputs_hidden") if k in v),
+    "execution": lambda v: type(v) is dict and all(type(t) is str for t in v.values()),
+}
+_SCHEMA_CELL_METADATA = frozenset({"collapsed", "scrolled", "tags", "jupyter", "execution",
+                                   "name", "format"})
+_SCHEMA_NOTEBOOK_METADATA = frozenset({"kernelspec", "language_info", "orig_nbformat",
+                                       "title", "authors"})
+_ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def _plain_v4(notebook: dict[str, Any]) -> bool:
+    """Whether ``notebook`` is nbformat 4.0-4.5 that its schema accepts as it is (cell
+    ids included), in the core every notebook editor writes; False sends it to nbformat."""
+    minor = notebook.get("nbformat_minor")
+    if (set(notebook) != {"cells", "metadata", "nbformat", "nbformat_minor"}
+            or type(notebook["nbformat"]) is not int or notebook["nbformat"] != 4
+            or type(minor) is not int or not 0 <= minor <= 5
+            or type(notebook["cells"]) is not list
+            or not _plain_notebook_metadata(notebook["metadata"])):
+        return False
+    ids: set[str] = set()
+    for cell in notebook["cells"]:
+        if type(cell) is not dict or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            return False
+        keys = _CELL_KEYS[cell["cell_type"]]
+        if minor >= 5:
+            cell_id = cell.get("id")
+            if (type(cell_id) is not str or not 1 <= len(cell_id) <= 64
+                    or not _ID_CHARACTERS.issuperset(cell_id) or cell_id in ids):
+                return False
+            ids.add(cell_id)
+            keys = keys | {"id"}
+        source, metadata = cell.get("source"), cell.get("metadata")
+        if (set(cell) != keys or type(metadata) is not dict
+                or not (type(source) is str or (type(source) is list and all(
+                    type(line) is str for line in source)))):
+            return False
+        if cell["cell_type"] == "code" and (type(cell["outputs"]) is not list or not (
+                cell["execution_count"] is None or (type(cell["execution_count"]) is int
+                                                    and cell["execution_count"] >= 0))):
+            return False
+        for key in _SCHEMA_CELL_METADATA.intersection(metadata):
+            rule = _CELL_METADATA.get(key)
+            if rule is None or not rule(metadata[key]):
+                return False
+    return True
+
+
+def _plain_notebook_metadata(metadata: Any) -> bool:
+    if type(metadata) is not dict:
+        return False
+    for key in _SCHEMA_NOTEBOOK_METADATA.intersection(metadata):
+        value = metadata[key]
+        if key == "kernelspec":
+            if not (type(value) is dict and type(value.get("name")) is str
+                    and type(value.get("display_name")) is str):
+                return False
+        elif key == "language_info":
+            if not (type(value) is dict and type(value.get("name")) is str
+                    and type(value.get("codemirror_mode", "")) in (str, dict) and all(
+                        type(value.get(k, "")) is str
+                        for k in ("file_extension", "mimetype", "pygments_lexer"))):
+                return False
+        else:                 # orig_nbformat, title, authors: rare; nbformat decides
+            return False
+    return True
