@@ -24,7 +24,7 @@ from mcgrade.batch.ids import file_name
 from mcgrade.batch.ledger import Ledger
 from mcgrade.cli import main
 from mcgrade.problemset import load_problem_set
-from mcgrade.reporters import class_report
+from mcgrade.reporters import class_report, class_summary
 
 SET = """\
 title: Class mistakes
@@ -89,7 +89,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp
 
 
-def groups_of(tmp: Path) -> dict[str, tuple[class_report.AnswerGroup, ...]]:
+def groups_of(tmp: Path) -> dict[str, tuple[class_summary.AnswerGroup, ...]]:
     problem_set = load_problem_set(tmp / "hw.yaml")
     entries, _ = mistakes.read_entries(problem_set, tmp / "results")
     return mistakes.answer_groups(entries, problem_set).groups
@@ -132,14 +132,14 @@ def test_item_analysis_is_the_corrected_item_total_correlation() -> None:
             Verdict(pid, "correct" if s else "incorrect", s, 1.0, (), "", "", {})
             for pid, s in (("q1", q1), ("q2", q2), ("q3", q3))))
     reports = [report(1, 1, 1), report(1, 1, 0), report(0, 0, 1), report(0, 0, 0)]
-    stats = class_report.item_stats(reports, "q1")
+    stats = class_summary.item_stats(reports, "q1")
     assert stats is not None and stats.difficulty == 0.5
     # x = (1, 1, 0, 0), rest = (2, 1, 1, 0): r = 1 / sqrt(1 * 2)
     assert stats.discrimination == pytest.approx(2 ** -0.5)
-    q3 = class_report.item_stats(reports, "q3")
+    q3 = class_summary.item_stats(reports, "q3")
     assert q3 is not None and q3.discrimination == pytest.approx(0.0)
     assert q3.flag.startswith("low")
-    same = class_report.item_stats([report(1, 0, 0)] * 3, "q1")
+    same = class_summary.item_stats([report(1, 0, 0)] * 3, "q1")
     assert same is not None and same.discrimination is None and same.flag
 
 

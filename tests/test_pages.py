@@ -26,6 +26,7 @@ from mcgrade.model import Answer, GradeReport, Verdict
 from mcgrade.problemset import load_problem_set, parse_problem_set
 from mcgrade.reporters import (
     class_report,
+    class_summary,
     gradescope,
     html_feedback,
     json_report,
@@ -232,7 +233,7 @@ def test_pages_are_self_contained() -> None:
 # --- the class report's numbers ----------------------------------------------------------
 
 def test_class_summary_counts_and_shares() -> None:
-    data = class_report.summary(class_reports(), problem_set())
+    data = class_summary.summary(class_reports(), problem_set())
     assert data.students == 17
     dz = data.problems[0]
     assert dz.id == "dz_dw" and dz.graded == 17
@@ -251,7 +252,7 @@ def test_class_report_says_what_share_made_which_mistake() -> None:
 
 
 def test_histogram_bins_cover_every_score() -> None:
-    data = class_report.summary(class_reports(), problem_set())
+    data = class_summary.summary(class_reports(), problem_set())
     bins = class_report._bins(data)
     assert len(bins) == 7                                 # one per whole point, 0..6
     assert sum(n for _, _, n in bins) == 17
@@ -392,7 +393,7 @@ def test_an_overridden_problem_shows_the_override_as_its_status() -> None:
     assert "Replaced: the grader's verdict, Error" in replaced
     assert "Override by your instructor" not in section      # said once, as the status
     assert "<script" not in page and "<img" not in page
-    roster = [class_report.RosterRow("erin", "erin.html", erin())]
+    roster = [class_summary.RosterRow("erin", "erin.html", erin())]
     report = class_report.render([erin()], problem_set(), roster=roster)
     row = report.split('<table id="roster">')[1].split("</table>")[0]
     assert '<td class="st st-override">✎</td>' in row
@@ -426,8 +427,8 @@ def test_per_problem_numbers_are_over_the_graded_submissions() -> None:
         _v(pid, "error", 0, worth, ["error"], CUT_SHORT)
         for pid, worth in (("dz_dw", 2), ("jac", 2), ("shape_q", 1), ("at_pt", 1))),
         notes=(CUT_SHORT,))
-    data = class_report.summary([*others, unread], problem_set())
-    alone = class_report.summary(others, problem_set())
+    data = class_summary.summary([*others, unread], problem_set())
+    alone = class_summary.summary(others, problem_set())
     assert data.students == 18 and data.gradable == 17
     assert [(p.graded, p.counts, p.mean_score) for p in data.problems] == \
         [(p.graded, p.counts, p.mean_score) for p in alone.problems]
@@ -447,8 +448,8 @@ def test_late_work_headlines_the_final_score_and_the_report_lists_it() -> None:
             "late penalty 0.4)</span></p>") in page
     on_time = html_feedback.render(report, problem_set(), late="On time.", final=4.0)
     assert "Total: <strong>4/6</strong>" in on_time and "Final score" not in on_time
-    roster = [class_report.RosterRow("bob", "bob.html", report, 3.6),
-              class_report.RosterRow("alice", "alice.html", alice()[0], 3.0)]
+    roster = [class_summary.RosterRow("bob", "bob.html", report, 3.6),
+              class_summary.RosterRow("alice", "alice.html", alice()[0], 3.0)]
     page = class_report.render([report, alice()[0]], problem_set(), roster=roster)
     assert '<th class="num">Final (late policy)</th>' in page
     assert '3.6 <span class="muted">(−0.4 late)</span>' in page

@@ -50,7 +50,7 @@ from mcgrade.engine.diagnosis import close
 from mcgrade.errors import CheckAbandoned, ExpressionError, McgradeError, UsageError
 from mcgrade.grading import Grader
 from mcgrade.model import Answer, Diagnosis, Mistake, Problem, ProblemSet, Tolerance, Verdict
-from mcgrade.reporters.class_report import AnswerGroup
+from mcgrade.reporters.class_summary import AnswerGroup
 
 __all__ = ["Grouped", "answer_groups", "proposals", "read_entries"]
 

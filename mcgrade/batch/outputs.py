@@ -34,7 +34,15 @@ from mcgrade.files import remove_temporaries, write_atomic
 from mcgrade.grading import Grader
 from mcgrade.model import ProblemSet
 from mcgrade.problemset import for_student
-from mcgrade.reporters import class_report, csv_report, gradescope, html_feedback, json_report, lms
+from mcgrade.reporters import (
+    class_report,
+    class_summary,
+    csv_report,
+    gradescope,
+    html_feedback,
+    json_report,
+    lms,
+)
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,7 @@ def _pages(entries: Sequence[Entry], folder: Path, problem_set: ProblemSet,
              html_feedback.render(entry.report, variant, entry.answers,
                                   lateness.note() if lateness else "",
                                   lateness.final if lateness else None))
-    roster = [class_report.RosterRow(e.student, page_link(e.student), e.report,
+    roster = [class_summary.RosterRow(e.student, page_link(e.student), e.report,
                                      late[e.student].final if e.student in late else None)
               for e in entries]
     grouped = mistakes.answer_groups(entries, problem_set, grader)

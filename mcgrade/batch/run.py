@@ -26,7 +26,7 @@ from mcgrade.batch.progress import Progress
 from mcgrade.errors import UsageError
 from mcgrade.grading import Grader
 from mcgrade.model import ProblemSet, Verdict
-from mcgrade.reporters import class_report
+from mcgrade.reporters import class_summary
 from mcgrade.reporters.terminal import points
 
 
@@ -239,7 +239,7 @@ def _unread(book: Sequence[Entry], ungraded: Collection[str], outputs: Outputs) 
     notebook, a file that is not a submission, a script that hangs before any answer),
     and where their reasons are; "" if none. Those this machine failed to run are said
     apart (``ungraded``): they are not the student's doing."""
-    found = [(e, class_report.ungradable(e.report)) for e in book
+    found = [(e, class_summary.ungradable(e.report)) for e in book
              if e.student not in ungraded]
     found = [(e, why) for e, why in found if why]
     if not found:

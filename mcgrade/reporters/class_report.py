@@ -8,7 +8,7 @@ answer; and a table), and per problem the most frequent diagnoses with their sha
 class ("41% transposed in dz_dw"), an author's anticipated mistake named by its answer.
 The plots are inline SVG written here — no script, no matplotlib, no network — so the
 page is byte-for-byte deterministic for given reports.
-``summary(reports, problem_set)`` gives the same numbers as plain data.
+The numbers come from ``mcgrade.reporters.class_summary`` (``summary``), as plain data.
 
 Given more data by the batch (``mcgrade.batch.outputs``), the page also has what an
 instructor acts on: a ``roster`` (each student's score, linked to their feedback page),
@@ -16,7 +16,7 @@ the submissions with nothing to grade and why, per problem the class's wrong ans
 in ``groups`` (``AnswerGroup``: grouped by the engine, ``mcgrade.batch.mistakes``), and a
 short item analysis (``ItemStats``): each problem's difficulty and its corrected
 item–total correlation, the problems that discriminate least flagged. This module only
-renders: the groups and the links are computed by the batch layer.
+renders: the numbers are ``class_summary``'s, the groups and the links the batch layer's.
 
 Two bases, each said on the page: the score cards and the histogram are over every
 student (the gradebook's totals, an ungradable submission with its points, usually 0);
@@ -28,15 +28,22 @@ scores too.
 
 from __future__ import annotations
 
-import math
 import statistics
-from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 
-from mcgrade.model import Diagnosis, GradeReport, ProblemSet, Verdict
+from mcgrade.model import Diagnosis, GradeReport, ProblemSet
 from mcgrade.reporters._html import esc, page, points, prose
-from mcgrade.reporters.diagnosis_words import cause, phrase
+from mcgrade.reporters.class_summary import (
+    LOW_DISCRIMINATION,
+    STATUS_GROUPS,
+    AnswerGroup,
+    ProblemSummary,
+    RosterRow,
+    Summary,
+    summary,
+    ungradable,
+)
+from mcgrade.reporters.diagnosis_words import phrase
 
 TOP_DIAGNOSES = 3
 """How many diagnoses each problem lists."""
@@ -44,189 +51,11 @@ TOP_DIAGNOSES = 3
 HEADLINES = 5
 """How many of the class's most common mistakes open the page."""
 
-# Status groups, in the order the bars stack them, with their colours.
-_GROUPS = (("correct", "Correct", "#1a7f37"), ("partial", "Partial", "#bf8700"),
-           ("incorrect", "Incorrect / error", "#cf222e"), ("missing", "No answer", "#8c959f"))
-_GROUP_OF = {"correct": "correct", "partial": "partial", "incorrect": "incorrect",
-             "error": "incorrect", "timeout": "incorrect", "missing": "missing"}
-
-
-LOW_DISCRIMINATION = 0.2
-"""A problem whose corrected item–total correlation is below this is flagged."""
-
 TOP_GROUPS = 5
 """How many answer groups each problem lists."""
 
 GROUP_STUDENTS = 12
 """How many students of a group are named (the rest are counted)."""
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    """One student of the roster: their id, the relative link to their feedback page
-    (already a URL path, percent-encoded; "" for none), their report and, when a late
-    policy applies, their ``final`` score (after its penalty)."""
-
-    student: str
-    page: str
-    report: GradeReport
-    final: float | None = None
-
-
-@dataclass(frozen=True)
-class AnswerGroup:
-    """Wrong answers to one problem that the engine finds equal, however spelt:
-    ``example`` is the most common spelling, ``students`` who gave one of them,
-    ``diagnoses`` what grading said of them, ``spellings`` how many different texts,
-    ``covered`` whether an author's mistake already diagnoses them, ``expression``
-    whether they are expression strings (which a ``mistakes:`` entry can name)."""
-
-    problem: str
-    example: str
-    count: int
-    students: tuple[str, ...]
-    diagnoses: tuple[str, ...]
-    spellings: int = 1
-    covered: bool = False
-    expression: bool = False
-
-
-@dataclass(frozen=True)
-class ItemStats:
-    """A problem's item analysis over the submissions with answers to grade:
-    ``difficulty``, the mean share of its points earned (1 = everyone right);
-    ``discrimination``, the Pearson correlation between that share and the rest of each
-    student's total (None when it is undefined: under 3 students, or no spread)."""
-
-    difficulty: float
-    discrimination: float | None
-
-    @property
-    def flag(self) -> str:
-        """Why the item deserves a look, or ""."""
-        r = self.discrimination
-        if r is None:
-            return "no spread: it can't tell students apart"
-        if r < 0:
-            return "negative: students who did better elsewhere did worse here"
-        if r < LOW_DISCRIMINATION:
-            return f"low (under {LOW_DISCRIMINATION:g})"
-        return ""
-
-
-@dataclass(frozen=True)
-class ProblemSummary:
-    id: str
-    points: float
-    graded: int                                  # submissions with a verdict for it
-    counts: tuple[tuple[str, int], ...]          # status group → submissions
-    mean_score: float
-    diagnoses: tuple[tuple[str, int], ...]       # most frequent first
-    mistakes: tuple[tuple[str, int], ...] = ()   # author's mistakes made, by their answer
-    item: ItemStats | None = None                 # None when nobody had answers to grade
-    causes: tuple[tuple[str, int], ...] = ()     # "error" verdicts by their cause
-
-    def share(self, count: int) -> float:
-        return count / self.graded if self.graded else 0.0
-
-    def count(self, group: str) -> int:
-        return dict(self.counts).get(group, 0)
-
-
-@dataclass(frozen=True)
-class Summary:
-    students: int
-    max_score: float
-    scores: tuple[float, ...]                   # sorted
-    mean: float
-    median: float
-    problems: tuple[ProblemSummary, ...]
-    gradable: int = 0                           # the per-problem numbers' basis
-
-
-def ungradable(report: GradeReport) -> str:
-    """Why a submission had nothing to grade ("" if it had answers): nothing was read
-    from it (every problem an error or a timeout, and a note saying why). Not a fault of
-    this machine: those are ``ungraded`` and said apart."""
-    if not report.notes or not report.verdicts:
-        return ""
-    if all(v.status in ("error", "timeout") for v in report.verdicts):
-        return report.notes[-1]
-    return ""
-
-
-def item_stats(reports: Sequence[GradeReport], problem_id: str) -> ItemStats | None:
-    """The item analysis of one problem over ``reports`` (those with answers to grade).
-
-    With x_i the share of the problem's points student i earned and R_i the rest of
-    their total (total score minus this problem's points), the difficulty is mean(x) and
-    the discrimination is the corrected item–total correlation r(x, R), Pearson's (for a
-    right-or-wrong problem, the point-biserial correlation with the rest score)."""
-    shares, rests = [], []
-    for report in reports:
-        verdict = next((v for v in report.verdicts if v.id == problem_id), None)
-        if verdict is None:
-            continue
-        shares.append(verdict.score / verdict.max_score if verdict.max_score else 0.0)
-        rests.append(report.score - verdict.score)
-    if not shares:
-        return None
-    return ItemStats(statistics.fmean(shares), _correlation(shares, rests))
-
-
-def _correlation(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    """Pearson's r, or None when undefined (under 3 pairs, or either side constant)."""
-    if len(xs) < 3:
-        return None
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    sxy = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys))
-    sxx = math.fsum((x - mx) ** 2 for x in xs)
-    syy = math.fsum((y - my) ** 2 for y in ys)
-    if sxx <= 1e-12 or syy <= 1e-12:
-        return None
-    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
-
-
-def _group(verdict: Verdict) -> str:
-    """The status group a verdict counts in: an overridden one by its points (all of
-    them correct, none incorrect, some partial), as the instructor decided."""
-    if verdict.override is None:
-        return _GROUP_OF.get(verdict.status, "incorrect")
-    if verdict.score >= verdict.max_score:
-        return "correct"
-    return "partial" if verdict.score > 0 else "incorrect"
-
-
-def summary(reports: Sequence[GradeReport], problem_set: ProblemSet) -> Summary:
-    scores = tuple(sorted(r.score for r in reports))
-    gradable = [r for r in reports if not ungradable(r)]
-    problems = []
-    ids = [p.id for p in problem_set.problems]
-    ids += sorted({v.id for r in reports for v in r.verdicts} - set(ids))
-    for problem_id in ids:
-        problem = problem_set.problem(problem_id)
-        graded = [(v, r.notes) for r in gradable for v in r.verdicts if v.id == problem_id]
-        verdicts = [v for v, _ in graded]
-        causes = Counter(cause(v, notes) for v, notes in graded
-                         if Diagnosis.ERROR in v.diagnoses)
-        groups = Counter(_group(v) for v in verdicts)
-        diagnoses = Counter(code for v in verdicts for code in dict.fromkeys(v.diagnoses))
-        ranked = sorted(diagnoses.items(), key=lambda item: (-item[1], item[0]))
-        mistakes = Counter(str(v.evidence["mistake"]) for v in verdicts
-                           if Diagnosis.AUTHOR_MISTAKE in v.diagnoses and "mistake" in v.evidence)
-        max_points = problem.points if problem else max((v.max_score for v in verdicts),
-                                                        default=0.0)
-        problems.append(ProblemSummary(
-            problem_id, max_points, len(verdicts),
-            tuple((g, groups.get(g, 0)) for g, _, _ in _GROUPS),
-            statistics.fmean(v.score for v in verdicts) if verdicts else 0.0,
-            tuple(ranked),
-            tuple(sorted(mistakes.items(), key=lambda item: (-item[1], item[0]))),
-            item_stats(gradable, problem_id), tuple(sorted(causes.items()))))
-    return Summary(len(reports), problem_set.max_score, scores,
-                   statistics.fmean(scores) if scores else 0.0,
-                   statistics.median(scores) if scores else 0.0, tuple(problems),
-                   len(gradable))
 
 
 _CSS = """
@@ -500,7 +329,7 @@ def _bars(data: Summary) -> str:
            f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
            "<title>Success rate per problem</title>"]
     x = left
-    for _, label, colour in _GROUPS:          # the legend
+    for _, label, colour in STATUS_GROUPS:          # the legend
         out.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{colour}"/>'
                    f'<text x="{x + 16}" y="16" font-size="12">{esc(label)}</text>')
         x += 16 + 8 * len(label) + 18
@@ -509,7 +338,7 @@ def _bars(data: Summary) -> str:
         out.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" font-size="12">'
                    f"{esc(_short(problem.id))}</text>")
         x0 = float(left)
-        for group, label, colour in _GROUPS:
+        for group, label, colour in STATUS_GROUPS:
             share = problem.share(problem.count(group))
             if share <= 0:
                 continue
@@ -531,12 +360,12 @@ def _short(text: str, limit: int = 18) -> str:
 
 def _table(data: Summary) -> str:
     head = ("<tr><th>Problem</th><th class=\"num\">Points</th><th class=\"num\">Mean</th>"
-            + "".join(f'<th class="num">{esc(label)}</th>' for _, label, _ in _GROUPS)
+            + "".join(f'<th class="num">{esc(label)}</th>' for _, label, _ in STATUS_GROUPS)
             + "</tr>")
     rows = []
     for p in data.problems:
         cells = "".join(f'<td class="num">{_pct(p.share(p.count(g)))}</td>'
-                        for g, _, _ in _GROUPS)
+                        for g, _, _ in STATUS_GROUPS)
         rows.append(f'<tr id="row-{esc(p.id)}"><td><span class="code">{esc(p.id)}</span></td>'
                     f'<td class="num">{points(p.points)}</td>'
                     f'<td class="num">{points(round(p.mean_score, 2))}</td>{cells}</tr>')
