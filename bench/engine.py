@@ -57,7 +57,7 @@ floor = time.process_time() - start
 if sys.argv[1] == 'floor':
     print(floor, 0.0); sys.exit()
 from mcgrade.problemset import load_problem_set
-from mcgrade.engine.reference import compile_problem_set
+from mcgrade.engine.compiler import compile_problem_set
 begin = time.process_time()
 compile_problem_set(load_problem_set(sys.argv[1]))
 print(floor, time.process_time() - begin)

@@ -16,8 +16,9 @@ from typing import Any
 
 from mcgrade.engine import answers, budget, equivalence, feedback, student_copy
 from mcgrade.engine.answers import Outcome
+from mcgrade.engine.compiler import compile_problem_set
 from mcgrade.engine.diagnosis import VALUES, ReferenceOracle
-from mcgrade.engine.reference import CompiledSet, Reference, compile_problem_set
+from mcgrade.engine.reference import CompiledSet, Reference
 from mcgrade.model import (
     MISSING,
     Answer,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from mcgrade.engine import cache
-from mcgrade.engine.reference import compile_problem_set
+from mcgrade.engine.compiler import compile_problem_set
 from mcgrade.grading import Grader
 from mcgrade.problemset import load_problem_set
 from mcgrade.records import verdict_record

@@ -16,9 +16,10 @@ import pytest
 from mcgrade.engine import exact as exact_check
 from mcgrade.engine import exact_forward
 from mcgrade.engine.arithmetic import BALL, MODP, RATIONAL, Arithmetic, NotExact, ball_precision
+from mcgrade.engine.compiler import compile_problem_set
 from mcgrade.engine.exact_forward import forward_reference
 from mcgrade.engine.feedback import how_checked
-from mcgrade.engine.reference import Instance, Reference, compile_problem_set
+from mcgrade.engine.reference import Instance, Reference
 from mcgrade.errors import ProblemSetError
 from mcgrade.grading import Grader
 from mcgrade.model import Answer

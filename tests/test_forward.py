@@ -10,7 +10,7 @@ import pytest
 
 from mcgrade.authoring.publish import publish
 from mcgrade.engine import forward
-from mcgrade.engine.reference import FORWARD_WORK, compile_problem_set, scope_of
+from mcgrade.engine.compiler import FORWARD_WORK, compile_problem_set, scope_of
 from mcgrade.expressions import compile_expression
 from mcgrade.grading import Grader
 from mcgrade.model import Answer

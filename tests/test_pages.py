@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from mcgrade.engine.reference import scope_of
+from mcgrade.engine.compiler import scope_of
 from mcgrade.model import Answer, GradeReport, Verdict
 from mcgrade.problemset import load_problem_set, parse_problem_set
 from mcgrade.reporters import (

@@ -27,7 +27,8 @@ from mcgrade.authoring.publish import symbols_of
 from mcgrade.engine import answers, equivalence, feedback, instances
 from mcgrade.engine.answers import Outcome
 from mcgrade.engine.budget import SYMBOLIC_WORK
-from mcgrade.engine.reference import Reference, compile_problem, scope_of
+from mcgrade.engine.compiler import compile_problem, scope_of
+from mcgrade.engine.reference import Reference
 from mcgrade.errors import ExpressionError, ProblemSetError
 from mcgrade.expressions import Scope, compile_expression
 from mcgrade.model import Answer, Diagnosis, Layout, Problem, ProblemSet

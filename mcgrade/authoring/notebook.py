@@ -19,7 +19,7 @@ from typing import Any
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from mcgrade.engine.reference import scope_of
+from mcgrade.engine.compiler import scope_of
 from mcgrade.errors import ExpressionError
 from mcgrade.expressions import Scope, compile_expression
 from mcgrade.model import Problem, ProblemSet

@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 import yaml
 
+from mcgrade.engine.compiler import compile_problem_set
 from mcgrade.engine.digest import (
     bits_for,
     context,
@@ -32,7 +33,7 @@ from mcgrade.engine.digest import (
     shape_digest,
     value_digest,
 )
-from mcgrade.engine.reference import Instance, Reference, compile_problem_set
+from mcgrade.engine.reference import Instance, Reference
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import Problem, ProblemSet, SymbolDecl
 

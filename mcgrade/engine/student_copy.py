@@ -23,10 +23,11 @@ import numpy as np
 from mcgrade.engine import instances
 from mcgrade.engine.answers import Outcome
 from mcgrade.engine.candidates import Candidate
+from mcgrade.engine.compiler import scope_of
 from mcgrade.engine.conventions import Relation
 from mcgrade.engine.diagnosis import SIMPLE_FACTORS, Pair, where
 from mcgrade.engine.digest import context, shape_digest, value_digest
-from mcgrade.engine.reference import CompiledSet, Instance, Reference, scope_of
+from mcgrade.engine.reference import CompiledSet, Instance, Reference
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import Dim, Problem, ProblemSet, StoredInstance, Tolerance
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import sympy
 
+from mcgrade.engine.compiler import scope_of
 from mcgrade.engine.feedback import how_checked
-from mcgrade.engine.reference import scope_of
 from mcgrade.engine.srepr import read_srepr
 from mcgrade.model import OVERRIDE_NOTE, Answer, GradeReport, Problem, ProblemSet, Verdict
 from mcgrade.reporters._html import esc, expression_mathml, latex_mathml, page, points, prose
