@@ -82,8 +82,7 @@ def _env(reference: Reference, instance: Instance, arithmetic: Arithmetic, point
          rng: np.random.Generator) -> dict[str, Any]:
     if arithmetic is MODP:
         return exact_check._mod_p_env(reference, instance.sizes, instance, rng)
-    convert = exact_check._grid_value if arithmetic is RATIONAL else exact_check._ball_value
-    return {name: convert(values[point]) for name, values in instance.samples.values.items()}
+    return exact_check._sample_env(instance, point, arithmetic)
 
 
 def _both(reference: Reference, instance: Instance, arithmetic: Arithmetic, point: int,

@@ -130,8 +130,9 @@ def test_a_decimal_for_an_irrational_number_is_that_decimal(grader: Grader) -> N
     assert verdict.evidence["checked"] == "proved different in certified interval (ball) " \
                                           "arithmetic"
     assert 1e-17 < abs(float(verdict.evidence["difference"].split()[1])) < 1e-15
-    assert "write the number itself: a decimal in an expression means exactly that " \
-           "decimal" in verdict.feedback
+    assert verdict.evidence["decimal"] == "1.4142135623730951"
+    assert ("You wrote 1.4142135623730951: a decimal in an expression means exactly that "
+            "decimal, so write the number you mean itself") in verdict.feedback
     exact = check(grader, "surd_key", "2*z + 2**0.5 + 1 + 3**(-0.5)")      # 0.5 is 1/2
     assert exact.status == "correct"
 
@@ -260,3 +261,61 @@ def test_a_larger_size_where_the_reference_is_singular_is_skipped_not_the_rest()
     verdict = check(grader, "gram_inverse", "inv(X.T @ X).T")
     assert (verdict.status, verdict.method) == ("correct", "exact")
     assert verdict.evidence["points"] == 2 * exact_check.POINTS_PER_SIZE
+
+
+# --- `at:` numbers are exact in every arithmetic -------------------------------------
+
+AT_SET = """
+title: at
+symbols:
+  n: {dimension: true, sizes: [2, 30]}
+  z: {}
+  t: {}
+  x: {shape: [n, 1]}
+  A: {shape: [n, n]}
+problems:
+  - id: tenth
+    derivative: {of: "exp(t*z)", wrt: z}
+    at: {t: 0.1}
+  - id: third
+    derivative: {of: "exp(t*z)", wrt: z}
+    at: {t: 1/3}
+  - id: vector
+    derivative: {of: "exp(x.T @ x * z)", wrt: z}
+    at: {x: [[0.1], [0.2]]}
+  - id: irrational
+    derivative: {of: "t*z**2", wrt: z}
+    at: {t: pi}
+  - id: lse
+    derivative: {of: "t * logsumexp(A @ x)", wrt: x}
+    at: {t: 0.1}
+"""
+
+
+@pytest.fixture(scope="module")
+def at_grader() -> Grader:
+    return Grader(parse_problem_set(AT_SET, "at.yaml"))
+
+
+@pytest.mark.parametrize("problem, text", [
+    ("tenth", "t*exp(t*z)"), ("tenth", "exp(z/10)/10"), ("tenth", "0.1*exp(0.1*z)"),
+    ("third", "t*exp(t*z)"), ("third", "exp(z/3)/3"),
+    ("vector", "x.T @ x * exp(x.T @ x * z)"), ("vector", "exp(z/20)/20"),
+    ("irrational", "2*t*z"), ("irrational", "2*pi*z"),
+    # at n = 30 forward mode builds the reference, with t exactly 1/10 as here
+    ("lse", "softmax(A @ x).T @ A / 10"), ("lse", "t*softmax(A @ x).T @ A"),
+])
+def test_a_number_an_at_binds_is_the_number_written(at_grader: Grader, problem: str,
+                                                    text: str) -> None:
+    """`at: {t: 0.1}` means 1/10: the balls, the witness and mod p all use it, not the
+    float nearest it (which made a right answer 'proved different' by 5e-18)."""
+    assert check(at_grader, problem, text).status == "correct"
+
+
+def test_an_answer_off_by_less_than_floats_show_at_an_at_point_is_wrong(
+        at_grader: Grader) -> None:
+    verdict = check(at_grader, "tenth", "exp(z/10)/10 + 10**(-20)")
+    assert (verdict.status, verdict.diagnoses) == ("incorrect", ("not-equivalent",))
+    assert "decimal" not in verdict.evidence           # none written: no advice on one
+    assert "You wrote" not in verdict.feedback
+    assert check(at_grader, "irrational", "2*3.14159*z").evidence["decimal"] == "3.14159"

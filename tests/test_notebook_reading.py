@@ -2,8 +2,10 @@
 
 ``sources._plain_v4`` lets the common notebook skip importing nbformat's validator (a
 tenth of a second of every student's ``pytest``). Its promise: a notebook it passes is one
-nbformat reads, validates without a word and gives the same code cells; anything else
-still goes through nbformat. These tests hold it to that against nbformat itself.
+nbformat's schema accepts as it is, and reading it gives the same code cells; anything
+else still goes through nbformat. (One difference is left, on purpose: nbformat's
+validator recurses, so it refuses free metadata nested hundreds deep, which this path
+never reads.) These tests hold it to that against nbformat itself.
 """
 
 from __future__ import annotations
@@ -190,3 +192,19 @@ def test_a_notebook_off_the_format_is_read_by_nbformat_and_said_so(tmp_path: Pat
     assert source.notes[0].startswith("hw1.ipynb does not fully follow the notebook format (")
     assert note in source.notes[0]
     assert source.notes[0].endswith("its code cells were run anyway")
+
+
+def test_a_number_too_long_to_read_is_one_line_not_a_crash(tmp_path: Path) -> None:
+    """json.loads refuses integers past 4,300 digits with a plain ValueError: the file is
+    refused in one line, and the worker's guess at what to import falls back quietly."""
+    from mcgrade.errors import SubmissionError
+    from mcgrade.submission import _preload_for
+    path = tmp_path / "hw1.ipynb"
+    path.write_text('{"cells": [], "metadata": {"a": ' + "1" * 5000 + '}, "nbformat": 4, '
+                    '"nbformat_minor": 4}', "utf-8")
+    with pytest.raises(SubmissionError) as caught:
+        load(path)
+    assert str(caught.value) == ("hw1.ipynb is not a valid notebook: it holds a value that "
+                                 "can't be read (a number thousands of digits long); save "
+                                 "it again from Jupyter (File → Save)")
+    assert _preload_for(path) == ("numpy", "sympy")

@@ -134,3 +134,32 @@ def test_a_constant_factor_is_found_in_the_copy(answer: str, diagnoses: tuple[st
     else:
         assert copied.feedback.split(" Even so oriented, ")[1] == \
             verdict.feedback.split(" Even so oriented, ")[1]
+
+
+@pytest.mark.parametrize("problem, answer, decimal", [
+    ("dz_dw", "sqrt(2)*x.T/1.4142135623730951", "1.4142135623730951"),
+    ("sum_sq_grad", "6*0.3333333333333333*x.T", "0.3333333333333333"),
+    ("sum_sq_grad", "2.0000001*x.T", "2.0000001"),     # within the copy's rounding too
+])
+def test_the_digits_of_a_number_fail_locally_as_they_fail_in_grading(
+        problem: str, answer: str, decimal: str) -> None:
+    """The copy can't see a difference below its rounding, but the instructor's grading
+    compares expressions exactly: the local check must not pass what grading fails."""
+    full, copy = both("neuron")
+    name = full.problem(problem).answer_name
+    [verdict] = grade_values({name: answer}, full, [problem]).verdicts
+    [copied] = grade_values({name: answer}, copy, [problem]).verdicts
+    assert (verdict.status, copied.status) == ("incorrect", "incorrect")
+    assert copied.diagnoses == ("not-equivalent",)
+    assert copied.evidence["decimal"] == decimal
+    assert copied.feedback.startswith(f"Local check: your answer writes {decimal}, a decimal "
+                                      "of ")
+    assert copied.feedback.split("\nHint: ")[0].endswith("Write the number itself.")
+
+
+@pytest.mark.parametrize("answer", ["0.5*4*x.T", "2*x.T + 0.000001*0", "2.5*x.T - 0.5*x.T"])
+def test_a_short_exact_decimal_passes_locally_as_in_grading(answer: str) -> None:
+    full, copy = both("neuron")
+    [verdict] = grade_values({"sum_sq_grad": answer}, full, ["sum_sq_grad"]).verdicts
+    [copied] = grade_values({"sum_sq_grad": answer}, copy, ["sum_sq_grad"]).verdicts
+    assert (verdict.status, copied.status) == ("correct", "correct")

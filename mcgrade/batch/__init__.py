@@ -192,8 +192,8 @@ def _regraded(old: Entry, grader: Grader, batch: Plan) -> tuple[Entry, str]:
                               kept={p: kept[p] for p in same})
     except CheckAbandoned as exc:   # the machine's fault: an ungraded row, run next time
         why = str(exc)
-        report = grader.grade_submission(Submission.failed(name, old.answers, why,
-                                                           sandbox=old.report.sandbox))
+        report = grader.grade_submission(Submission.failed(
+            name, old.answers, why, ungraded=True, sandbox=old.report.sandbox))
         return replace(old, file=name, key="", report=report, set_digest=batch.set_digest,
                        definitions=batch.definitions), why
     return replace(old, file=name, key=batch.keys[old.student], report=report,

@@ -45,6 +45,7 @@ class Detail(Code):
     FIXED_NUMBERS = "fixed-numbers"     # not-equivalent: numbers where the values vary
     VECTOR_FOR_MATRIX = "vector-for-matrix"     # elementwise-vs-matrix: which way round
     MATRIX_FOR_VECTOR = "matrix-for-vector"
+    LONG_DECIMAL = "long-decimal"       # not-equivalent, locally: the digits of a number
 
 
 @dataclass(frozen=True)

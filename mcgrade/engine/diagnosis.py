@@ -78,8 +78,8 @@ class ReferenceOracle(Protocol):
     def exact(self, instance: Instance) -> Any:
         """The reference's exact (sympy) value, or None: proofs need it."""
 
-    def finish(self, outcome: Outcome) -> Outcome:
-        """The outcome as this oracle's records show it."""
+    def finish(self, outcome: Outcome, candidate: Any) -> Outcome:
+        """The outcome of ``candidate`` as this oracle's records show it."""
 
 
 # --- the oracle of a full problem set: the reference's values ------------------------------
@@ -218,7 +218,7 @@ class ValueOracle:
     def exact(self, instance: Instance) -> Any:
         return instance.value
 
-    def finish(self, outcome: Outcome) -> Outcome:
+    def finish(self, outcome: Outcome, candidate: Any) -> Outcome:
         return outcome
 
 

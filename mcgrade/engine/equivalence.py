@@ -47,7 +47,7 @@ def check(reference: Reference, candidate: Candidate | ShapeCandidate,
     the allowance, in expression-tree nodes, for proving a right answer symbolically;
     ``oracle``: what knows the reference (its values, or a student copy's digests)."""
     return oracle.finish(_check(reference, candidate, tolerance, orientation, symbolic_work,
-                                oracle))
+                                oracle), candidate)
 
 
 def _check(reference: Reference, candidate: Candidate | ShapeCandidate,

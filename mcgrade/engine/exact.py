@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -76,6 +77,8 @@ EXTRA_SIZES = 2                 # larger, non-square size assignments beyond the
 MAX_EXTRA_SIZE = 12             # a larger size costs O(k^3) per point: keep it bounded
 ATTEMPTS = 4                    # redraws of a point that was "not exact here"
 BALL_PROOF = "proved different in certified interval (ball) arithmetic"
+_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
+LONG_DECIMAL = 7               # significant digits past which a decimal is a float's digits
 
 
 # --- degree ---------------------------------------------------------------------------
@@ -186,16 +189,36 @@ def settle(reference: Reference, candidate: Any) -> Finding | None:
                 undecided = instance is not None
                 break
             if outcome is False:
-                return Finding("differ", evidence=_witness(
+                return Finding("differ", evidence={**_witness(
                     reference, expected, answer, sizes, instance, rng,
-                    reference.symbols | candidate.symbols))
+                    reference.symbols | candidate.symbols), **_written_decimal(candidate)})
             agreed += 1
         if undecided:
             break
     if not undecided and agreed:
         found = Finding("agree", agreed)
         return Finding("agree", agreed, {"points": agreed, "checked": found.method})
-    return _ball_check(reference, expected, answer)
+    in_balls = _ball_check(reference, expected, answer)
+    if in_balls is not None and in_balls.verdict == "differ":
+        return Finding("differ", evidence={**in_balls.evidence, **_written_decimal(candidate)})
+    return in_balls
+
+
+def _written_decimal(candidate: Any) -> dict[str, str]:
+    """The first decimal an expression answer spells (``0.3333333333333333``), for the
+    feedback of a difference too small to print: it means exactly what it says."""
+    decimal = written_decimal(candidate)
+    return {"decimal": decimal} if decimal else {}
+
+
+def written_decimal(candidate: Any, digits: int = 1) -> str:
+    """The first decimal of at least ``digits`` significant digits that an expression
+    answer spells, or ""."""
+    if isinstance(candidate, ExpressionCandidate):
+        for found in _DECIMAL.finditer(candidate.expression.text):
+            if len(found.group().replace(".", "").lstrip("0")) >= digits:
+                return found.group()
+    return ""
 
 
 def _answer_side(candidate: Any) -> _Side | None:
@@ -312,8 +335,8 @@ def _mod_p_point(reference: Reference, expected: _Side, answer: _Side,
     """True if both sides agree at a random point mod p, False if they differ, None if
     mod p can't evaluate them (after ATTEMPTS redraws)."""
     for _ in range(ATTEMPTS):
-        env = _mod_p_env(reference, sizes, instance, rng)
         try:
+            env = _mod_p_env(reference, sizes, instance, rng)    # `at: {t: pi}`: NotExact
             left = _evaluate(expected, MODP, env, sizes, instance)
             right = _evaluate(answer, MODP, env, sizes, instance)
         except NotExact as exc:
@@ -339,14 +362,16 @@ def _witness(reference: Reference, expected: _Side, answer: _Side,
     points: list[tuple[dict[str, Value], dict[str, Any]]] = []
     if instance is not None:
         for index in range(instance.samples.count):
-            env = {name: _grid_value(instance.samples.values[name][index])
-                   for name in instance.samples.values}
+            try:
+                env = _sample_env(instance, index, RATIONAL)
+            except NotExact:
+                continue
             points.append((env, where(instance, index, involved)))
     else:
         for _ in range(ATTEMPTS):
             drawn = {d.name: instances.draw_symbol(rng, d, d.domain, sizes, 1)[0]
                      for d in reference.declarations}
-            points.append(({name: _grid_value(v) for name, v in drawn.items()},
+            points.append(({name: _sample_value(v, RATIONAL) for name, v in drawn.items()},
                            {"sizes": shown_sizes, "point": {
                                name: (float(v[0, 0]) if v.shape == (1, 1) else v.tolist())
                                for name, v in drawn.items() if name in involved}}))
@@ -368,11 +393,20 @@ def _witness(reference: Reference, expected: _Side, answer: _Side,
     return {"sizes": shown_sizes}
 
 
-def _grid_value(array: np.ndarray) -> Value:
-    """A sample value (dyadic floats, so exactly these rationals) as a rational Value."""
+def _sample_env(instance: Instance, index: int, arithmetic: Arithmetic) -> dict[str, Value]:
+    """Sample point ``index`` of ``instance`` in ``arithmetic``: the drawn values, and the
+    numbers an `at` binds as the author wrote them (0.1 is 1/10, not the float nearest
+    it: the reference was built with the exact number). NotExact if one has no exact
+    form there."""
+    return {name: (_sympy_number_value(instance.env[name], arithmetic)
+                   if name in instance.numbers else _sample_value(values[index], arithmetic))
+            for name, values in instance.samples.values.items()}
+
+
+def _sample_value(array: np.ndarray, arithmetic: Arithmetic) -> Value:
+    """A drawn sample value (dyadic floats, so exactly these rationals) in ``arithmetic``."""
     rows, cols = array.shape
-    return Value(rows, cols, [flint.fmpq(*Fraction(float(v)).as_integer_ratio())
-                              for v in array.ravel()])
+    return Value(rows, cols, [arithmetic.number(Fraction(float(v))) for v in array.ravel()])
 
 
 def _ball_check(reference: Reference, expected: _Side, answer: _Side) -> Finding | None:
@@ -387,9 +421,8 @@ def _ball_check(reference: Reference, expected: _Side, answer: _Side) -> Finding
     with ball_precision():
         for instance in reference.instances:
             for index in range(instance.samples.count):
-                env = {name: _ball_value(instance.samples.values[name][index])
-                       for name in instance.samples.values}
                 try:
+                    env = _sample_env(instance, index, BALL)
                     left = _evaluate(expected, BALL, env, instance.sizes, instance)
                     right = _evaluate(answer, BALL, env, instance.sizes, instance)
                 except (NotExact, TypeError, ValueError, KeyError, IndexError,
@@ -418,9 +451,3 @@ def _ball_check(reference: Reference, expected: _Side, answer: _Side) -> Finding
     return Finding("close", points, {"points": points, "checked": (
         f"within {worst:.1e} of the expected values at {points} points, in certified "
         "interval arithmetic")})
-
-
-def _ball_value(array: np.ndarray) -> Value:
-    rows, cols = array.shape
-    return Value(rows, cols, [flint.arb(flint.fmpq(*Fraction(float(v)).as_integer_ratio()))
-                              for v in array.ravel()])

@@ -103,6 +103,13 @@ def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name
         parts[0] = parts[0].replace("Your answer is", "Your function returns", 1)
     for code in codes[1:]:
         parts.append(_also(code, evidence))
+    if first == Diagnosis.NOT_EQUIVALENT and outcome.case == Detail.LONG_DECIMAL:
+        decimal = evidence["decimal"]
+        digits = len(decimal.replace(".", "").lstrip("0"))
+        parts = [f"Your answer writes {decimal}, a decimal of {digits} digits: in an "
+                 "expression a decimal means exactly that decimal, and your instructor's "
+                 "grading compares expressions exactly, so the digits of 1/3, sqrt(2) or pi "
+                 "are not that number. Write the number itself."]
     if first == Diagnosis.NOT_EQUIVALENT and outcome.case == Detail.SHAPE_TRANSPOSED:
         parts.append("Its shape is also the transpose of the expected one." if local else
                      f"Its shape is also the transpose: {_expected_kind(reference, layout)}.")
@@ -262,10 +269,10 @@ def _not_equivalent(evidence: dict[str, Any]) -> str:
     exactly = (f" In exact arithmetic, yours minus the expected value is "
                f"{evidence['difference']} there." if "difference" in evidence else "")
     expected, given = _fmt(evidence["expected"]), _fmt(evidence["given"])
-    if exactly and expected == given:      # too small to print: most likely a decimal
-        exactly += (" If you wrote a number as a decimal (1.4142135623730951 for sqrt(2), "
-                    "0.3333333333333333 for 1/3), write the number itself: a decimal in an "
-                    "expression means exactly that decimal.")
+    if exactly and expected == given and "decimal" in evidence:    # too small to print
+        exactly += (f" You wrote {evidence['decimal']}: a decimal in an expression means "
+                    "exactly that decimal, so write the number you mean itself (1/3, "
+                    "sqrt(2), pi), not its digits.")
     return (f"Not equivalent to the expected answer. {at},{location} should be "
             f"{expected} but yours is {given}.{exactly}")
 

@@ -24,12 +24,13 @@ from mcgrade.engine import instances
 from mcgrade.engine.answers import Outcome
 from mcgrade.engine.candidates import Candidate
 from mcgrade.engine.compiler import scope_of
-from mcgrade.engine.conventions import Relation
+from mcgrade.engine.conventions import Detail, Relation
 from mcgrade.engine.diagnosis import SIMPLE_FACTORS, Pair, where
 from mcgrade.engine.digest import context, shape_digest, value_digest
+from mcgrade.engine.exact import LONG_DECIMAL, written_decimal
 from mcgrade.engine.reference import CompiledSet, Instance, Reference
 from mcgrade.errors import ProblemSetError
-from mcgrade.model import Dim, Problem, ProblemSet, StoredInstance, Tolerance
+from mcgrade.model import Diagnosis, Dim, Problem, ProblemSet, StoredInstance, Tolerance
 
 
 def compile_checks(problem_set: ProblemSet) -> CompiledSet:
@@ -175,5 +176,12 @@ class DigestOracle:
     def exact(self, instance: Instance) -> Any:
         return None
 
-    def finish(self, outcome: Outcome) -> Outcome:
+    def finish(self, outcome: Outcome, candidate: Any) -> Outcome:
+        decimal = written_decimal(candidate, LONG_DECIMAL) if outcome.correct else ""
+        if decimal:
+            # the digits of 1/3 or sqrt(2) agree with it at the copy's rounding, but the
+            # instructor's grading compares expressions exactly and refuses them: so here
+            return Outcome((Diagnosis.NOT_EQUIVALENT,), method=outcome.method,
+                           evidence={"decimal": decimal, "local": True},
+                           case=Detail.LONG_DECIMAL)
         return replace(outcome, evidence={**outcome.evidence, "local": True})

@@ -71,8 +71,8 @@ def _preload_for(path: str | os.PathLike[str]) -> tuple[str, ...]:
         if os.path.getsize(path) > PY_CAP:
             return PRELOAD
         source = load(path)
-    except (OSError, SubmissionError):
-        return PRELOAD                    # reported when it is read for real
+    except Exception:  # noqa: BLE001 — only a guess: whatever is wrong is reported when
+        return PRELOAD  # the file is read for real
     code = source.data.decode("utf-8", "replace") + "".join(c for _, c in source.cells)
     return PRELOAD if "sympy" in code else ("numpy",)
 

@@ -112,6 +112,10 @@ def _notebook(label: str, raw: bytes) -> Source:
     except RecursionError:
         raise SubmissionError(f"{label} is not a valid notebook: its JSON is nested too "
                               f"deeply to read; {again}") from None
+    except ValueError:               # a number of more digits than Python converts
+        raise SubmissionError(f"{label} is not a valid notebook: it holds a value that "
+                              f"can't be read (a number thousands of digits long); "
+                              f"{again}") from None
     if type(obj) is not dict or "nbformat" not in obj or not (
             "cells" in obj or "worksheets" in obj):
         raise SubmissionError(f"{label} is JSON but not a Jupyter notebook (it has no "
