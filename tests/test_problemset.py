@@ -426,3 +426,42 @@ def test_missing_file(tmp_path: Path) -> None:
         load_problem_set(tmp_path / "nope.yaml")
     assert str(info.value) == (
         f"{tmp_path / 'nope.yaml'}: can't read the problem set: No such file or directory")
+
+
+# --- libyaml's parser, PyYAML's composer -----------------------------------------------
+
+def _every_set_text() -> list[tuple[str, str]]:
+    from mcgrade.authoring.publish import publish
+    root = Path(__file__).resolve().parent.parent
+    texts = [(p.name, p.read_text("utf-8")) for p in sorted(root.glob("problem_sets/*.yaml"))]
+    texts += [(f"student/{name}", publish(load_problem_set(root / "problem_sets" / name)))
+              for name in ("neuron.yaml", "second_order.yaml")]
+    return texts
+
+
+def test_libyaml_reads_every_set_as_pyyaml_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path (libyaml's events) gives the same values and lines as PyYAML alone,
+    for the course's sets and their student copies."""
+    from mcgrade.problemset import yamlsource
+    assert yamlsource.LIBYAML, "PyYAML's wheels carry libyaml: the fast path is tested"
+    fast = {name: yamlsource.load_yaml(text, name) for name, text in _every_set_text()}
+    monkeypatch.setattr(yamlsource, "LIBYAML", False)
+    for name, text in _every_set_text():
+        slow = yamlsource.load_yaml(text, name)
+        assert (slow.data, slow.value_lines, slow.key_lines) == \
+            (fast[name].data, fast[name].value_lines, fast[name].key_lines), name
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, "- " * 100_000 + "x"])
+def test_yaml_nested_past_any_stack_is_one_error_not_a_crash(text: str) -> None:
+    """libyaml's own composer recurses in C, and 30,000 levels overflow its stack: the
+    nodes are composed by PyYAML's, whose depth is Python's to refuse."""
+    with pytest.raises(ProblemSetError, match="nested too deeply"):
+        parse_problem_set(text, "deep.yaml")
+
+
+def test_a_syntax_error_is_said_in_pyyamls_words_either_way() -> None:
+    from mcgrade.problemset import yamlsource
+    with pytest.raises(ProblemSetError) as caught:
+        yamlsource.load_yaml("a: [1, 2\nb: c\n", "bad.yaml")
+    assert "expected ',' or ']', but got ':'" in str(caught.value)
