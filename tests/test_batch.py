@@ -80,8 +80,8 @@ def test_every_output_matches_its_golden_file(course, tmp_path, capsys) -> None:
     assert sorted(p.name for p in (out / "gradescope").iterdir()) == [
         "%3Dcmd.json", "alice.json", "bob.json", "crash.json", "garbage.json", "hang.json"]
     captured = capsys.readouterr()
-    assert captured.out == (f"mcgrade: 6 students graded against neuron.yaml (6 now in the "
-                            f"{HERE} sandbox, 0 "
+    assert captured.out == (f"mcgrade: 6 students graded against neuron.yaml (6 now, 5 of "
+                            f"them run in the {HERE} sandbox, 0 "
                             f"unchanged since the last run); the gradebook holds 6 "
                             f"students; wrote {out}/grades.csv, {out}/grades.json and "
                             f"{out}/gradescope/\n"
@@ -159,7 +159,7 @@ def test_a_rerun_resumes_and_force_regrades(course, tmp_path, capsys) -> None:
     assert f"(1 now in the {HERE} sandbox, 5 unchanged since the last run)" in captured.out
     assert "mcgrade: [6/6] alice graded 5/5\n" in captured.err
     assert grade(problems, str(folder), "--out", out, "--force") == 0
-    assert f"(6 now in the {HERE} sandbox, 0 unchanged since the last run)" in capsys.readouterr().out
+    assert f"(6 now, 5 of them run in the {HERE} sandbox, 0 unchanged since the last run)" in capsys.readouterr().out
 
 
 def test_a_submission_this_machine_failed_to_run_is_graded_on_the_next_run(
@@ -225,7 +225,7 @@ def test_ctrl_c_keeps_what_is_done_and_a_rerun_finishes(course, tmp_path, capsys
     assert err.endswith("mcgrade: interrupted\n")
     monkeypatch.setattr(progress.Progress, "update", update)
     assert grade(problems, str(folder), "--out", str(out)) == 0
-    assert f"(4 now in the {HERE} sandbox, 2 unchanged since the last run)" in capsys.readouterr().out
+    assert f"(4 now, 3 of them run in the {HERE} sandbox, 2 unchanged since the last run)" in capsys.readouterr().out
     assert len((out / "grades.csv").read_text(encoding="utf-8").splitlines()) == 7
 
 

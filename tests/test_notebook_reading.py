@@ -177,8 +177,12 @@ def test_the_rules_cover_every_field_nbformat_schemas_define() -> None:
 
 
 @pytest.mark.parametrize("change, note", [
-    (lambda nb: nb["cells"][0]["metadata"].update(collapsed="yes"), "'yes' is not of type"),
-    (lambda nb: nb["cells"][0].update(id="no spaces"), "does not match"),
+    (lambda nb: nb["cells"][0]["metadata"].update(collapsed="yes"),
+     " in cell 1 (metadata → collapsed) ('yes' is not of type"),
+    (lambda nb: nb["cells"][0].update(id="no spaces"), " in cell 1 (id) ('no spaces' does "
+     "not match"),
+    (lambda nb: nb["metadata"].update(kernelspec={"name": "p"}), " at metadata → kernelspec "
+     "('display_name' is a required property)"),
 ])
 def test_a_notebook_off_the_format_is_read_by_nbformat_and_said_so(tmp_path: Path, change,
                                                                    note: str) -> None:
@@ -189,7 +193,7 @@ def test_a_notebook_off_the_format_is_read_by_nbformat_and_said_so(tmp_path: Pat
     source = load(path)
     assert source.cells == ((1, "b = 2"),)
     assert len(source.notes) == 1
-    assert source.notes[0].startswith("hw1.ipynb does not fully follow the notebook format (")
+    assert source.notes[0].startswith("hw1.ipynb does not fully follow the notebook format")
     assert note in source.notes[0]
     assert source.notes[0].endswith("its code cells were run anyway")
 

@@ -476,3 +476,16 @@ def test_the_batch_gives_the_pages_the_late_policy(tmp_path: Path) -> None:
     report = (tmp_path / "pages" / "class_report.html").read_text(encoding="utf-8")
     assert '3.6 <span class="muted">(−0.4 late)</span>' in report
     assert "mean final score" in report
+
+
+def test_a_note_about_the_whole_submission_is_printed_once() -> None:
+    """A syntax error stops everything: every answer's feedback is that note. The
+    terminal prints it once, at the top, and each problem points to it (its hint stays)."""
+    note = "syn.py, line 2: expected ':' in `if True`; nothing ran, so no answers were read"
+    report = GradeReport("syn.py", "pages.yaml", (
+        _v("dz_dw", "error", 0, 2, ["error"], f"{note}\nHint: differentiate by each w_i."),
+        _v("jac", "error", 0, 2, ["error"], note)), notes=(note,))
+    text = terminal.render(report)
+    assert text.count(note) == 1
+    assert "  dz_dw  error          0/2  (see the note above)\n" in text
+    assert "Hint: differentiate by each w_i." in text

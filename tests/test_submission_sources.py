@@ -43,6 +43,14 @@ def test_cells_run_in_order_and_a_failing_cell_does_not_stop_the_rest(tmp_path: 
                          "(`b = 1 / 0`); the cells after it still ran",)
 
 
+def test_a_cell_that_never_ends_says_where_it_was_and_the_limit(tmp_path: Path) -> None:
+    sub = read(notebook(tmp_path, "a = 'x'", "while True:\n    pass\nb = 1"))
+    assert sub.answers["a"] == Answer("string", text="x")
+    assert sub.answers["b"] == Answer("timeout", text=(
+        "b is set in cell 3, which was still running at line 1 (`while True:`) when the "
+        "2 s limit ran out"))
+
+
 def test_a_syntax_error_costs_only_its_cell(tmp_path: Path) -> None:
     sub = read(notebook(tmp_path, "a = 'x'", "b = = 2", "c = 3"))
     assert sub.answers["a"].text == "x" and sub.answers["c"] == Answer("number", value=3.0)

@@ -110,7 +110,7 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
               "again", file=sys.stderr)
     progress = Progress(len(batch.files), final=lambda entry: _final(
         entry, changes, policy, ledger.submitted.get(entry.student)))
-    done = regraded = 0
+    done = regraded = ran = 0
     compared: list[Graded] = []
     ungraded: list[str] = []
     sandboxes: set[str] = set()          # where this run's submissions ran (named, always)
@@ -124,6 +124,7 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
                     compared.append(graded)
                 if not (graded.reused or graded.regraded) and graded.entry.report.sandbox:
                     sandboxes.add(graded.entry.report.sandbox)
+                    ran += 1                 # a file that is no submission never runs
                 if graded.ungraded:
                     ungraded.append(graded.entry.student)
                 progress.update(graded)
@@ -147,10 +148,12 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
                       f"students; {_where(outputs)} hold them. Run the same command again "
                       "to grade the rest.", file=sys.stderr)
     reused = len(batch.done)
+    fresh = done - reused - regraded
     where = f" in the {' and '.join(sorted(sandboxes))} sandbox" if sandboxes else ""
+    where = where if ran == fresh else f", {ran} of them run{where}"
     again = f", {regraded} regraded from their stored answers" if regraded else ""
     print(f"mcgrade: {student_count(done)} graded against {Path(problem_set.path).name}"
-          f" ({done - reused - regraded} now{where}{again}, {reused} unchanged since the last "
+          f" ({fresh} now{where}{again}, {reused} unchanged since the last "
           f"run); the gradebook holds {student_count(len(book))}; wrote {_where(outputs)}")
     for line in _changes(batch, compared, outputs):
         print(line)

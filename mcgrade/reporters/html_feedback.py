@@ -26,6 +26,7 @@ from mcgrade.engine.feedback import how_checked
 from mcgrade.engine.srepr import read_srepr
 from mcgrade.model import OVERRIDE_NOTE, Answer, GradeReport, Problem, ProblemSet, Verdict
 from mcgrade.reporters._html import esc, expression_mathml, latex_mathml, page, points, prose
+from mcgrade.reporters._notes import without_notes
 from mcgrade.reporters.diagnosis_words import cause, label
 
 STATUS_LABELS = {"correct": "Correct", "partial": "Partial credit", "incorrect": "Incorrect",
@@ -163,11 +164,7 @@ def _feedback(verdict: Verdict, notes: Sequence[str]) -> str:
         note = f"{OVERRIDE_NOTE}: {comment}" if comment else f"{OVERRIDE_NOTE}."
         if text.endswith(note):
             text = text[:-len(note)].rstrip("\n")
-    lines = text.split("\n")
-    kept = [line for line in lines if line not in notes]
-    if len(kept) < len(lines):
-        kept.insert(0, SEE_NOTE)
-    return "\n".join(kept).strip("\n")
+    return without_notes(text, notes, SEE_NOTE)
 
 
 def _method(verdict: Verdict) -> str:

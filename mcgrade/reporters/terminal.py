@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mcgrade.engine.feedback import how_checked
 from mcgrade.model import GradeReport, Verdict
+from mcgrade.reporters._notes import without_notes
 
 
 def points(value: float) -> str:
@@ -11,12 +14,13 @@ def points(value: float) -> str:
     return f"{value:g}"
 
 
-def _line(verdict: Verdict, width: int) -> str:
+def _line(verdict: Verdict, width: int, notes: Sequence[str]) -> str:
     score = f"{points(verdict.score)}/{points(verdict.max_score)}"
     how = how_checked(verdict.method, verdict.evidence) if verdict.status == "correct" else ""
     method = f" [{how}]" if how else ""
     head = f"  {verdict.id:<{width}}  {verdict.status:<9}  {score:>7}  "
-    first, *rest = (verdict.feedback or "").split("\n")
+    feedback = without_notes(verdict.feedback or "", notes, "(see the note above)")
+    first, *rest = feedback.split("\n")
     lines = [head + first + method]
     lines += [" " * len(head) + line for line in rest]
     return "\n".join(lines)
@@ -28,7 +32,7 @@ def render(report: GradeReport, title: str = "") -> str:
            + (f" ({title})" if title else "")]
     out += [f"  note: {note}" for note in report.notes]
     width = max((len(v.id) for v in report.verdicts), default=0)
-    out += [_line(v, width) for v in report.verdicts]
+    out += [_line(v, width, report.notes) for v in report.verdicts]
     out.append(f"mcgrade: {points(report.score)}/{points(report.max_score)} points"
                + (f" (sandbox: {report.sandbox})" if report.sandbox else ""))
     return "\n".join(out) + "\n"

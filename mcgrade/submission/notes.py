@@ -94,8 +94,8 @@ def event_note(event: Mapping[str, Any] | None, label: str, memory_mb: int,
     return f"{label} raised {_error(event)} at {where}; {after}"
 
 
-def causes(events: Sequence[Mapping[str, Any]],
-           notes: Sequence[str]) -> dict[str, tuple[CauseKind, str]]:
+def causes(events: Sequence[Mapping[str, Any]], notes: Sequence[str],
+           timeout: float) -> dict[str, tuple[CauseKind, str]]:
     """Why each name a failed unit would have defined has no value (``"*"``: any name), as
     (answer kind, reason): "timeout" only where that unit ran out of time, "error" where it
     raised or did not compile, whatever else happened later in the run."""
@@ -110,10 +110,12 @@ def causes(events: Sequence[Mapping[str, Any]],
             found.setdefault("*", (kind, note.split("; ")[0]))
             continue
         names = cast("list[Any]", event.get("names")) if type(event.get("names")) is list else []
+        why = (f"which was still running at {_where(event, True)} when the "
+               f"{timeout:g} s limit ran out" if kind == "timeout" else
+               f"which failed: {note.split(': ', 1)[-1].split('; ')[0]}")
         for name in names[:200]:
             if type(name) is str:
-                found.setdefault(name, (kind, f"{name} is set in cell {cell}, which failed: "
-                                              f"{note.split(': ', 1)[-1].split('; ')[0]}"))
+                found.setdefault(name, (kind, f"{name} is set in cell {cell}, {why}"))
     return found
 
 

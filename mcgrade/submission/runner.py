@@ -131,7 +131,7 @@ def to_result(job: Job, outcome: JobOutcome, *, memory_mb: int = 2048,
                         and e not in stopped] + \
         [e for e in stream.events if e.get("kind") == "magic"]
     lines = [messages.event_note(e, label, memory_mb, timeout) for e in events]
-    causes = messages.causes(events, lines)
+    causes = messages.causes(events, lines, timeout)
     answers = dict(stream.answers)
     if not stream.done:
         if killed == "answers":

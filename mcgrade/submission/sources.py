@@ -143,7 +143,8 @@ def _notebook(label: str, raw: bytes) -> Source:
     error = captured.get("ValidationError")
     if error is not None:
         message = str(getattr(error, "message", error)).splitlines()[0][:160]
-        notes.append(f"{label} does not fully follow the notebook format ({message}); its "
+        notes.append(f"{label} does not fully follow the notebook format"
+                     f"{_where_in(getattr(error, 'absolute_path', ()))} ({message}); its "
                      "code cells were run anyway")
     cells = []
     for position, cell in enumerate(nb.get("cells", ()), start=1):
@@ -165,6 +166,16 @@ def _notebook(label: str, raw: bytes) -> Source:
         raise SubmissionError(f"{label} holds more than {PY_CAP >> 20} MB of code; it was "
                               "not run")
     return Source(label, "ipynb", cells=tuple(cells), notes=tuple(notes))
+
+
+def _where_in(path: Any) -> str:
+    """`` in cell 3 (metadata → collapsed)``: where in a notebook a validation error is
+    (its JSON path), in a notebook's terms; "" when it is the notebook as a whole."""
+    steps = [str(s)[:40] for s in list(path)[:8]]
+    if len(steps) >= 2 and steps[0] == "cells" and steps[1].isdigit():
+        rest = " → ".join(steps[2:])
+        return f" in cell {int(steps[1]) + 1}" + (f" ({rest})" if rest else "")
+    return f" at {' → '.join(steps)}" if steps else ""
 
 
 def _without_outputs(notebook: dict[str, Any]) -> dict[str, Any]:
