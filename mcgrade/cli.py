@@ -283,8 +283,12 @@ def _publish(args: argparse.Namespace) -> int:
           f"local checks only)")
     if args.wheel:
         from mcgrade.authoring.student_folder import write_student_folder
-        for path in write_student_folder(output.parent, problem_set.title, output.name):
+        written = write_student_folder(output.parent, problem_set, output.name)
+        for path in written:
             print(f"mcgrade: wrote {path}")
+        starter = output.with_suffix(".ipynb")
+        if starter not in written:
+            print(f"mcgrade: left {starter} as it was (mcgrade notebook writes it anew)")
     return 0
 
 

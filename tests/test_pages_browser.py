@@ -180,6 +180,9 @@ LINKS = """<script>
       return e && e.getBoundingClientRect().height > 0;
     }),
     groups: document.querySelectorAll('table.groups tr').length,
+    // the roster (a column per problem) scrolls in its own box, not the page
+    rosterBox: getComputedStyle(document.getElementById('roster').parentElement).overflowX,
+    pageWider: document.documentElement.scrollWidth > window.innerWidth,
     text: document.body.innerText
   };
   var pre = document.createElement('pre');
@@ -226,6 +229,7 @@ def test_class_report_of_a_graded_class_links_every_student_and_renders(
     assert view["sections"] == ["histogram", "success-rates", "item-analysis", "ungradable",
                                 "roster"]
     assert view["groups"] >= 4                    # a header and a row per group shown
+    assert (view["rosterBox"], view["pageWider"]) == ("auto", False)
     text = _lines(view["text"])
     assert "Submissions with nothing to grade" in text and "Roster" in text
     assert "2*x.T @ A and 2 other spellings" in text

@@ -29,8 +29,15 @@ def test_a_fresh_venv_installs_the_wheel_and_pytest_checks_the_notebook(
     folder = tmp_path / "student"
     assert main(["publish", str(NEURON), "-o", str(folder), "--wheel"]) == 0
     notebook_path = folder / "neuron.ipynb"             # the name the README gives
-    assert main(["notebook", str(NEURON), "-o", str(notebook_path)]) == 0
+    starter = notebook_path.read_text(encoding="utf-8")  # written with the folder
+    again = tmp_path / "again" / "neuron.ipynb"           # as `mcgrade notebook` writes it
+    again.parent.mkdir()
+    assert main(["notebook", str(NEURON), "-o", str(again)]) == 0
+    assert again.read_text(encoding="utf-8") == starter
     nbformat.write(filled(notebook_path), notebook_path)
+    answered = notebook_path.read_text(encoding="utf-8")
+    assert main(["publish", str(NEURON), "-o", str(folder), "--wheel"]) == 0
+    assert notebook_path.read_text(encoding="utf-8") == answered   # never overwritten
 
     readme = (folder / "README.md").read_text(encoding="utf-8")
     commands = re.findall(r"```\n(.*?)```", readme, re.S)[0].splitlines()

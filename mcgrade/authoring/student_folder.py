@@ -27,8 +27,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+from mcgrade.authoring.notebook import build_notebook, render
 from mcgrade.errors import McgradeError
 from mcgrade.files import write_atomic
+from mcgrade.model import ProblemSet
 
 TAG = "py3-none-any"                    # pure Python: one wheel for every platform
 WHEEL = f"""\
@@ -75,16 +77,21 @@ grading uses the full problem set, so a local pass is strong evidence, not a pro
 """
 
 
-def write_student_folder(folder: Path, title: str, set_name: str) -> list[Path]:
+def write_student_folder(folder: Path, problem_set: ProblemSet, set_name: str) -> list[Path]:
     """Write the wheel, ``pytest.ini`` and ``README.md`` into ``folder``, for the set
-    ``set_name`` there; the notebook they name is ``<set stem>.ipynb``. The paths written."""
+    ``set_name`` there, and the starter notebook they name, ``<set stem>.ipynb``, unless
+    one is there already (it may hold an instructor's own). The paths written."""
     wheel = build_wheel(folder)
     notebook = f"{Path(set_name).stem}.ipynb"
     ini, readme = folder / "pytest.ini", folder / "README.md"
     write_atomic(ini, PYTEST_INI.format(notebook=notebook, set_name=set_name))
-    write_atomic(readme, README.format(title=title, notebook=notebook, set_name=set_name,
-                                       wheel=wheel.name))
-    return [wheel, ini, readme]
+    write_atomic(readme, README.format(title=problem_set.title, notebook=notebook,
+                                       set_name=set_name, wheel=wheel.name))
+    written = [wheel, ini, readme]
+    if not (folder / notebook).exists():
+        write_atomic(folder / notebook, render(build_notebook(problem_set, notebook, set_name)))
+        written.append(folder / notebook)
+    return written
 
 
 def build_wheel(folder: Path) -> Path:

@@ -69,6 +69,7 @@ ul.headlines li { margin: .2em 0; }
 .problem-diagnoses h3 { font-size: 1em; margin: .6em 0 .2em; }
 .prompt { color: var(--muted); font-size: .9em; margin: .1em 0 .3em; }
 tr.flagged td { background: #fff8c5; }
+.wide { overflow-x: auto; max-width: 100%; }
 td.st { text-align: center; }
 .st-correct { color: var(--ok); } .st-partial { color: var(--part); }
 .st-incorrect, .st-error, .st-timeout { color: var(--bad); } .st-missing { color: var(--muted); }
@@ -200,7 +201,9 @@ def _roster(roster: Sequence[RosterRow], data: Summary) -> str:
         rows.append(f"<tr><td>{_link(row.student, {row.student: row.page})}</td>"
                     f'<td class="num">{points(row.report.score)}/'
                     f"{points(row.report.max_score)}</td>{final}{cells}</tr>")
-    return (f'<table id="roster">{head}{"".join(rows)}</table>\n<p class="muted">'
+    # a column per problem: wide, so it scrolls in its own box and the page does not
+    return (f'<div class="wide"><table id="roster">{head}{"".join(rows)}</table></div>\n'
+            '<p class="muted">'
             "✓ correct, ½ partial, ✗ incorrect, ! error or timeout, – no answer, "
             "✎ points set by the instructor (an override)."
             + (" Score: the problems' points; final: after the late penalty." if late else "")
