@@ -278,6 +278,9 @@ def _publish(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix not in (".yaml", ".yml"):
         output = output / Path(args.problem_set).name
+    if args.wheel:
+        from mcgrade.authoring.student_folder import check_folder
+        check_folder(output.parent, problem_set, output.name)    # before writing anything
     write_atomic(output, publish(problem_set))
     print(f"mcgrade: wrote {output}, the student copy of {args.problem_set} (no answers; "
           f"local checks only)")

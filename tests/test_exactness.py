@@ -318,4 +318,7 @@ def test_an_answer_off_by_less_than_floats_show_at_an_at_point_is_wrong(
     assert (verdict.status, verdict.diagnoses) == ("incorrect", ("not-equivalent",))
     assert "decimal" not in verdict.evidence           # none written: no advice on one
     assert "You wrote" not in verdict.feedback
-    assert check(at_grader, "irrational", "2*3.14159*z").evidence["decimal"] == "3.14159"
+    assert "decimal" not in check(at_grader, "irrational", "2*3.14159*z").evidence  # short
+    verdict = check(at_grader, "irrational", "2*3.141592653589793*z")
+    assert verdict.evidence["decimal"] == "3.141592653589793"
+    assert "You wrote 3.141592653589793: a decimal in an expression" in verdict.feedback

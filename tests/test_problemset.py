@@ -465,3 +465,16 @@ def test_a_syntax_error_is_said_in_pyyamls_words_either_way() -> None:
     with pytest.raises(ProblemSetError) as caught:
         yamlsource.load_yaml("a: [1, 2\nb: c\n", "bad.yaml")
     assert "expected ',' or ']', but got ':'" in str(caught.value)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("title: !!bool maybe\n", "x.yaml:1: 'maybe' is not a !!bool value; remove the tag or "
+                              "fix the value"),
+    ("title: !!int abc\n", "x.yaml:1: 'abc' is not a !!int value"),
+    ("title: !!timestamp 2020-13-45\n", "x.yaml:1: '2020-13-45' is not a !!timestamp value"),
+    ("a: \ud800\n", "x.yaml:1: invalid YAML: the control character U+D800 is not allowed"),
+])
+def test_a_value_its_tag_refuses_is_one_line(text: str, message: str) -> None:
+    with pytest.raises(ProblemSetError) as caught:
+        parse_problem_set(text, "x.yaml")
+    assert str(caught.value).startswith(message)

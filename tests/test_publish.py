@@ -181,3 +181,45 @@ def test_cli_writes_the_copy_into_a_folder(tmp_path: Path, capsys) -> None:
     assert main(["publish", str(written), "-o", str(tmp_path / "again.yaml")]) == 1
     assert capsys.readouterr().err == (f"mcgrade: error: {written}: this is already a "
                                        f"published copy; publish the instructor's set\n")
+
+
+VARIANTS = """
+title: p
+params:
+  a: {range: [2, 9]}
+symbols:
+  n: {dimension: true, sizes: [2, 3]}
+  x: {shape: [n, 1]}
+problems:
+  - id: q
+    prompt: "Differentiate {a} x.T x"
+    derivative: {of: "{a} * x.T @ x", wrt: x}
+"""
+
+
+def test_a_student_folder_keeps_its_own_notebook_and_refuses_anothers(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "p.yaml"
+    source.write_text(VARIANTS, encoding="utf-8")
+    folder = tmp_path / "out"
+    assert main(["publish", str(source), "--student", "alice", "-o", str(folder),
+                 "--wheel"]) == 0
+    notebook, copy = folder / "p.ipynb", folder / "p.yaml"
+    assert '"student": "alice"' in notebook.read_text(encoding="utf-8")
+    alices = copy.read_text(encoding="utf-8")
+    notebook.write_text(notebook.read_text(encoding="utf-8").replace("...", "2*x.T", 1),
+                        encoding="utf-8")                   # her work in progress
+    answered = notebook.read_text(encoding="utf-8")
+    capsys.readouterr()
+    # hers again: her notebook is kept as it is
+    assert main(["publish", str(source), "--student", "alice", "-o", str(folder),
+                 "--wheel"]) == 0
+    assert notebook.read_text(encoding="utf-8") == answered
+    assert f"mcgrade: left {notebook} as it was" in capsys.readouterr().out
+    # bob's into her folder: refused before anything is written
+    assert main(["publish", str(source), "--student", "bob", "-o", str(folder),
+                 "--wheel"]) != 0
+    assert (f"{notebook} is alice's starter notebook of p.yaml, not this copy's: publish "
+            "each student's copy into a folder of its own") in capsys.readouterr().err
+    assert copy.read_text(encoding="utf-8") == alices
+    assert notebook.read_text(encoding="utf-8") == answered

@@ -140,6 +140,11 @@ def test_a_constant_factor_is_found_in_the_copy(answer: str, diagnoses: tuple[st
     ("dz_dw", "sqrt(2)*x.T/1.4142135623730951", "1.4142135623730951"),
     ("sum_sq_grad", "6*0.3333333333333333*x.T", "0.3333333333333333"),
     ("sum_sq_grad", "2.0000001*x.T", "2.0000001"),     # within the copy's rounding too
+    # spelt without a leading digit, with underscores, in exponent form; the longest named
+    ("sum_sq_grad", "6*.3333333333333333*x.T", ".3333333333333333"),
+    ("sum_sq_grad", "6*0.333_333_333_333_333_3*x.T", "0.333_333_333_333_333_3"),
+    ("sum_sq_grad", "6*3333333333333333e-16*x.T", "3333333333333333e-16"),
+    ("sum_sq_grad", "0.5*4*x.T*(3*0.3333333333333333)", "0.3333333333333333"),
 ])
 def test_the_digits_of_a_number_fail_locally_as_they_fail_in_grading(
         problem: str, answer: str, decimal: str) -> None:
@@ -152,14 +157,39 @@ def test_the_digits_of_a_number_fail_locally_as_they_fail_in_grading(
     assert (verdict.status, copied.status) == ("incorrect", "incorrect")
     assert copied.diagnoses == ("not-equivalent",)
     assert copied.evidence["decimal"] == decimal
-    assert copied.feedback.startswith(f"Local check: your answer writes {decimal}, a decimal "
-                                      "of ")
+    assert copied.feedback.startswith(f"Local check: your answer writes {decimal}: in an "
+                                      "expression a decimal means exactly that decimal")
     assert copied.feedback.split("\nHint: ")[0].endswith("Write the number itself.")
 
 
-@pytest.mark.parametrize("answer", ["0.5*4*x.T", "2*x.T + 0.000001*0", "2.5*x.T - 0.5*x.T"])
+@pytest.mark.parametrize("answer", [
+    "0.5*4*x.T", "2*x.T + 0.000001*0", "2.5*x.T - 0.5*x.T",
+    # trailing zeros are no digits of anything: exact, and short once normalized
+    "2.000000*x.T", "2*x.T*1.0000000", "0.5000000*4*x.T", "1000000.0*x.T/500000"])
 def test_a_short_exact_decimal_passes_locally_as_in_grading(answer: str) -> None:
     full, copy = both("neuron")
     [verdict] = grade_values({"sum_sq_grad": answer}, full, ["sum_sq_grad"]).verdicts
     [copied] = grade_values({"sum_sq_grad": answer}, copy, ["sum_sq_grad"]).verdicts
     assert (verdict.status, copied.status) == ("correct", "correct")
+
+
+AT_SET = """
+title: at
+symbols:
+  z: {}
+  t: {}
+problems:
+  - id: scaled
+    derivative: {of: "exp(t*z)", wrt: z}
+    at: {t: 0.1234567}
+"""
+
+
+def test_a_number_the_problem_gives_may_be_spelt_out_locally() -> None:
+    """An `at:` value is in the copy's points: writing its digits is writing that number."""
+    full = parse_problem_set(AT_SET, "at.yaml")
+    copy = parse_problem_set(publish(full), "student/at.yaml")
+    for answer in ("t*exp(t*z)", "0.1234567*exp(0.1234567*z)"):
+        [verdict] = grade_values({"scaled": answer}, full, ["scaled"]).verdicts
+        [copied] = grade_values({"scaled": answer}, copy, ["scaled"]).verdicts
+        assert (verdict.status, copied.status) == ("correct", "correct"), answer

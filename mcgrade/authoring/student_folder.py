@@ -23,12 +23,13 @@ import base64
 import hashlib
 import importlib.metadata
 import io
+import json
 import sys
 import zipfile
 from pathlib import Path
 
 from mcgrade.authoring.notebook import build_notebook, render
-from mcgrade.errors import McgradeError
+from mcgrade.errors import McgradeError, UsageError
 from mcgrade.files import write_atomic
 from mcgrade.model import ProblemSet
 
@@ -89,9 +90,27 @@ def write_student_folder(folder: Path, problem_set: ProblemSet, set_name: str) -
                                        set_name=set_name, wheel=wheel.name))
     written = [wheel, ini, readme]
     if not (folder / notebook).exists():
-        write_atomic(folder / notebook, render(build_notebook(problem_set, notebook, set_name)))
+        write_atomic(folder / notebook, render(build_notebook(problem_set, notebook,
+                                                              set_name)))
         written.append(folder / notebook)
     return written
+
+
+def check_folder(folder: Path, problem_set: ProblemSet, set_name: str) -> None:
+    """UsageError, before anything is written, if ``folder`` holds another set's or
+    another student's starter notebook under this one's name: it would be kept, and
+    bob would check against alice's prompts, his work filed under her id."""
+    path = folder / f"{Path(set_name).stem}.ipynb"
+    ours = {"problem_set": set_name, "student": problem_set.student or None}
+    try:
+        theirs = json.loads(path.read_text("utf-8")).get("metadata", {}).get("mcgrade", {})
+    except (OSError, ValueError, AttributeError):
+        return                                   # not a notebook of ours: the author's
+    if isinstance(theirs, dict) and theirs and any(theirs.get(k) != v for k, v in ours.items()):
+        who = f"{theirs.get('student')}'s" if theirs.get("student") else "another"
+        raise UsageError(f"{path} is {who} starter notebook of {theirs.get('problem_set')}, "
+                         f"not this copy's: publish each student's copy into a folder of its "
+                         f"own, or remove {path.name} (mcgrade notebook writes it anew)")
 
 
 def build_wheel(folder: Path) -> Path:

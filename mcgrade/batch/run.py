@@ -150,7 +150,8 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
     reused = len(batch.done)
     fresh = done - reused - regraded
     where = f" in the {' and '.join(sorted(sandboxes))} sandbox" if sandboxes else ""
-    where = where if ran == fresh else f", {ran} of them run{where}"
+    where = where if ran == fresh else f", {ran} of them run{where}" if ran else \
+        ", none of them run"
     again = f", {regraded} regraded from their stored answers" if regraded else ""
     print(f"mcgrade: {student_count(done)} graded against {Path(problem_set.path).name}"
           f" ({fresh} now{where}{again}, {reused} unchanged since the last "

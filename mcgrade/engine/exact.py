@@ -39,8 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -77,8 +76,7 @@ EXTRA_SIZES = 2                 # larger, non-square size assignments beyond the
 MAX_EXTRA_SIZE = 12             # a larger size costs O(k^3) per point: keep it bounded
 ATTEMPTS = 4                    # redraws of a point that was "not exact here"
 BALL_PROOF = "proved different in certified interval (ball) arithmetic"
-_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
-LONG_DECIMAL = 7               # significant digits past which a decimal is a float's digits
+LONG_DECIMAL = 7               # significant digits from which a decimal is a float's digits
 
 
 # --- degree ---------------------------------------------------------------------------
@@ -205,20 +203,21 @@ def settle(reference: Reference, candidate: Any) -> Finding | None:
 
 
 def _written_decimal(candidate: Any) -> dict[str, str]:
-    """The first decimal an expression answer spells (``0.3333333333333333``), for the
+    """The long decimal an expression answer spells (``0.3333333333333333``), for the
     feedback of a difference too small to print: it means exactly what it says."""
-    decimal = written_decimal(candidate)
+    decimal = long_decimal(candidate)
     return {"decimal": decimal} if decimal else {}
 
 
-def written_decimal(candidate: Any, digits: int = 1) -> str:
-    """The first decimal of at least ``digits`` significant digits that an expression
-    answer spells, or ""."""
-    if isinstance(candidate, ExpressionCandidate):
-        for found in _DECIMAL.finditer(candidate.expression.text):
-            if len(found.group().replace(".", "").lstrip("0")) >= digits:
-                return found.group()
-    return ""
+def long_decimal(candidate: Any, known: Collection[float] = ()) -> str:
+    """The decimal of the most significant digits, ``LONG_DECIMAL`` or more, that an
+    expression answer spells, as spelt; none whose value is a number in ``known`` (one
+    the problem itself gives, such as an `at:` value). "" if there is none."""
+    if not isinstance(candidate, ExpressionCandidate):
+        return ""
+    long = [(digits, spelt) for spelt, digits in candidate.expression.decimals
+            if digits >= LONG_DECIMAL and float(spelt.replace("_", "")) not in known]
+    return max(long)[1] if long else ""
 
 
 def _answer_side(candidate: Any) -> _Side | None:

@@ -104,12 +104,10 @@ def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name
     for code in codes[1:]:
         parts.append(_also(code, evidence))
     if first == Diagnosis.NOT_EQUIVALENT and outcome.case == Detail.LONG_DECIMAL:
-        decimal = evidence["decimal"]
-        digits = len(decimal.replace(".", "").lstrip("0"))
-        parts = [f"Your answer writes {decimal}, a decimal of {digits} digits: in an "
-                 "expression a decimal means exactly that decimal, and your instructor's "
-                 "grading compares expressions exactly, so the digits of 1/3, sqrt(2) or pi "
-                 "are not that number. Write the number itself."]
+        parts = [f"Your answer writes {evidence['decimal']}: in an expression a decimal "
+                 "means exactly that decimal, and your instructor's grading compares "
+                 "expressions exactly, so the digits of 1/3, sqrt(2) or pi are not that "
+                 "number. Write the number itself."]
     if first == Diagnosis.NOT_EQUIVALENT and outcome.case == Detail.SHAPE_TRANSPOSED:
         parts.append("Its shape is also the transpose of the expected one." if local else
                      f"Its shape is also the transpose: {_expected_kind(reference, layout)}.")

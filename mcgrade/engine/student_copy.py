@@ -27,7 +27,7 @@ from mcgrade.engine.compiler import scope_of
 from mcgrade.engine.conventions import Detail, Relation
 from mcgrade.engine.diagnosis import SIMPLE_FACTORS, Pair, where
 from mcgrade.engine.digest import context, shape_digest, value_digest
-from mcgrade.engine.exact import LONG_DECIMAL, written_decimal
+from mcgrade.engine.exact import long_decimal
 from mcgrade.engine.reference import CompiledSet, Instance, Reference
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import Diagnosis, Dim, Problem, ProblemSet, StoredInstance, Tolerance
@@ -84,6 +84,9 @@ class DigestOracle:
         assert checks is not None, "the loader requires checks in a published set"
         self.problem_id, self.bits, self.zero = reference.problem.id, checks.bits, checks.zero
         self.stored = {id(i): s for i, s in zip(reference.instances, checks.instances)}
+        # the numbers the copy gives (an `at:` value among them): an answer may spell them
+        self.given = frozenset(float(x) for s in checks.instances for point in s.points
+                               for _, value in point for x in np.ravel(value))
         self._shapes: tuple[tuple[int, int] | None, ...] | None = None
 
     def shape_is(self, instance: Instance, shape: tuple[int, ...]) -> bool:
@@ -177,7 +180,7 @@ class DigestOracle:
         return None
 
     def finish(self, outcome: Outcome, candidate: Any) -> Outcome:
-        decimal = written_decimal(candidate, LONG_DECIMAL) if outcome.correct else ""
+        decimal = long_decimal(candidate, self.given) if outcome.correct else ""
         if decimal:
             # the digits of 1/3 or sqrt(2) agree with it at the copy's rounding, but the
             # instructor's grading compares expressions exactly and refuses them: so here

@@ -11,8 +11,11 @@ Nothing here evaluates text as Python: ``syntax.parse`` whitelists the tree firs
 
 from __future__ import annotations
 
+import io
+import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
@@ -63,6 +66,27 @@ class Expression:
                 found.add(str(node.value))
             stack.extend(node.args)
         return frozenset(found)
+
+    @property
+    def decimals(self) -> tuple[tuple[str, int], ...]:
+        """Each non-integer number the text spells, as spelt, with its significant digits
+        once normalized (``2.000000`` is 2, one digit; ``.3333333333333333`` and
+        ``3333333333333333e-16`` sixteen): a decimal means exactly what it says, and a long
+        one is most often the digits of 1/3 or sqrt(2), which it is not."""
+        found: list[tuple[str, int]] = []
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(self.text).readline):
+                if token.type != tokenize.NUMBER:
+                    continue
+                try:
+                    value = Decimal(token.string.replace("_", ""))
+                except InvalidOperation:          # hexadecimal, imaginary: never decimals
+                    continue
+                if value != value.to_integral_value():
+                    found.append((token.string, len(value.normalize().as_tuple().digits)))
+        except (tokenize.TokenError, SyntaxError):  # the text compiled: not expected
+            pass
+        return tuple(found)
 
     def check_sizes(self, sizes: Mapping[str, int]) -> None:
         """Raise ExpressionError if the expression is ill-shaped at these sizes."""

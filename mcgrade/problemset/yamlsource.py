@@ -6,7 +6,8 @@ dicts, lists and scalars plus a side table ``path → line``. libyaml parses whe
 has it (``_fast_root``: a student copy's 50 KB of digests in 0.017 s instead of 0.12 s, on
 every student's ``pytest``), and PyYAML's own composer builds the nodes, so that deep
 nesting is a RecursionError, never a C stack overflow; a document libyaml refuses is read
-again by PyYAML alone, whose messages the errors quote. A path is a
+again by PyYAML alone, whose messages the errors quote. (libyaml is a little more lenient
+than PyYAML, e.g. with a tab after a colon, which it reads as a space.) A path is a
 tuple of keys and list indices, e.g. ``("problems", 3, "derivative", "wrt")``.
 
 Differences from ``yaml.safe_load``, on purpose: a duplicate key is an error (PyYAML
@@ -120,7 +121,10 @@ def _fast_root(text: str) -> Node | None:
     when libyaml is missing or refuses the text (``_root`` then reads it, and says why)."""
     if not LIBYAML:
         return _UNREAD
-    loader = _FastComposer(text)
+    try:
+        loader = _FastComposer(text)
+    except ValueError:                   # text it can't encode (a lone surrogate)
+        return _UNREAD
     try:
         return loader.get_single_node()
     except (yaml.YAMLError, RecursionError, ValueError):
@@ -217,6 +221,9 @@ class _Builder:
         except yaml.YAMLError:
             raise self.fail(node, f"unsupported YAML tag {_short(node.tag)}; remove it") \
                 from None
+        except (ValueError, KeyError, TypeError, OverflowError):   # `!!bool maybe`
+            raise self.fail(node, f"{node.value[:40]!r} is not a {_short(node.tag)} value; "
+                                  "remove the tag or fix the value") from None
 
     def mapping(self, node: MappingNode, where: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
