@@ -137,6 +137,9 @@ class StoredInstance:
     digests: tuple[str, ...] = ()                            # per point
     grids: tuple[str, ...] = ()      # per point, the grid of each entry (a hex mask; none:
                                      # a copy published before grids, every entry on the first)
+    exact: tuple[str, ...] = ()      # digests of the reference mod p at public points
+                                     # (``mcgrade.engine.exact_digest``); none: not rational,
+                                     # or a copy published before them
 
 
 @dataclass(frozen=True)

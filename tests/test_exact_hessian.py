@@ -81,7 +81,7 @@ def compiled() -> dict[str, Reference]:
 def _env(reference: Reference, instance: Instance, arithmetic: Arithmetic, point: int,
          rng: np.random.Generator) -> dict[str, Any]:
     if arithmetic is MODP:
-        return exact_check._mod_p_env(reference, instance.sizes, instance, rng)
+        return exact_check.mod_p_env(reference, instance.sizes, instance, rng)
     return exact_check._sample_env(instance, point, arithmetic)
 
 
@@ -304,7 +304,7 @@ problems:
     reference = compile_problem_set(parse_problem_set(text, "heavy.yaml")).references["heavy"]
     rng = np.random.default_rng(5)
     for n, runs in ((8, True), (50, False)):
-        env = exact_check._mod_p_env(reference, {"n": n}, None, rng)
+        env = exact_check.mod_p_env(reference, {"n": n}, None, rng)
         if runs:
             assert forward_reference(reference, MODP, env, {"n": n}).rows == n
         else:

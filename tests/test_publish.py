@@ -68,8 +68,8 @@ def test_the_copy_contains_no_reference_text_and_no_mistake(copy: Path) -> None:
             if secret and len(secret) > 3 and secret not in prompts:
                 assert secret not in text, (problem.id, secret)
     instance = data["problems"][0]["checks"]["instances"][0]
-    assert set(instance) == {"sizes", "shape", "points", "digests"}
-    assert all(re.fullmatch("[0-9a-f]{16}", d) for d in instance["digests"])
+    assert set(instance) == {"sizes", "shape", "points", "digests", "exact"}
+    assert all(re.fullmatch("[0-9a-f]{16}", d) for d in instance["digests"] + instance["exact"])
     assert set(data["problems"][2]["checks"]["instances"][0]) == {"sizes", "shape"}
 
 
@@ -89,7 +89,9 @@ def test_the_solution_scores_full_marks_at_the_local_checks(local: Grader) -> No
     assert report.verdicts[0].feedback == (
         "Correct at the local checks. The instructor's grading checks again, with the full "
         "problem set.")
-    assert report.verdicts[0].evidence == {"points": 24, "local": True}
+    # a rational reference: its exact digests decide (2 mod-p points at each of 3 sizes)
+    assert report.verdicts[0].method == "exact"
+    assert report.verdicts[0].evidence["points"] == 6 and report.verdicts[0].evidence["local"]
     assert report.notes == ("local checks: graded against a student copy of the problem set "
                             "(fixed points, no answers); the instructor's grading may differ",)
 

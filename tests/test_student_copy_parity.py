@@ -193,3 +193,38 @@ def test_a_number_the_problem_gives_may_be_spelt_out_locally() -> None:
         [verdict] = grade_values({"scaled": answer}, full, ["scaled"]).verdicts
         [copied] = grade_values({"scaled": answer}, copy, ["scaled"]).verdicts
         assert (verdict.status, copied.status) == ("correct", "correct"), answer
+
+
+@pytest.mark.parametrize("name, problem, answer", [
+    # below the copy's float rounding, where only the exact digests see the difference
+    ("neuron", "sum_sq_grad", "2*x.T + x.T/10**9"),
+    ("neuron", "sum_sq_grad", "(2 + 1/10**8)*x.T"),
+    ("neuron", "jac_Wx", "W - W/10**10"),
+    ("second_order", "hess_quadratic", "(B + B.T)/2 + eye(n)/10**12"),
+    ("second_order", "hess_pq", "Matrix([[6*p*q, 3*p**2], [3*p**2 + 1/10**9, 2]])"),
+])
+def test_a_tiny_difference_fails_locally_as_it_fails_in_grading(name: str, problem: str,
+                                                                 answer: str) -> None:
+    full, copy = both(name)
+    values = {full.problem(problem).answer_name: answer}
+    [verdict] = grade_values(values, full, [problem]).verdicts
+    [copied] = grade_values(values, copy, [problem]).verdicts
+    assert (verdict.status, verdict.diagnoses) == (copied.status, copied.diagnoses) == \
+        ("incorrect", ("not-equivalent",))
+    assert copied.feedback.startswith("Local check: exact arithmetic at a stored point")
+    assert "expected" not in copied.evidence
+
+
+@pytest.mark.parametrize("name, problem, answer", [
+    ("neuron", "sum_sq_grad", "x.T + x.T"),
+    ("neuron", "jac_Wx", "(W.T).T"),
+    ("second_order", "hess_quadratic", "B/2 + B.T/2"),
+    ("second_order", "hess_pq", "Matrix([[6*q*p, 3*p*p], [3*p**2, 1 + 1]])"),
+])
+def test_exact_right_answers_pass_locally_as_in_grading(name: str, problem: str,
+                                                        answer: str) -> None:
+    full, copy = both(name)
+    values = {full.problem(problem).answer_name: answer}
+    [verdict] = grade_values(values, full, [problem]).verdicts
+    [copied] = grade_values(values, copy, [problem]).verdicts
+    assert (verdict.status, copied.status, copied.method) == ("correct", "correct", "exact")

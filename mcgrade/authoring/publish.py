@@ -8,7 +8,9 @@ hints, partial credit) and replaces each problem's reference — ``of``, ``answe
 * the points themselves, and which symbols the reference depends on (the points name only
   those, plus ``at`` values, which the prompt states anyway);
 * nothing about values or shapes: a digest can only be matched by guessing, which is what
-  running the local check on a candidate answer already does. A problem whose answer is a
+  running the local check on a candidate answer already does. The same holds of the exact
+  digests (the reference mod p at points drawn from a public seed): a hash of residues
+  at a random point, matched only by evaluating a guess there. A problem whose answer is a
   constant (``eye(n)``, a number at ``at:``) can be found by guessing constants, as with any
   local checker; its digest makes reading it no easier.
 
@@ -33,6 +35,7 @@ from mcgrade.engine.digest import (
     shape_digest,
     value_digest,
 )
+from mcgrade.engine.exact_digest import reference_digests
 from mcgrade.engine.reference import Instance, Reference
 from mcgrade.errors import ProblemSetError
 from mcgrade.model import Problem, ProblemSet, SymbolDecl
@@ -87,7 +90,7 @@ def _problem(problem_set: ProblemSet, reference: Reference) -> dict[str, Any]:
     entry.update({k: v for k, v in optional.items() if v})
     tolerance = p.tolerance or problem_set.tolerance
     bits, zero = bits_for(tolerance.rtol), max(tolerance.atol, 1e-12)
-    stored = [_instance(p, instance, bits, zero, reference.symbols)
+    stored = [_instance(reference, instance, bits, zero)
               for instance in reference.instances]
     if p.form == "function":     # a function is called at as many points at every size
         fewest = min(len(s["points"]) for s in stored)
@@ -99,8 +102,9 @@ def _problem(problem_set: ProblemSet, reference: Reference) -> dict[str, Any]:
     return entry
 
 
-def _instance(problem: Problem, instance: Instance, bits: int, zero: float,
-              about: frozenset[str]) -> dict[str, Any]:
+def _instance(reference: Reference, instance: Instance, bits: int, zero: float
+              ) -> dict[str, Any]:
+    problem, about = reference.problem, reference.symbols
     sizes = dict(instance.sizes)
     stored: dict[str, Any] = {"sizes": _FlowMap(sizes), "shape": shape_digest(
         context(problem.id, sizes, -1), instance.shape)}
@@ -118,6 +122,11 @@ def _instance(problem: Problem, instance: Instance, bits: int, zero: float,
                                       grid) for j, (k, grid) in enumerate(zip(keep, kept))]
     if any(kept):           # on which grid each entry is rounded (engine/digest.py)
         stored["grids"] = kept
+    # the reference mod p at public points, where it is rational: what grading's exact
+    # check sees and the float digests can't (engine/exact_digest.py says why it is safe)
+    exact = reference_digests(reference, instance)
+    if exact:
+        stored["exact"] = exact
     return stored
 
 

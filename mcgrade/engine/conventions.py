@@ -46,6 +46,7 @@ class Detail(Code):
     VECTOR_FOR_MATRIX = "vector-for-matrix"     # elementwise-vs-matrix: which way round
     MATRIX_FOR_VECTOR = "matrix-for-vector"
     LONG_DECIMAL = "long-decimal"       # not-equivalent, locally: the digits of a number
+    EXACT_DIGEST = "exact-digest"       # not-equivalent, locally: only exact digests see it
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 
 from mcgrade.engine import exact as exact_check
+from mcgrade.engine import exact_digest
 from mcgrade.engine.answers import Outcome, ShapeCandidate
 from mcgrade.engine.budget import Work, WorkExhausted
 from mcgrade.engine.candidates import Candidate, FunctionCandidate, exact_floats
@@ -99,8 +100,7 @@ def _check(reference: Reference, candidate: Candidate | ShapeCandidate,
             # --- exact check at random points and sizes (mcgrade.engine.exact): a
             # difference is a proof and overturns the floats; an agreement stands where
             # no symbolic proof fits
-            found = exact_check.settle(reference, candidate) \
-                if related == Relation.SAME else None
+            found = _settle(reference, candidate) if related == Relation.SAME else None
             if found is not None and found.verdict == "differ":
                 return Outcome((Diagnosis.NOT_EQUIVALENT,), method="symbolic", evidence={
                     **_shapes(oracle, raw, involved), **found.evidence})
@@ -142,6 +142,14 @@ def _check(reference: Reference, candidate: Candidate | ShapeCandidate,
         case = Detail.FIXED_NUMBERS
     return Outcome((Diagnosis.NOT_EQUIVALENT,), method="numeric", evidence=evidence,
                    case=case)
+
+
+def _settle(reference: Reference, candidate: Candidate) -> exact_check.Finding | None:
+    """The exact check: at secret points for the full set, at a student copy's public
+    points against its exact digests (never more lenient than grading where they decide)."""
+    if reference.problem.checks is not None:
+        return exact_digest.settle(reference, candidate)
+    return exact_check.settle(reference, candidate)
 
 
 # --- shapes ---------------------------------------------------------------------------

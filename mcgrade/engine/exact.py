@@ -152,7 +152,7 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class _Side:
+class Side:
     """How to evaluate one side (reference or answer) at a size and point."""
 
     tree: Expression | None           # evaluated at any size
@@ -170,7 +170,7 @@ def settle(reference: Reference, candidate: Any) -> Finding | None:
     if (answer is None or not reference.instances or reference.problem.kind == "shape"
             or not reference.set_key):         # a student copy's checks hold no values
         return None
-    expected = _reference_side(reference)
+    expected = reference_side(reference)
     key = (candidate.expression.text if isinstance(candidate, ExpressionCandidate)
            else sp.srepr(candidate.value))
     seed = int.from_bytes(hashlib.sha256("\x1f".join(
@@ -189,7 +189,7 @@ def settle(reference: Reference, candidate: Any) -> Finding | None:
             if outcome is False:
                 return Finding("differ", evidence={**_witness(
                     reference, expected, answer, sizes, instance, rng,
-                    reference.symbols | candidate.symbols), **_written_decimal(candidate)})
+                    reference.symbols | candidate.symbols), **decimal_evidence(candidate)})
             agreed += 1
         if undecided:
             break
@@ -198,11 +198,11 @@ def settle(reference: Reference, candidate: Any) -> Finding | None:
         return Finding("agree", agreed, {"points": agreed, "checked": found.method})
     in_balls = _ball_check(reference, expected, answer)
     if in_balls is not None and in_balls.verdict == "differ":
-        return Finding("differ", evidence={**in_balls.evidence, **_written_decimal(candidate)})
+        return Finding("differ", evidence={**in_balls.evidence, **decimal_evidence(candidate)})
     return in_balls
 
 
-def _written_decimal(candidate: Any) -> dict[str, str]:
+def decimal_evidence(candidate: Any) -> dict[str, str]:
     """The long decimal an expression answer spells (``0.3333333333333333``), for the
     feedback of a difference too small to print: it means exactly what it says."""
     decimal = long_decimal(candidate)
@@ -220,26 +220,26 @@ def long_decimal(candidate: Any, known: Collection[float] = ()) -> str:
     return max(long)[1] if long else ""
 
 
-def _answer_side(candidate: Any) -> _Side | None:
+def _answer_side(candidate: Any) -> Side | None:
     if isinstance(candidate, ExpressionCandidate):
-        return _Side(candidate.expression, None)
+        return Side(candidate.expression, None)
     if isinstance(candidate, SympyCandidate) and not candidate.flat:
-        return _Side(None, candidate.exact_at)
+        return Side(None, candidate.exact_at)
     return None
 
 
-def _reference_side(reference: Reference) -> _Side:
+def reference_side(reference: Reference) -> Side:
     problem = reference.problem
     free = reference.source if not problem.at else None      # `at` binds a point
     if problem.kind == "answer" and free is not None:
-        return _Side(free, None)
+        return Side(free, None)
     of = free if problem.kind in ("derivative", "hessian") else None
-    return _Side(None, lambda instance: instance.value,
+    return Side(None, lambda instance: instance.value,
                  lambda arithmetic, env, sizes: forward_reference(reference, arithmetic, env,
                                                                   sizes), of)
 
 
-def _size_plan(reference: Reference, expected: _Side, answer: _Side
+def _size_plan(reference: Reference, expected: Side, answer: Side
                ) -> Iterator[tuple[Mapping[str, int], Instance | None]]:
     """Every declared instance, then larger non-square sizes where the answer is a tree
     and the reference can be built at any size (a tree, or a derivative or Hessian by
@@ -266,7 +266,7 @@ def _size_plan(reference: Reference, expected: _Side, answer: _Side
         yield sizes, None
 
 
-def _mod_p_env(reference: Reference, sizes: Mapping[str, int], instance: Instance | None,
+def mod_p_env(reference: Reference, sizes: Mapping[str, int], instance: Instance | None,
                rng: np.random.Generator) -> dict[str, Value]:
     """Uniform random values mod p for every symbol, as its structure requires; symbols
     an `at` binds keep their value."""
@@ -315,7 +315,7 @@ def _table(instance: Instance, env: Mapping[str, Value]) -> dict[sp.Symbol, Any]
     return table
 
 
-def _evaluate(side: _Side, arithmetic: Arithmetic, env: Mapping[str, Value],
+def evaluate_side(side: Side, arithmetic: Arithmetic, env: Mapping[str, Value],
               sizes: Mapping[str, int], instance: Instance | None) -> Value:
     if side.tree is not None:
         return evaluate_tree(side.tree, arithmetic, env, sizes)
@@ -328,16 +328,16 @@ def _evaluate(side: _Side, arithmetic: Arithmetic, env: Mapping[str, Value],
     return evaluate_sympy(value, arithmetic, _table(instance, env))
 
 
-def _mod_p_point(reference: Reference, expected: _Side, answer: _Side,
+def _mod_p_point(reference: Reference, expected: Side, answer: Side,
                  sizes: Mapping[str, int], instance: Instance | None,
                  rng: np.random.Generator) -> bool | None:
     """True if both sides agree at a random point mod p, False if they differ, None if
     mod p can't evaluate them (after ATTEMPTS redraws)."""
     for _ in range(ATTEMPTS):
         try:
-            env = _mod_p_env(reference, sizes, instance, rng)    # `at: {t: pi}`: NotExact
-            left = _evaluate(expected, MODP, env, sizes, instance)
-            right = _evaluate(answer, MODP, env, sizes, instance)
+            env = mod_p_env(reference, sizes, instance, rng)    # `at: {t: pi}`: NotExact
+            left = evaluate_side(expected, MODP, env, sizes, instance)
+            right = evaluate_side(answer, MODP, env, sizes, instance)
         except NotExact as exc:
             if str(exc) in ("division by zero", "a singular matrix"):
                 continue                  # an unlucky point: redraw
@@ -351,7 +351,7 @@ def _mod_p_point(reference: Reference, expected: _Side, answer: _Side,
     return None
 
 
-def _witness(reference: Reference, expected: _Side, answer: _Side,
+def _witness(reference: Reference, expected: Side, answer: Side,
              sizes: Mapping[str, int], instance: Instance | None,
              rng: np.random.Generator, involved: frozenset[str]) -> dict[str, Any]:
     """Readable evidence of a difference found mod p: a grid point where the exact
@@ -376,8 +376,8 @@ def _witness(reference: Reference, expected: _Side, answer: _Side,
                                for name, v in drawn.items() if name in involved}}))
     for env, location in points:
         try:
-            left = _evaluate(expected, RATIONAL, env, sizes, instance)
-            right = _evaluate(answer, RATIONAL, env, sizes, instance)
+            left = evaluate_side(expected, RATIONAL, env, sizes, instance)
+            right = evaluate_side(answer, RATIONAL, env, sizes, instance)
         except (NotExact, TypeError, ValueError, KeyError, ExpressionError):
             continue
         for index, (e, g) in enumerate(zip(left.entries, right.entries)):
@@ -408,7 +408,7 @@ def _sample_value(array: np.ndarray, arithmetic: Arithmetic) -> Value:
     return Value(rows, cols, [arithmetic.number(Fraction(float(v))) for v in array.ravel()])
 
 
-def _ball_check(reference: Reference, expected: _Side, answer: _Side) -> Finding | None:
+def _ball_check(reference: Reference, expected: Side, answer: Side) -> Finding | None:
     """Certified balls at the sample points, at ``BALL_PRECISION`` bits so that what the
     floats lost to cancellation shows: ``differ`` where a difference is proved (any: the
     sides are exact); ``close``, with a certified bound on the difference, where every point was
@@ -422,8 +422,8 @@ def _ball_check(reference: Reference, expected: _Side, answer: _Side) -> Finding
             for index in range(instance.samples.count):
                 try:
                     env = _sample_env(instance, index, BALL)
-                    left = _evaluate(expected, BALL, env, instance.sizes, instance)
-                    right = _evaluate(answer, BALL, env, instance.sizes, instance)
+                    left = evaluate_side(expected, BALL, env, instance.sizes, instance)
+                    right = evaluate_side(answer, BALL, env, instance.sizes, instance)
                 except (NotExact, TypeError, ValueError, KeyError, IndexError,
                         ExpressionError):
                     bounded = False          # a point without a bound: no bound to state

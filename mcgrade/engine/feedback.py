@@ -108,6 +108,11 @@ def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name
                  "means exactly that decimal, and your instructor's grading compares "
                  "expressions exactly, so the digits of 1/3, sqrt(2) or pi are not that "
                  "number. Write the number itself."]
+    if first == Diagnosis.NOT_EQUIVALENT and outcome.case == Detail.EXACT_DIGEST:
+        parts = ["Exact arithmetic at a stored point shows your answer differs from the "
+                 "expected one, by less than floats can show: look for a tiny extra term or "
+                 "a number written slightly off (1.000001 for 1), and write numbers as "
+                 "exact fractions. Your instructor's grading compares exactly too."]
     if first == Diagnosis.NOT_EQUIVALENT and outcome.case == Detail.SHAPE_TRANSPOSED:
         parts.append("Its shape is also the transpose of the expected one." if local else
                      f"Its shape is also the transpose: {_expected_kind(reference, layout)}.")

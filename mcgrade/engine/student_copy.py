@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mcgrade.engine import instances
+from mcgrade.engine import exact_digest, instances
 from mcgrade.engine.answers import Outcome
 from mcgrade.engine.candidates import Candidate
 from mcgrade.engine.compiler import scope_of
@@ -41,7 +41,9 @@ def compile_checks(problem_set: ProblemSet) -> CompiledSet:
         assert problem.checks is not None, "the loader requires checks in a published set"
         built = tuple(_instance(problem_set, problem, s) for s in problem.checks.instances)
         names = frozenset(n for s in problem.checks.instances for p in s.points for n, _ in p)
-        references[problem.id] = Reference(problem, (0, 0), None, built, (), (), names)
+        # the set's declarations draw the exact digests' points as `mcgrade publish` did
+        references[problem.id] = Reference(problem, (0, 0), None, built, (), (), names,
+                                           tuple(problem_set.symbols))
     return CompiledSet(problem_set, scope, references)
 
 
@@ -180,6 +182,11 @@ class DigestOracle:
         return None
 
     def finish(self, outcome: Outcome, candidate: Any) -> Outcome:
+        if outcome.evidence.get("checked") == exact_digest.PROOF and not outcome.correct:
+            # a difference only the exact digests see: the floats' wording would mislead
+            case = Detail.LONG_DECIMAL if "decimal" in outcome.evidence else \
+                Detail.EXACT_DIGEST
+            return replace(outcome, case=case, evidence={**outcome.evidence, "local": True})
         decimal = long_decimal(candidate, self.given) if outcome.correct else ""
         if decimal:
             # the digits of 1/3 or sqrt(2) agree with it at the copy's rounding, but the

@@ -20,6 +20,7 @@ KINDS = ("derivative", "hessian", "answer", "shape")
 ANSWER_KEYS = ("derivative", "hessian", "shape", "answer", "mistakes", "at")
 """Keys a published problem may not have: each would hold (part of) the answer."""
 
+MAX_EXACT = 8          # exact digests per stored instance (publish writes 2)
 _DIGEST = re.compile(r"[0-9a-f]{8,64}")
 _GRID = re.compile(r"[0-9a-f]{0,4096}")    # one bit per entry of the value
 
@@ -82,8 +83,13 @@ def _instance(reader: ValueReader, where: Path, value: Any) -> StoredInstance:
     if grids and len(grids) != len(points):
         raise reader.src.error(where + ("grids",), f"{len(grids)} grids for "
                                f"{len(points)} points; give one per point")
+    exact = tuple(_digest(reader, where + ("exact", j), d) for j, d in
+                  enumerate(reader.items(where + ("exact",), spec.get("exact"), "digests")))
+    if len(exact) > MAX_EXACT:
+        raise reader.src.error(where + ("exact",), f"{len(exact)} exact digests; a copy "
+                               f"has at most {MAX_EXACT}: publish the set again")
     return StoredInstance(tuple(sizes), _digest(reader, where + ("shape",), spec["shape"]),
-                          points, digests, grids)
+                          points, digests, grids, exact)
 
 
 def _point(reader: ValueReader, where: Path, value: Any) -> tuple[tuple[str, Any], ...]:

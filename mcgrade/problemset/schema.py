@@ -283,6 +283,10 @@ CHECK_INSTANCE = Level("stored instance", "Stored instance",
           "For each point, which entries are rounded on the grid offset by half a cell "
           "(bit i: entry i); absent, every entry is rounded on the first grid.",
           "grids: ['', '5']"),
+    Field("exact", "list of digests", None,
+          "Digests of the reference's value in exact arithmetic (mod 2^61 - 1) at points "
+          "drawn from a public seed, where the reference is rational; absent, only the "
+          "float digests check.", "exact: [9f2c4be01d7a3e55, 03b1aa6c7e29d410]"),
 ), inside="inside an item of `checks: instances`")
 
 SCHEMA: tuple[Level, ...] = (SET, TOLERANCE, SYMBOL, PROBLEM, DERIVATIVE, MISTAKE, PARAM,
