@@ -18,7 +18,7 @@ LAYERS = [   # packages, bottom up: a module may import its own layer or any bel
     {"mcgrade.grading"},
     {"mcgrade.reporters", "mcgrade.authoring"},
     {"mcgrade.batch"},
-    {"mcgrade.cli", "mcgrade.__main__", "mcgrade", "mcgrade.pytest_plugin",
+    {"mcgrade.cli", "mcgrade.subcommands", "mcgrade.__main__", "mcgrade", "mcgrade.pytest_plugin",
      "mcgrade._pytest_nodes", "mcgrade.api", "mcgrade.jupyter"},
 ]
 
