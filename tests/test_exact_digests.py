@@ -142,3 +142,12 @@ def test_a_retouched_title_keeps_the_public_points() -> None:
     right = grade(copy, "sum_sq_grad", "2*x.T")
     assert (right.status, right.method) == ("correct", "exact")
     assert grade(copy, "sum_sq_grad", "2*x.T + x.T/10**9").status == "incorrect"
+
+
+def test_a_local_exact_verdict_says_its_points_are_the_stored_ones() -> None:
+    from mcgrade.engine.feedback import how_checked
+    _, copy, _ = both("neuron")
+    right = grade(copy, "sum_sq_grad", "2*x.T")
+    said = how_checked(right.method, right.evidence)
+    assert said.startswith("exact at 6 stored points, mod p")      # 3 sizes, 2 points each
+    assert "random points and sizes" not in said

@@ -322,3 +322,27 @@ def test_an_answer_off_by_less_than_floats_show_at_an_at_point_is_wrong(
     verdict = check(at_grader, "irrational", "2*3.141592653589793*z")
     assert verdict.evidence["decimal"] == "3.141592653589793"
     assert "You wrote 3.141592653589793: a decimal in an expression" in verdict.feedback
+
+
+def test_values_too_close_for_floats_are_said_to_round_alike(at_grader: Grader) -> None:
+    """Never "should be 0.113138 but yours is 0.113138": the same float is said so, and
+    values that differ only past 6 digits are shown with the digits that tell them apart."""
+    same = check(at_grader, "tenth", "exp(z/10)/10 + 10**(-20)")
+    assert "yours and the expected value round to the same float, " in same.feedback
+    assert "but they differ. In exact arithmetic, yours minus the expected value is " \
+           "about 1e-20 there." in same.feedback
+    close = check(at_grader, "tenth", "exp(z/10)/10 + 10**(-9)")
+    shown = close.feedback.split("should be ")[1].split(". In exact")[0]
+    expected, given = shown.split(" but yours is ")
+    assert expected != given and len(expected) > 8            # more than 6 digits shown
+
+
+def test_a_shape_with_a_float_in_it_is_told_what_a_shape_is() -> None:
+    from mcgrade.api import grade_values
+    from mcgrade.problemset import load_problem_set
+    neuron = load_problem_set(Path(__file__).resolve().parent.parent / "problem_sets" /
+                              "neuron.yaml")
+    [verdict] = grade_values({"grad_shape": (1.0, "n")}, neuron, ["grad_shape"]).verdicts
+    assert verdict.feedback.startswith(
+        "a value of type tuple (containing strings) is not a shape: give a tuple of whole "
+        "numbers and dimension names, such as (1, \"n\") or (\"m\", \"n\")")

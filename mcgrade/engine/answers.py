@@ -78,6 +78,10 @@ def from_answer(answer: Answer, scope: Scope, reference: Reference,
         return Outcome((Diagnosis.ERROR,), detail=answer.text)
     if kind == "unsupported" and answer.text == "ellipsis":
         return Outcome((Diagnosis.MISSING,), case=Detail.NOT_ANSWERED)
+    if kind == "unsupported" and wants_shape:
+        return Outcome((Diagnosis.UNPARSEABLE,), detail=f"a value of type {answer.text} is not "
+                       "a shape: give a tuple of whole numbers and dimension names, such as "
+                       "(1, \"n\") or (\"m\", \"n\")")
     if kind == "unsupported":
         return Outcome((Diagnosis.UNPARSEABLE,), detail=f"a value of type {answer.text} is not an "
                        "answer mcgrade can read; give a string, a number, a list or a numpy "

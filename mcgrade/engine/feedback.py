@@ -25,9 +25,9 @@ def how_checked(method: str, evidence: Mapping[str, Any]) -> str:
     if method == "symbolic":
         # a difference proved in certified balls says so: it is a proof, not a symbolic one
         return str(evidence.get("checked") or "proved symbolically")
-    if method == "exact":
-        return (f"exact at {count} random points and sizes "
-                f"(false-accept chance below 2^-{count})")
+    if method == "exact":     # a student copy's says its points are its stored ones
+        return str(evidence.get("checked") or (f"exact at {count} random points and sizes "
+                                               f"(false-accept chance below 2^-{count})"))
     if method == "numeric":
         # a certified bound on the difference at the points, where balls gave one
         return str(evidence.get("checked") or (f"checked numerically at {count} points"
@@ -271,13 +271,28 @@ def _not_equivalent(evidence: dict[str, Any]) -> str:
         f" entry ({entry[0]}, {entry[1]})"
     exactly = (f" In exact arithmetic, yours minus the expected value is "
                f"{evidence['difference']} there." if "difference" in evidence else "")
-    expected, given = _fmt(evidence["expected"]), _fmt(evidence["given"])
-    if exactly and expected == given and "decimal" in evidence:    # too small to print
+    expected, given = _apart(evidence["expected"], evidence["given"])
+    if exactly and "decimal" in evidence:       # a long decimal, and a difference it made
         exactly += (f" You wrote {evidence['decimal']}: a decimal in an expression means "
                     "exactly that decimal, so write the number you mean itself (1/3, "
                     "sqrt(2), pi), not its digits.")
+    if exactly and expected == given:           # too small for a float to show
+        return (f"Not equivalent to the expected answer. {at},{location} yours and the "
+                f"expected value round to the same float, {expected}, but they differ."
+                f"{exactly}")
     return (f"Not equivalent to the expected answer. {at},{location} should be "
             f"{expected} but yours is {given}.{exactly}")
+
+
+def _apart(expected: Any, given: Any) -> tuple[str, str]:
+    """Both values, with as many digits as it takes to tell them apart (6 where that is
+    enough; up to 17, a float's all): never "should be 1 but yours is 1"."""
+    if isinstance(expected, float) and isinstance(given, float) and expected != given:
+        for digits in (6, 9, 12, 17):
+            shown = f"{expected + 0.0:.{digits}g}", f"{given + 0.0:.{digits}g}"
+            if shown[0] != shown[1]:
+                return shown
+    return _fmt(expected), _fmt(given)
 
 
 def _fmt(value: Any) -> str:
