@@ -140,6 +140,9 @@ class StoredInstance:
     exact: tuple[str, ...] = ()      # digests of the reference mod p at public points
                                      # (``mcgrade.engine.exact_digest``); none: not rational,
                                      # or a copy published before them
+    ball: tuple[str, ...] = ()       # digests of the reference's cells in certified balls
+                                     # at public points (``mcgrade.engine.ball_digest``)
+    ball_grids: tuple[str, ...] = ()     # per ball digest, each entry's grid (a hex mask)
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,11 @@ def test_the_copy_contains_no_reference_text_and_no_mistake(copy: Path) -> None:
             if secret and len(secret) > 3 and secret not in prompts:
                 assert secret not in text, (problem.id, secret)
     instance = data["problems"][0]["checks"]["instances"][0]
-    assert set(instance) == {"sizes", "shape", "points", "digests", "exact"}
-    assert all(re.fullmatch("[0-9a-f]{16}", d) for d in instance["digests"] + instance["exact"])
+    assert set(instance) <= {"sizes", "shape", "points", "digests", "exact", "ball",
+                             "ball_grids"}
+    assert {"sizes", "shape", "points", "digests", "exact", "ball"} <= set(instance)
+    assert all(re.fullmatch("[0-9a-f]{16}", d) for d in
+               instance["digests"] + instance["exact"] + instance["ball"])
     assert set(data["problems"][2]["checks"]["instances"][0]) == {"sizes", "shape"}
 
 

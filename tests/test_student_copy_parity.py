@@ -195,36 +195,53 @@ def test_a_number_the_problem_gives_may_be_spelt_out_locally() -> None:
         assert (verdict.status, copied.status) == ("correct", "correct"), answer
 
 
-@pytest.mark.parametrize("name, problem, answer", [
+EXACTLY = "Local check: exact arithmetic at a stored point"
+IN_BALLS = "Local check: certified interval arithmetic at a stored point"
+
+
+@pytest.mark.parametrize("name, problem, answer, lead", [
     # below the copy's float rounding, where only the exact digests see the difference
-    ("neuron", "sum_sq_grad", "2*x.T + x.T/10**9"),
-    ("neuron", "sum_sq_grad", "(2 + 1/10**8)*x.T"),
-    ("neuron", "jac_Wx", "W - W/10**10"),
-    ("second_order", "hess_quadratic", "(B + B.T)/2 + eye(n)/10**12"),
-    ("second_order", "hess_pq", "Matrix([[6*p*q, 3*p**2], [3*p**2 + 1/10**9, 2]])"),
+    ("neuron", "sum_sq_grad", "2*x.T + x.T/10**9", EXACTLY),
+    ("neuron", "sum_sq_grad", "(2 + 1/10**8)*x.T", EXACTLY),
+    ("neuron", "jac_Wx", "W - W/10**10", EXACTLY),
+    ("second_order", "hess_quadratic", "(B + B.T)/2 + eye(n)/10**12", EXACTLY),
+    ("second_order", "hess_pq", "Matrix([[6*p*q, 3*p**2], [3*p**2 + 1/10**9, 2]])", EXACTLY),
+    # a transcendental or kinked reference (or answer): only the ball digests see these
+    ("neuron", "neuron_db", "Piecewise((1, w.T @ x + b > 0), (0, True)) + 10**-15", IN_BALLS),
+    ("neuron", "layer_jac", "diag(Heaviside(W @ x + c)) @ W + W/10**10", IN_BALLS),
+    ("second_order", "hess_sum_exp", "diag(exp(x)) + eye(n)/10**12", IN_BALLS),
+    ("elementwise", "add_dx", "eye(n)*(1 + sin(10**-9))", IN_BALLS),
 ])
 def test_a_tiny_difference_fails_locally_as_it_fails_in_grading(name: str, problem: str,
-                                                                 answer: str) -> None:
+                                                                 answer: str, lead: str
+                                                                 ) -> None:
     full, copy = both(name)
     values = {full.problem(problem).answer_name: answer}
     [verdict] = grade_values(values, full, [problem]).verdicts
     [copied] = grade_values(values, copy, [problem]).verdicts
     assert (verdict.status, verdict.diagnoses) == (copied.status, copied.diagnoses) == \
         ("incorrect", ("not-equivalent",))
-    assert copied.feedback.startswith("Local check: exact arithmetic at a stored point")
+    assert copied.feedback.startswith(lead)
     assert "expected" not in copied.evidence
 
 
-@pytest.mark.parametrize("name, problem, answer", [
-    ("neuron", "sum_sq_grad", "x.T + x.T"),
-    ("neuron", "jac_Wx", "(W.T).T"),
-    ("second_order", "hess_quadratic", "B/2 + B.T/2"),
-    ("second_order", "hess_pq", "Matrix([[6*q*p, 3*p*p], [3*p**2, 1 + 1]])"),
+@pytest.mark.parametrize("name, problem, answer, method", [
+    ("neuron", "sum_sq_grad", "x.T + x.T", "exact"),
+    ("neuron", "jac_Wx", "(W.T).T", "exact"),
+    ("second_order", "hess_quadratic", "B/2 + B.T/2", "exact"),
+    ("second_order", "hess_pq", "Matrix([[6*q*p, 3*p*p], [3*p**2, 1 + 1]])", "exact"),
+    ("neuron", "neuron_db", "Piecewise((1, w.T @ x + b > 0), (0, True))", "numeric"),
+    ("neuron", "layer_jac", "diag(Heaviside(W @ x + c)) @ W", "numeric"),
+    ("second_order", "hess_sum_exp", "diag(exp(x))", "numeric"),
+    ("second_order", "hess_sum_exp", "diag(exp(x)*1)", "numeric"),
+    ("elementwise", "add_dx", "eye(n)*(sin(x.T @ x)**2 + cos(x.T @ x)**2)", "numeric"),
 ])
-def test_exact_right_answers_pass_locally_as_in_grading(name: str, problem: str,
-                                                        answer: str) -> None:
+def test_right_answers_pass_locally_as_in_grading(name: str, problem: str, answer: str,
+                                                  method: str) -> None:
     full, copy = both(name)
     values = {full.problem(problem).answer_name: answer}
     [verdict] = grade_values(values, full, [problem]).verdicts
     [copied] = grade_values(values, copy, [problem]).verdicts
-    assert (verdict.status, copied.status, copied.method) == ("correct", "correct", "exact")
+    assert (verdict.status, copied.status, copied.method) == ("correct", "correct", method)
+    if method == "numeric":           # balls that agree state their bound, no more
+        assert copied.evidence["checked"].startswith("within 1e-30")

@@ -10,9 +10,11 @@ hints, partial credit) and replaces each problem's reference — ``of``, ``answe
 * nothing about values or shapes: a digest can only be matched by guessing, which is what
   running the local check on a candidate answer already does. The same holds of the exact
   digests (the reference mod p at points drawn from a public seed): a hash of residues
-  at a random point, matched only by evaluating a guess there. A problem whose answer is a
-  constant (``eye(n)``, a number at ``at:``) can be found by guessing constants, as with any
-  local checker; its digest makes reading it no easier.
+  at a random point, matched only by evaluating a guess there; and of the ball digests
+  (the reference's 30-digit cells, in certified balls at public rational points:
+  :mod:`mcgrade.engine.ball_digest`). A problem whose answer is a constant (``eye(n)``, a
+  number at ``at:``) can be found by guessing constants, as with any local checker; its
+  digest makes reading it no easier.
 
 The points are drawn with another seed than grading uses, so the instructor's grading
 never meets the published points.
@@ -27,6 +29,7 @@ import numpy as np
 import sympy as sp
 import yaml
 
+from mcgrade.engine.ball_digest import reference_digests as ball_digests
 from mcgrade.engine.compiler import compile_problem_set
 from mcgrade.engine.digest import (
     bits_for,
@@ -127,6 +130,14 @@ def _instance(reference: Reference, instance: Instance, bits: int, zero: float
     exact = reference_digests(reference, instance)
     if exact:
         stored["exact"] = exact
+    # the reference's 30-digit cells in certified balls at public points: what grading's
+    # ball check sees where mod p can't go (an answer with sin(...) for a rational
+    # reference too); engine/ball_digest.py says why it is safe
+    ball, ball_grids = ball_digests(reference, instance)
+    if ball:
+        stored["ball"] = ball
+        if any(ball_grids):
+            stored["ball_grids"] = ball_grids
     return stored
 
 

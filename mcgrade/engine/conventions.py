@@ -47,6 +47,7 @@ class Detail(Code):
     MATRIX_FOR_VECTOR = "matrix-for-vector"
     LONG_DECIMAL = "long-decimal"       # not-equivalent, locally: the digits of a number
     EXACT_DIGEST = "exact-digest"       # not-equivalent, locally: only exact digests see it
+    BALL_DIGEST = "ball-digest"         # not-equivalent, locally: only ball digests see it
 
 
 @dataclass(frozen=True)

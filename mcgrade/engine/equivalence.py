@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from mcgrade.engine import ball_digest, exact_digest
 from mcgrade.engine import exact as exact_check
-from mcgrade.engine import exact_digest
 from mcgrade.engine.answers import Outcome, ShapeCandidate
 from mcgrade.engine.budget import Work, WorkExhausted
 from mcgrade.engine.candidates import Candidate, FunctionCandidate, exact_floats
@@ -146,9 +146,11 @@ def _check(reference: Reference, candidate: Candidate | ShapeCandidate,
 
 def _settle(reference: Reference, candidate: Candidate) -> exact_check.Finding | None:
     """The exact check: at secret points for the full set, at a student copy's public
-    points against its exact digests (never more lenient than grading where they decide)."""
+    points against its exact digests, else its ball digests (never more lenient than
+    grading where they decide)."""
     if reference.problem.checks is not None:
-        return exact_digest.settle(reference, candidate)
+        return exact_digest.settle(reference, candidate) or ball_digest.settle(reference,
+                                                                               candidate)
     return exact_check.settle(reference, candidate)
 
 

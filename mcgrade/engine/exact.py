@@ -370,7 +370,7 @@ def _witness(reference: Reference, expected: Side, answer: Side,
         for _ in range(ATTEMPTS):
             drawn = {d.name: instances.draw_symbol(rng, d, d.domain, sizes, 1)[0]
                      for d in reference.declarations}
-            points.append(({name: _sample_value(v, RATIONAL) for name, v in drawn.items()},
+            points.append(({name: sample_value(v, RATIONAL) for name, v in drawn.items()},
                            {"sizes": shown_sizes, "point": {
                                name: (float(v[0, 0]) if v.shape == (1, 1) else v.tolist())
                                for name, v in drawn.items() if name in involved}}))
@@ -398,11 +398,11 @@ def _sample_env(instance: Instance, index: int, arithmetic: Arithmetic) -> dict[
     it: the reference was built with the exact number). NotExact if one has no exact
     form there."""
     return {name: (_sympy_number_value(instance.env[name], arithmetic)
-                   if name in instance.numbers else _sample_value(values[index], arithmetic))
+                   if name in instance.numbers else sample_value(values[index], arithmetic))
             for name, values in instance.samples.values.items()}
 
 
-def _sample_value(array: np.ndarray, arithmetic: Arithmetic) -> Value:
+def sample_value(array: np.ndarray, arithmetic: Arithmetic) -> Value:
     """A drawn sample value (dyadic floats, so exactly these rationals) in ``arithmetic``."""
     rows, cols = array.shape
     return Value(rows, cols, [arithmetic.number(Fraction(float(v))) for v in array.ravel()])

@@ -19,7 +19,7 @@ rational function at one random point says nothing readable about the expression
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ from mcgrade.engine.exact import (
 )
 from mcgrade.engine.reference import Instance, Reference
 from mcgrade.errors import ExpressionError
+from mcgrade.model import StoredInstance
 
 VERSION = "mcgrade-exact-digest-1"
 POINTS = 2                 # mod-p points per stored size: a false match is below 2^-40
@@ -82,35 +83,54 @@ def reference_digests(reference: Reference, instance: Instance) -> list[str]:
     return digests
 
 
+def compare(reference: Reference, candidate: ExpressionCandidate,
+            stored: Callable[[StoredInstance], Sequence[str]],
+            answer_digest: Callable[[Instance, int], str | None], proof: str
+            ) -> tuple[Finding | None, int, bool]:
+    """An answer's digests against a copy's ``stored`` ones, size by size and point by
+    point: (a ``differ`` Finding at the first that differs, or None; how many agreed;
+    whether every size had digests and every point could be digested)."""
+    checks = reference.problem.checks
+    if checks is None:
+        return None, 0, False
+    agreed, complete = 0, True
+    for instance, kept in zip(reference.instances, checks.instances):
+        complete = complete and bool(stored(kept))
+        for point, digest in enumerate(stored(kept)):
+            found = answer_digest(instance, point)
+            if found is None:
+                complete = False
+            elif found != digest:
+                return Finding("differ", evidence={
+                    "checked": proof, "sizes": dict(instance.sizes),
+                    **decimal_evidence(candidate)}), agreed, False
+            else:
+                agreed += 1
+    return None, agreed, complete
+
+
 def settle(reference: Reference, candidate: Any) -> Finding | None:
     """Decide an expression answer against a student copy's exact digests: ``differ``
     if it digests otherwise at some point, ``agree`` if it matches at every point of
     every size, else None (no digests, or mod p can't evaluate the answer: the float
     digests decide, as before)."""
-    checks = reference.problem.checks
-    if checks is None or not isinstance(candidate, ExpressionCandidate):
+    if not isinstance(candidate, ExpressionCandidate):
         return None
-    agreed, complete = 0, True
-    for instance, stored in zip(reference.instances, checks.instances):
-        complete = complete and bool(stored.exact)
-        for point, digest in enumerate(stored.exact):
-            try:
-                env = _env(reference, instance.sizes, point)
-                value = evaluate_tree(candidate.expression, MODP, env, instance.sizes)
-                found = _digest(reference, instance.sizes, point, value)
-            except _FAILURES:
-                complete = False
-                continue
-            if candidate.shape_at(instance) != (value.rows, value.cols):
-                complete = False      # broadcast, say: the floats decide, as grading's do
-                continue
-            if found != digest:
-                return Finding("differ", evidence={
-                    "checked": PROOF, "sizes": dict(instance.sizes),
-                    **decimal_evidence(candidate)})
-            agreed += 1
-    if not (complete and agreed):
-        return None
+
+    def answer_digest(instance: Instance, point: int) -> str | None:
+        try:
+            env = _env(reference, instance.sizes, point)
+            value = evaluate_tree(candidate.expression, MODP, env, instance.sizes)
+        except _FAILURES:
+            return None
+        if candidate.shape_at(instance) != (value.rows, value.cols):
+            return None           # broadcast, say: the floats decide, as grading's do
+        return _digest(reference, instance.sizes, point, value)
+
+    differ, agreed, complete = compare(reference, candidate, lambda s: s.exact,
+                                       answer_digest, PROOF)
+    if differ is not None or not (complete and agreed):
+        return differ
     return Finding("agree", agreed, {"points": agreed, "checked": (
         f"exact at {agreed} stored points, mod p (false-accept chance below 2^-{agreed}); "
         "the instructor's grading checks again at other points")})

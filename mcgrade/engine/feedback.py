@@ -113,6 +113,11 @@ def describe(outcome: Outcome, reference: Reference, layout: Layout, answer_name
                  "expected one, by less than floats can show: look for a tiny extra term or "
                  "a number written slightly off (1.000001 for 1), and write numbers as "
                  "exact fractions. Your instructor's grading compares exactly too."]
+    if first == Diagnosis.NOT_EQUIVALENT and outcome.case == Detail.BALL_DIGEST:
+        parts = ["Certified interval arithmetic at a stored point shows your answer differs "
+                 "from the expected one, by less than floats can show: look for a tiny extra "
+                 "term or a number written slightly off (1.000001 for 1), and write numbers "
+                 "as exact fractions. Your instructor's grading sees such differences too."]
     if first == Diagnosis.NOT_EQUIVALENT and outcome.case == Detail.SHAPE_TRANSPOSED:
         parts.append("Its shape is also the transpose of the expected one." if local else
                      f"Its shape is also the transpose: {_expected_kind(reference, layout)}.")

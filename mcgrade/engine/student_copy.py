@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mcgrade.engine import exact_digest, instances
+from mcgrade.engine import ball_digest, exact_digest, instances
 from mcgrade.engine.answers import Outcome
 from mcgrade.engine.candidates import Candidate
 from mcgrade.engine.compiler import scope_of
@@ -182,10 +182,12 @@ class DigestOracle:
         return None
 
     def finish(self, outcome: Outcome, candidate: Any) -> Outcome:
-        if outcome.evidence.get("checked") == exact_digest.PROOF and not outcome.correct:
-            # a difference only the exact digests see: the floats' wording would mislead
+        proof = outcome.evidence.get("checked")
+        if proof in (exact_digest.PROOF, ball_digest.PROOF) and not outcome.correct:
+            # a difference only the exact or ball digests see: the floats' wording would
+            # mislead
             case = Detail.LONG_DECIMAL if "decimal" in outcome.evidence else \
-                Detail.EXACT_DIGEST
+                Detail.EXACT_DIGEST if proof == exact_digest.PROOF else Detail.BALL_DIGEST
             return replace(outcome, case=case, evidence={**outcome.evidence, "local": True})
         decimal = long_decimal(candidate, self.given) if outcome.correct else ""
         if decimal:

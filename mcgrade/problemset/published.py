@@ -20,7 +20,7 @@ KINDS = ("derivative", "hessian", "answer", "shape")
 ANSWER_KEYS = ("derivative", "hessian", "shape", "answer", "mistakes", "at")
 """Keys a published problem may not have: each would hold (part of) the answer."""
 
-MAX_EXACT = 8          # exact digests per stored instance (publish writes 2)
+MAX_EXACT = 8          # exact (or ball) digests per stored instance (publish writes 2)
 _DIGEST = re.compile(r"[0-9a-f]{8,64}")
 _GRID = re.compile(r"[0-9a-f]{0,4096}")    # one bit per entry of the value
 
@@ -88,8 +88,18 @@ def _instance(reader: ValueReader, where: Path, value: Any) -> StoredInstance:
     if len(exact) > MAX_EXACT:
         raise reader.src.error(where + ("exact",), f"{len(exact)} exact digests; a copy "
                                f"has at most {MAX_EXACT}: publish the set again")
+    ball = tuple(_digest(reader, where + ("ball", j), d) for j, d in
+                 enumerate(reader.items(where + ("ball",), spec.get("ball"), "digests")))
+    if len(ball) > MAX_EXACT:
+        raise reader.src.error(where + ("ball",), f"{len(ball)} ball digests; a copy "
+                               f"has at most {MAX_EXACT}: publish the set again")
+    ball_grids = tuple(_grid(reader, where + ("ball_grids", j), g) for j, g in enumerate(
+        reader.items(where + ("ball_grids",), spec.get("ball_grids"), "grids")))
+    if ball_grids and len(ball_grids) != len(ball):
+        raise reader.src.error(where + ("ball_grids",), f"{len(ball_grids)} grids for "
+                               f"{len(ball)} ball digests; give one per digest")
     return StoredInstance(tuple(sizes), _digest(reader, where + ("shape",), spec["shape"]),
-                          points, digests, grids, exact)
+                          points, digests, grids, exact, ball, ball_grids)
 
 
 def _point(reader: ValueReader, where: Path, value: Any) -> tuple[tuple[str, Any], ...]:

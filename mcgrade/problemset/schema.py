@@ -287,6 +287,15 @@ CHECK_INSTANCE = Level("stored instance", "Stored instance",
           "Digests of the reference's value in exact arithmetic (mod 2^61 - 1) at points "
           "drawn from a public seed, where the reference is rational; absent, only the "
           "float digests check.", "exact: [9f2c4be01d7a3e55, 03b1aa6c7e29d410]"),
+    Field("ball", "list of digests", None,
+          "Digests of the reference's value in certified interval arithmetic at points "
+          "drawn from a public seed, each entry rounded to cells of about 1e-30 of it; "
+          "absent where the reference can't be evaluated so there.",
+          "ball: [5e0c7a31f2d94b86, c41a0e9d7b2f3368]"),
+    Field("ball_grids", "list of hexadecimal masks", None,
+          "For each ball digest, which entries are rounded on the grid offset by half a "
+          "cell (bit i: entry i); absent, every entry is rounded on the first grid.",
+          "ball_grids: ['', '2']"),
 ), inside="inside an item of `checks: instances`")
 
 SCHEMA: tuple[Level, ...] = (SET, TOLERANCE, SYMBOL, PROBLEM, DERIVATIVE, MISTAKE, PARAM,
