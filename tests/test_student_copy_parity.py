@@ -173,6 +173,16 @@ def test_a_short_exact_decimal_passes_locally_as_in_grading(answer: str) -> None
     assert (verdict.status, copied.status) == ("correct", "correct")
 
 
+def test_a_decimal_that_cancels_passes_where_the_digests_compare() -> None:
+    """Where the copy compares exactly (or in balls), its digests decide, not the digits
+    rule: a long decimal that cancels out is right there, as in grading."""
+    full, copy = both("neuron")
+    values = {"jac_Wx": "W * 1.2345678 / 1.2345678"}
+    [verdict] = grade_values(values, full, ["jac_Wx"]).verdicts
+    [copied] = grade_values(values, copy, ["jac_Wx"]).verdicts
+    assert (verdict.status, copied.status, copied.method) == ("correct", "correct", "exact")
+
+
 AT_SET = """
 title: at
 symbols:

@@ -40,12 +40,11 @@ from typing import Any
 import numpy as np
 
 from mcgrade.engine import instances
-from mcgrade.engine.arithmetic import BALL, NotExact, Value, ball_precision, evaluate_tree
+from mcgrade.engine.arithmetic import BALL, NotExact, Value, ball_precision
 from mcgrade.engine.candidates import ExpressionCandidate
 from mcgrade.engine.exact import Finding, evaluate_side, reference_side, sample_value
-from mcgrade.engine.exact_digest import compare
+from mcgrade.engine.exact_digest import FAILURES, answer_value, compare
 from mcgrade.engine.reference import Instance, Reference
-from mcgrade.errors import ExpressionError
 
 VERSION = "mcgrade-ball-digest-1"
 POINTS = 2                 # public points per stored size
@@ -53,9 +52,6 @@ LENGTH = 16                # hex characters kept of each SHA-256 digest (64 bits
 BITS = 102                 # a cell is 2^-BITS of the entry's binade: ≤ 1e-30 of it
 NARROW = 2 ** -20          # a reference's ball at most this many cells wide gets a digest
 PROOF = "certified interval arithmetic at a stored point"
-_FAILURES = (NotExact, TypeError, ValueError, KeyError, IndexError, ZeroDivisionError,
-             OverflowError, RecursionError, ExpressionError)
-
 
 def _sizes_text(sizes: Mapping[str, int]) -> str:
     return ",".join(f"{k}={sizes[k]}" for k in sorted(sizes))
@@ -164,7 +160,7 @@ def reference_digests(reference: Reference, instance: Instance) -> tuple[list[st
         for point in range(POINTS):
             try:
                 found = _reference_point(reference, instance, point)
-            except _FAILURES:
+            except FAILURES:
                 found = None
             if found is None:
                 return [], []      # never redrawn: the local check meets the same points
@@ -189,24 +185,22 @@ def settle(reference: Reference, candidate: Any) -> Finding | None:
                               kept[point] if point < len(kept) else "")
 
     with ball_precision():
-        differ, agreed, complete = compare(reference, candidate, lambda s: s.ball,
-                                           answer_digest, PROOF)
-    if differ is not None or not (complete and agreed):
-        return differ
-    return Finding("close", agreed, {"points": agreed, "checked": (
-        f"within 1e-30 (relative; absolute below 1) of the expected values at {agreed} "
-        "stored points, in certified interval arithmetic")})
+        return compare(reference, candidate, lambda s: s.ball, answer_digest, PROOF,
+                       lambda agreed: Finding("close", agreed, {"points": agreed, "checked": (
+                           f"within 1e-30 (relative; absolute below 1) of the expected "
+                           f"values at {agreed} stored points, in certified interval "
+                           "arithmetic")}))
 
 
 def _answer_digest(reference: Reference, candidate: ExpressionCandidate, instance: Instance,
                    point: int, grid: str) -> str | None:
     try:
         env = _env(reference, instance.sizes, point)
-        value = evaluate_tree(candidate.expression, BALL, env, instance.sizes)
-    except _FAILURES:
+    except FAILURES:
         return None
-    if candidate.shape_at(instance) != (value.rows, value.cols):
-        return None           # broadcast, say: the floats decide, as grading's do
+    value = answer_value(candidate, instance, env, BALL)
+    if value is None:
+        return None
     words = []
     for entry, offset in zip(value.entries, _offsets(grid, len(value.entries))):
         ends = _ends(entry)

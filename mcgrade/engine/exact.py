@@ -7,9 +7,11 @@ Both sides of a check are evaluated at concrete points in one of three arithmeti
   everything built from + - * /, integer powers, ``@``, ``.T``, ``inv``, ``det``,
   ``trace``, ``sum``, ``diag``: rational functions of the entries. Two different rational
   functions of degree at most D agree at a random point with probability at most D/p
-  (Schwartz–Zippel); the degree of anything the language can write at these sizes is far
-  below 2^40 (``degree`` checks it), so K agreeing points leave a false-accept chance
-  below 2^-K. A disagreement is a proof that the two differ.
+  (Schwartz–Zippel); the degree of anything the language can write at these sizes (capped
+  at MAX_EXTRA_SIZE, within the parser's limits on length, nesting and powers) is far
+  below 2^40, so each point errs with chance below 2^-21 and K agreeing points leave a
+  false-accept chance below 2^-K, with room to spare (a bound argued here, not computed
+  per check). A disagreement is a proof that the two differ.
 * ``RATIONAL``: exact fractions at the grid points of the sample, to show a student a
   difference they can read (mod-p numbers mean nothing to a person).
 * ``BALL``: certified real balls (``arb``) at the sample points, for exp, log, trig and
@@ -70,7 +72,6 @@ from mcgrade.errors import ExpressionError
 from mcgrade.expressions import Expression
 from mcgrade.expressions.nodes import Node
 
-MAX_DEGREE = 1 << 40            # D/p < 2^-20 per point: "below 2^-K" with room to spare
 POINTS_PER_SIZE = 2             # mod-p points per size assignment
 EXTRA_SIZES = 2                 # larger, non-square size assignments beyond the declared
 MAX_EXTRA_SIZE = 12             # a larger size costs O(k^3) per point: keep it bounded
@@ -80,45 +81,6 @@ LONG_DECIMAL = 7               # significant digits from which a decimal is a fl
 
 
 # --- degree ---------------------------------------------------------------------------
-
-def degree(node: Node) -> int:
-    """An upper bound on the degree, in the symbols' entries, of the numerator and the
-    denominator of any entry of ``node`` (as one rational function), at sizes up to
-    ``MAX_EXTRA_SIZE``/the declared maximum: it bounds the Schwartz–Zippel error, and its
-    degree in the matrix symbols picks the size at which no polynomial identity of
-    matrices can hide a difference. Capped at MAX_DEGREE."""
-    return min(_degree(node, 50), MAX_DEGREE)
-
-
-def _degree(node: Node, size: int) -> int:
-    op = node.op
-    args = [_degree(a, size) for a in node.args]
-    if op in ("num", "dimension", "constant", "fill", "true"):
-        return 0
-    if op == "symbol":
-        return 1
-    if op in ("neg", "transpose", "diag-matrix", "diag-vector", "index", "compare"):
-        return args[0] if args else 0
-    if op in ("+", "-", "*", "/"):
-        return args[0] + args[1]           # over a common denominator
-    if op == "@":
-        return size * (args[0] + args[1])  # a sum of `size` products
-    if op == "**":
-        exponent = node.args[1]
-        if exponent.op == "num":
-            return int(abs(exponent.value)) * args[0]  # type: ignore[arg-type]
-        return MAX_DEGREE
-    if op in ("sum-axis", "matrix", "piecewise"):
-        return size * size * max(args, default=0)
-    if op == "call":
-        name = node.value
-        if name in ("det", "inv"):
-            return size * size * args[0]
-        if name in ("sum", "dot", "trace"):
-            return size * size * sum(args)
-        return MAX_DEGREE if args and args[0] else 0    # not rational: mod p won't run
-    return MAX_DEGREE
-
 
 def matrix_degree(node: Node) -> int:
     """The degree of ``node`` as a noncommutative polynomial in its non-scalar symbols
@@ -194,8 +156,8 @@ def settle(reference: Reference, candidate: Any) -> Finding | None:
         if undecided:
             break
     if not undecided and agreed:
-        found = Finding("agree", agreed)
-        return Finding("agree", agreed, {"points": agreed, "checked": found.method})
+        return Finding("agree", agreed, {"points": agreed, "checked": how_checked(
+            "exact", {"points": agreed})})
     in_balls = _ball_check(reference, expected, answer)
     if in_balls is not None and in_balls.verdict == "differ":
         return Finding("differ", evidence={**in_balls.evidence, **decimal_evidence(candidate)})

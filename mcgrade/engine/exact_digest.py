@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from mcgrade.engine.arithmetic import MODP, NotExact, Value, evaluate_tree
+from mcgrade.engine.arithmetic import MODP, Arithmetic, NotExact, Value, evaluate_tree
 from mcgrade.engine.candidates import ExpressionCandidate
 from mcgrade.engine.exact import (
     Finding,
@@ -41,8 +41,9 @@ VERSION = "mcgrade-exact-digest-1"
 POINTS = 2                 # mod-p points per stored size: a false match is below 2^-40
 LENGTH = 16                # hex characters kept of each SHA-256 digest (64 bits)
 PROOF = "exact arithmetic (mod p) at a stored point"
-_FAILURES = (NotExact, TypeError, ValueError, KeyError, IndexError, ZeroDivisionError,
-             RecursionError, ExpressionError)
+FAILURES = (NotExact, TypeError, ValueError, KeyError, IndexError, ZeroDivisionError,
+            OverflowError, RecursionError, ExpressionError)
+"""What evaluating at a public point may raise: no digest there (the floats decide)."""
 
 
 def _sizes_text(sizes: Mapping[str, int]) -> str:
@@ -78,21 +79,32 @@ def reference_digests(reference: Reference, instance: Instance) -> list[str]:
             env = _env(reference, instance.sizes, point)
             value = evaluate_side(side, MODP, env, instance.sizes, instance)
             digests.append(_digest(reference, instance.sizes, point, value))
-        except _FAILURES:
+        except FAILURES:
             return []            # a singular point is redrawn by neither side: no digests
     return digests
 
 
+def answer_value(candidate: ExpressionCandidate, instance: Instance,
+                 env: Mapping[str, Value], arithmetic: Arithmetic) -> Value | None:
+    """An expression answer at a copy's public point, or None where it can't be evaluated
+    there, or only broadcast to the shape (the float digests decide, as grading's do)."""
+    try:
+        value = evaluate_tree(candidate.expression, arithmetic, env, instance.sizes)
+    except FAILURES:
+        return None
+    return value if candidate.shape_at(instance) == (value.rows, value.cols) else None
+
+
 def compare(reference: Reference, candidate: ExpressionCandidate,
             stored: Callable[[StoredInstance], Sequence[str]],
-            answer_digest: Callable[[Instance, int], str | None], proof: str
-            ) -> tuple[Finding | None, int, bool]:
+            answer_digest: Callable[[Instance, int], str | None], proof: str,
+            agreeing: Callable[[int], Finding]) -> Finding | None:
     """An answer's digests against a copy's ``stored`` ones, size by size and point by
-    point: (a ``differ`` Finding at the first that differs, or None; how many agreed;
-    whether every size had digests and every point could be digested)."""
+    point: ``differ`` at the first that differs; ``agreeing(K)`` if all K agree and every
+    size had digests; else None (undecided: the float digests decide)."""
     checks = reference.problem.checks
     if checks is None:
-        return None, 0, False
+        return None
     agreed, complete = 0, True
     for instance, kept in zip(reference.instances, checks.instances):
         complete = complete and bool(stored(kept))
@@ -103,10 +115,10 @@ def compare(reference: Reference, candidate: ExpressionCandidate,
             elif found != digest:
                 return Finding("differ", evidence={
                     "checked": proof, "sizes": dict(instance.sizes),
-                    **decimal_evidence(candidate)}), agreed, False
+                    **decimal_evidence(candidate)})
             else:
                 agreed += 1
-    return None, agreed, complete
+    return agreeing(agreed) if complete and agreed else None
 
 
 def settle(reference: Reference, candidate: Any) -> Finding | None:
@@ -120,17 +132,13 @@ def settle(reference: Reference, candidate: Any) -> Finding | None:
     def answer_digest(instance: Instance, point: int) -> str | None:
         try:
             env = _env(reference, instance.sizes, point)
-            value = evaluate_tree(candidate.expression, MODP, env, instance.sizes)
-        except _FAILURES:
+        except FAILURES:
             return None
-        if candidate.shape_at(instance) != (value.rows, value.cols):
-            return None           # broadcast, say: the floats decide, as grading's do
-        return _digest(reference, instance.sizes, point, value)
+        value = answer_value(candidate, instance, env, MODP)
+        return None if value is None else _digest(reference, instance.sizes, point, value)
 
-    differ, agreed, complete = compare(reference, candidate, lambda s: s.exact,
-                                       answer_digest, PROOF)
-    if differ is not None or not (complete and agreed):
-        return differ
-    return Finding("agree", agreed, {"points": agreed, "checked": (
-        f"exact at {agreed} stored points, mod p (false-accept chance below 2^-{agreed}); "
-        "the instructor's grading checks again at other points")})
+    return compare(reference, candidate, lambda s: s.exact, answer_digest, PROOF,
+                   lambda agreed: Finding("agree", agreed, {"points": agreed, "checked": (
+                       f"exact at {agreed} stored points, mod p (false-accept chance below "
+                       f"2^-{agreed}); the instructor's grading checks again at other "
+                       "points")}))

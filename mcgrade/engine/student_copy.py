@@ -189,10 +189,13 @@ class DigestOracle:
             case = Detail.LONG_DECIMAL if "decimal" in outcome.evidence else \
                 Detail.EXACT_DIGEST if proof == exact_digest.PROOF else Detail.BALL_DIGEST
             return replace(outcome, case=case, evidence={**outcome.evidence, "local": True})
-        decimal = long_decimal(candidate, self.given) if outcome.correct else ""
+        # where the exact or ball digests compared the answer, they decided (they state
+        # it in "checked"); elsewhere the digits of 1/3 or sqrt(2) agree with the copy's
+        # rounding, but the instructor's grading compares expressions exactly and refuses
+        # them: so here
+        undecided = outcome.correct and "checked" not in outcome.evidence
+        decimal = long_decimal(candidate, self.given) if undecided else ""
         if decimal:
-            # the digits of 1/3 or sqrt(2) agree with it at the copy's rounding, but the
-            # instructor's grading compares expressions exactly and refuses them: so here
             return Outcome((Diagnosis.NOT_EQUIVALENT,), method=outcome.method,
                            evidence={"decimal": decimal, "local": True},
                            case=Detail.LONG_DECIMAL)
