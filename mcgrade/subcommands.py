@@ -204,8 +204,6 @@ def _grade_batch(args: argparse.Namespace) -> int:
     outputs = [out, args.feedback, args.csv, args.json]
     folders = {str(Path(p) if Path(p).is_dir() else Path(p).parent) for p in args.submissions}
     protect = [p for p in outputs if p] + sorted(folders)
-    if not args.dask:
-        _announce_sandbox(problem_set, args.sandbox, protect)
     return run_batch(args.submissions, problem_set,
                      out=out, csv_path=args.csv,
                      json_path=args.json, feedback=args.feedback,
@@ -213,7 +211,10 @@ def _grade_batch(args: argparse.Namespace) -> int:
                      sandbox=args.sandbox, jobs=args.jobs or 1, dask=args.dask,
                      overrides_path=args.overrides, canvas=args.canvas,
                      moodle=args.moodle, late_given=_late_given(args),
-                     extensions_path=args.extensions, protect=protect)
+                     extensions_path=args.extensions, protect=protect,
+                     # a cluster's workers each choose their own sandbox
+                     checked=lambda: None if args.dask else _announce_sandbox(
+                         problem_set, args.sandbox, protect))
 
 
 def gradescope(args: argparse.Namespace) -> int:

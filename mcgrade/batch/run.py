@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -75,13 +75,16 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
               jobs: int = 1, dask: str | None = None, overrides_path: str | None = None,
               canvas: str | None = None, moodle: bool = False,
               late_given: Mapping[str, str] | None = None,
-              extensions_path: str | None = None, protect: Sequence[str] = ()) -> int:
+              extensions_path: str | None = None, protect: Sequence[str] = (),
+              checked: Callable[[], None] = lambda: None) -> int:
     """Grade every submission under ``paths`` into ``out``, and render every output from
     the whole ledger (students graded before keep their rows), with the instructor's
     overrides in ``overrides_path`` applied, then the late policy (``late_given``: the
     options ``deadline``, ``penalty``, ``cap``, ``grace`` given, and the extensions in
     ``extensions_path``); the summary on stdout. The overrides, the late policy and the
-    Canvas roster are checked before anything is graded."""
+    Canvas roster are checked before anything is graded; then ``checked()`` is called
+    (the CLI says there which sandbox runs the class, or refuses), so that a typo in an
+    option is the one line a user reads."""
     ledger = Ledger(out)
     batch = plan(paths, problem_set.path, ledger, id_pattern=id_pattern, force=force,
                  problem_set=problem_set)
@@ -96,6 +99,7 @@ def run_batch(paths: Sequence[str], problem_set: ProblemSet, *, out: str,
         print(_overridden(changes, given, overrides_path), file=sys.stderr)
     policy = _late_policy(ledger, late_given or {}, extensions_path, students)
     lms_roster = roster.read(canvas, students) if canvas else None
+    checked()
     outputs = Outputs.under(out, csv_path=csv_path, json_path=json_path, feedback=feedback,
                             canvas=bool(canvas), moodle=moodle)
     ledger.tidy()

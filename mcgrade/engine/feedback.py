@@ -282,9 +282,9 @@ def _not_equivalent(evidence: dict[str, Any]) -> str:
                     "exactly that decimal, so write the number you mean itself (1/3, "
                     "sqrt(2), pi), not its digits.")
     if exactly and expected == given:           # too small for a float to show
-        return (f"Not equivalent to the expected answer. {at},{location} yours and the "
-                f"expected value round to the same float, {expected}, but they differ."
-                f"{exactly}")
+        return (f"Not equivalent to the expected answer. {at},{location}"
+                f"{',' if location else ''} yours and the expected value round to the same "
+                f"float, {expected}, but they differ.{exactly}")
     return (f"Not equivalent to the expected answer. {at},{location} should be "
             f"{expected} but yours is {given}.{exactly}")
 
